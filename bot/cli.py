@@ -1,0 +1,142 @@
+"""The `paperscout` terminal front end: run the bot, migrate, sync commands.
+
+Every subcommand reads the settings first; a missing or malformed one prints one line naming it
+and exits with status 2, before anything is started or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.discord_endpoints import point_discord_at
+from bot.logging_setup import configure_logging
+
+log = logging.getLogger("paperscout")
+
+EXIT_CONFIG = 2
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = []
+    for key in (settings.discord_token, settings.openalex_api_key, settings.semantic_scholar_api_key):
+        if key is not None:
+            values.append(key.get_secret_value())
+    return values
+
+
+def _prepare(settings: Settings) -> None:
+    configure_logging(settings.log_level, _secrets(settings))
+    point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
+
+
+def _migrate(settings: Settings) -> None:
+    from db.migrate import upgrade_to_head
+
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.database_url)
+    log.info("database schema is up to date (%s)", settings.database_backend)
+
+
+async def _run_bot(settings: Settings) -> None:
+    from bot.app import PaperScoutBot
+
+    bot = PaperScoutBot(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda s=signum: _request_stop(bot, s))
+    async with bot:
+        await bot.start(settings.token())
+    log.info("shut down cleanly")
+
+
+def _request_stop(bot: discord.Client, signum: int) -> None:
+    log.info("received %s, shutting down", signal.Signals(signum).name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    from bot.app import PaperScoutBot
+
+    bot = PaperScoutBot(settings)
+    async with bot:
+        await bot.login(settings.token())
+        if guild_id is None:
+            synced = await bot.tree.sync()
+            print(f"synced {len(synced)} global commands (Discord may take up to an hour to show them)")
+        else:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            print(f"synced {len(synced)} commands to guild {guild_id}")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    settings.token()  # fail before migrating or connecting anything
+    if not args.no_migrate:
+        _migrate(settings)
+    try:
+        asyncio.run(_run_bot(settings))
+    except discord.LoginFailure:
+        print("DISCORD_TOKEN was rejected by Discord: check the bot token in .env", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    return 0
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    settings.token()
+    return asyncio.run(_sync(settings, args.guild))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperscout", description="PaperScout research digest bot")
+    parser.add_argument("--version", action="version", version=f"paperscout {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="apply migrations and run the bot")
+    run.add_argument("--no-migrate", action="store_true", help="skip `db upgrade` (run it as its own deploy step)")
+    run.set_defaults(handler=cmd_run)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply every migration").set_defaults(handler=cmd_db_upgrade)
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="sync to this server only (instant) instead of globally")
+    sync.set_defaults(handler=cmd_sync)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"paperscout: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    _prepare(settings)
+    try:
+        return int(args.handler(settings, args))
+    except ConfigError as error:
+        print(f"paperscout: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

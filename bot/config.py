@@ -1,0 +1,152 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+A missing or malformed setting becomes a `ConfigError` whose message is one line naming the
+setting; the CLI prints it and exits with status 2. Secrets are `SecretStr`, so they never show
+in `repr`, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/paperscout.db"
+
+
+MISSING_TOKEN = (
+    "DISCORD_TOKEN is not set: put the bot token in the environment or in .env (see .env.example)"
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+def _parse_shard_ids(value: Any) -> Any:
+    """`SHARD_IDS` is written `0,1,2` or `0-3` (or a mix) in the environment."""
+    if value is None or value == "" or isinstance(value, list):
+        return value or None
+    ids: list[int] = []
+    for part in str(value).split(","):
+        part = part.strip()
+        if "-" in part:
+            low, high = part.split("-", 1)
+            ids.extend(range(int(low), int(high) + 1))
+        elif part:
+            ids.append(int(part))
+    return ids
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Optional here so `paperscout db upgrade` works without one; `run` and `sync` require it.
+    discord_token: SecretStr | None = None
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    dev_guild_id: int | None = None
+
+    openalex_api_key: SecretStr | None = None
+    semantic_scholar_api_key: SecretStr | None = None
+    contact_email: str = "paperscout-operator@example.invalid"
+
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss"
+    openalex_api_url: str = "https://api.openalex.org"
+    semantic_scholar_api_url: str = "https://api.semanticscholar.org/graph/v1"
+
+    poll_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    arxiv_min_interval_seconds: float = Field(default=3.0, ge=0.0)
+    http_timeout_seconds: float = Field(default=30.0, gt=0.0)
+    log_level: str = "INFO"
+
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+
+    # Where discord.py sends REST and gateway traffic. Only for a rate-limit proxy (nirn-proxy)
+    # or the test suite's fake Discord; leave unset to talk to Discord itself.
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: Any) -> Any:
+        return _parse_shard_ids(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_consistent(self) -> Settings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT")
+        if self.shard_ids and self.shard_count is not None:
+            bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if bad:
+                raise ValueError(f"SHARD_IDS {bad} are outside 0..{self.shard_count - 1}")
+        return self
+
+    def token(self) -> str:
+        """The bot token; `ConfigError` when it is not set."""
+        if self.discord_token is None:
+            raise ConfigError(MISSING_TOKEN)
+        return self.discord_token.get_secret_value()
+
+    @property
+    def database_backend(self) -> str:
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, so start-up can create its folder; None for PostgreSQL or memory."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url[len(prefix) :].split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+def _describe(error: ValidationError) -> str:
+    """One line naming the first bad setting, without echoing its value (it may be a secret)."""
+    first = error.errors()[0]
+    name = "_".join(str(p) for p in first.get("loc", ())).upper()
+    if first.get("type") == "missing":
+        return f"{name} is not set: put it in the environment or in .env (see .env.example)"
+    message = first.get("msg", "is invalid").removeprefix("Value error, ")
+    if not name:
+        return f"invalid settings: {message}"
+    return f"{name} is invalid: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and `.env`; raise `ConfigError` with one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None

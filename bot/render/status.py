@@ -1,0 +1,56 @@
+"""`/status` as a Discord embed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import discord
+
+from bot.render.text import cut, fit_lines, safe
+from bot.services.status import StatusReport
+
+OK = "\N{LARGE GREEN CIRCLE}"
+BAD = "\N{LARGE RED CIRCLE}"
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    return discord.utils.format_dt(moment, "R") if moment <= now else discord.utils.format_dt(moment, "f")
+
+
+def format_uptime(uptime: timedelta) -> str:
+    seconds = int(uptime.total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    parts = [f"{days}d"] if days else []
+    parts += [f"{hours}h"] if days or hours else []
+    parts += [f"{minutes}m", f"{seconds}s"]
+    return " ".join(parts)
+
+
+def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
+    """The status card: the bot, the database, then one line per source."""
+    embed = discord.Embed(title="PaperScout status", colour=discord.Colour.blurple())
+    embed.add_field(name="Version", value=report.version)
+    embed.add_field(name="Uptime", value=format_uptime(report.uptime))
+    database = f"{OK if report.database_ok else BAD} {report.database_backend}"
+    database += " (answering)" if report.database_ok else " (NOT answering)"
+    embed.add_field(name="Database", value=database)
+    if report.sources:
+        lines = []
+        for source in report.sources:
+            mark = OK if source.healthy else BAD
+            line = f"{mark} **{safe(source.source)}**: last success {_ago(source.last_success_at, now)}"
+            if not source.healthy:
+                line += f", {source.consecutive_failures} failures in a row"
+                if source.last_error:
+                    line += f" ({safe(cut(source.last_error, 120))})"
+                if source.next_try_at:
+                    line += f", next try {_ago(source.next_try_at, now)}"
+            lines.append(line)
+        embed.add_field(name="Sources", value=fit_lines(lines, 1024), inline=False)
+    else:
+        embed.add_field(name="Sources", value="No source has been polled yet.", inline=False)
+    return embed

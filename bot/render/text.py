@@ -1,0 +1,39 @@
+"""Making outside text safe and short for Discord."""
+
+from __future__ import annotations
+
+import discord
+
+
+def safe(text: str) -> str:
+    """Escape markdown and neutralise mentions in text that came from outside (titles, names)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut `text` to at most `limit` characters, at a word boundary when there is one."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    room = limit - len(ellipsis)
+    head = text[:room]
+    space = head.rfind(" ")
+    if space > room // 2:
+        head = head[:space]
+    return head.rstrip(" ,.;:") + ellipsis
+
+
+def fit_lines(lines: list[str], limit: int) -> str:
+    """Join lines with newlines within `limit` characters, ending with "… and N more" if cut."""
+    kept: list[str] = []
+    used = -1  # no newline before the first line
+    for index, line in enumerate(lines):
+        after = len(lines) - index - 1
+        room_for_tail = len(f"\n… and {after} more") if after else 0
+        if used + 1 + len(line) + room_for_tail <= limit:
+            kept.append(line)
+            used += 1 + len(line)
+            continue
+        kept.append(f"… and {len(lines) - index} more")
+        break
+    return "\n".join(kept)

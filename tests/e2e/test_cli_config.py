@@ -1,0 +1,51 @@
+"""`paperscout` refuses to start on a bad configuration: one line, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+
+def run_cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_token_names_it_and_exits_2(tmp_path: Path) -> None:
+    result = run_cli(["run"], tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing created before the check
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("POLL_INTERVAL_MINUTES", "hourly"), ("DATABASE_URL", "mysql://x/y"), ("DEV_GUILD_ID", "abc")],
+)
+def test_malformed_setting_names_it_and_exits_2(tmp_path: Path, name: str, value: str) -> None:
+    result = run_cli(["run"], tmp_path, DISCORD_TOKEN="t0k3n-secret-value", **{name: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0]
+    assert "t0k3n-secret-value" not in result.stderr + result.stdout
+
+
+def test_dotenv_token_missing_in_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LOG_LEVEL=DEBUG\n")
+    result = run_cli(["sync"], tmp_path)
+    assert result.returncode == 2 and "DISCORD_TOKEN" in result.stderr

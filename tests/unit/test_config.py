@@ -1,0 +1,100 @@
+"""Settings: one clear line for a missing or bad value, and secrets never shown."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging_setup import RedactSecrets
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No developer .env or environment variable leaks into these tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(Settings.model_fields):
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_defaults_need_only_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def.ghi")
+    settings = load_settings()
+    assert settings.token() == "abc.def.ghi"
+    assert settings.database_url == "sqlite+aiosqlite:///data/paperscout.db"
+    assert settings.database_backend == "sqlite"
+    assert settings.poll_interval_minutes == 60
+    assert settings.arxiv_min_interval_seconds == 3.0
+
+
+def test_missing_token_is_one_line_naming_it() -> None:
+    settings = load_settings()
+    with pytest.raises(ConfigError) as caught:
+        settings.token()
+    message = str(caught.value)
+    assert "DISCORD_TOKEN" in message and "\n" not in message
+
+
+def test_dotenv_file_is_read(tmp_path) -> None:
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-dotenv\nPOLL_INTERVAL_MINUTES=15\n")
+    settings = load_settings()
+    assert settings.token() == "from-dotenv"
+    assert settings.poll_interval_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("POLL_INTERVAL_MINUTES", "often"),
+        ("POLL_INTERVAL_MINUTES", "0"),
+        ("DEV_GUILD_ID", "my-server"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DATABASE_URL", "mysql://localhost/db"),
+        ("SHARD_COUNT", "-1"),
+    ],
+)
+def test_malformed_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(name) and "\n" not in message
+
+
+def test_shard_ids_ranges_and_consistency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "8")
+    monkeypatch.setenv("SHARD_IDS", "0-2,5")
+    assert load_settings().shard_ids == [0, 1, 2, 5]
+    monkeypatch.setenv("SHARD_IDS", "7-8")
+    with pytest.raises(ConfigError, match="outside"):
+        load_settings()
+    monkeypatch.delenv("SHARD_COUNT")
+    monkeypatch.setenv("SHARD_IDS", "1")
+    with pytest.raises(ConfigError, match="SHARD_COUNT"):
+        load_settings()
+
+
+def test_secrets_stay_out_of_repr_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, key = "super-secret-token-123", "openalex-key-456"
+    pg = "postgresql+asyncpg://bot:hunter2secret@db:5432/paperscout"
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    monkeypatch.setenv("OPENALEX_API_KEY", key)
+    monkeypatch.setenv("DATABASE_URL", pg)
+    settings = load_settings()
+    shown = repr(settings) + str(settings)
+    for secret in (token, key, "hunter2secret"):
+        assert secret not in shown
+    monkeypatch.setenv("POLL_INTERVAL_MINUTES", "x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    for secret in (token, key, "hunter2secret"):
+        assert secret not in str(caught.value)
+
+
+def test_log_filter_scrubs_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redact")
+    logger.addFilter(RedactSecrets(["tok-en-secret"]))
+    with caplog.at_level(logging.INFO, logger="test.redact"):
+        logger.info("url was %s", "https://x/?api_key=tok-en-secret")
+    assert "tok-en-secret" not in caplog.text and "api_key=***" in caplog.text
