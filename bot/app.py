@@ -103,11 +103,11 @@ class PaperScoutBot(commands.Bot):
         log.info("logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the scheduler, then close the HTTP session and the database, then Discord."""
+        """Stop the scheduler and Discord first (no new work), then the HTTP session and database."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await super().close()
         if self.http_session is not None and not self.http_session.closed:
             await self.http_session.close()
         if self.database is not None:
             await self.database.dispose()
-        await super().close()

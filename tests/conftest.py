@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -49,18 +50,27 @@ _pg_status: dict[str, str | None] = {}
 
 
 def _postgres_unavailable_reason() -> str | None:
-    """None when PostgreSQL answers; otherwise why not (checked once per process)."""
+    """None when PostgreSQL answers; otherwise why not (checked once per process).
+
+    The probe runs its own event loop in a thread, so it works when first called from inside a
+    running loop (an async fixture).
+    """
     if "reason" not in _pg_status:
 
         async def probe() -> None:
             conn = await _pg_connect(pg_admin_url())
             await conn.close()
 
-        try:
-            asyncio.run(probe())
-            _pg_status["reason"] = None
-        except Exception as exc:  # any failure to connect means "not available here"
-            _pg_status["reason"] = f"PostgreSQL at {pg_admin_url()} does not answer: {exc!r}"
+        def check() -> None:
+            try:
+                asyncio.run(probe())
+                _pg_status["reason"] = None
+            except Exception as exc:  # any failure to connect means "not available here"
+                _pg_status["reason"] = f"PostgreSQL at {pg_admin_url()} does not answer: {exc!r}"
+
+        worker = threading.Thread(target=check, name="postgres-probe")
+        worker.start()
+        worker.join()
     return _pg_status["reason"]
 
 

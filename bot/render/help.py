@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.render.text import fit_lines
+
 
 @dataclass(frozen=True)
 class HelpEntry:
@@ -44,7 +46,7 @@ def help_embed(entries: list[HelpEntry]) -> discord.Embed:
     for entry in entries:
         sections.setdefault(entry.section, []).append(f"`/{entry.command}`: {entry.description}")
     for section, lines in sections.items():
-        embed.add_field(name=section, value="\n".join(lines)[:1024], inline=False)
+        embed.add_field(name=section, value=fit_lines(lines, 1024), inline=False)
     return embed
 
 

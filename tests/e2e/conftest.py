@@ -1,0 +1,11 @@
+"""Fixtures for the end-to-end tests: the real bot on the fake Discord (see tests/harness/)."""
+
+from __future__ import annotations
+
+from tests.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
+    discord_harness,
+    discord_harness_any_db,
+    fake_discord,
+    harness_factory,
+    harness_mode,
+)
