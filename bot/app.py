@@ -6,6 +6,7 @@ closed in `close()`; nothing is global and nothing starts in `on_ready`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -61,6 +62,7 @@ class PaperScoutBot(commands.Bot):
         self.scheduler: AsyncIOScheduler | None = None
         self._services: Services | None = None
         self.failed_extensions: list[str] = []
+        self._release_lock = asyncio.Lock()
 
     @property
     def services(self) -> Services:
@@ -103,11 +105,17 @@ class PaperScoutBot(commands.Bot):
         log.info("logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the scheduler and Discord first (no new work), then the HTTP session and database."""
+        """Stop the scheduler and Discord first (no new work), then the HTTP session and database.
+
+        Safe to call twice at once (a SIGTERM handler and `async with bot` both do): the second
+        call waits for the first to finish releasing, so nothing is left half-closed.
+        """
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
-        if self.http_session is not None and not self.http_session.closed:
-            await self.http_session.close()
-        if self.database is not None:
-            await self.database.dispose()
+        async with self._release_lock:
+            if self.http_session is not None and not self.http_session.closed:
+                await self.http_session.close()
+            if self.database is not None:
+                await self.database.dispose()
+                self.database = None

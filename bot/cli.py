@@ -49,20 +49,29 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _run_bot(settings: Settings) -> None:
+    """Run until Discord disconnects for good or SIGTERM/SIGINT arrives, then close everything."""
     from bot.app import PaperScoutBot
 
     bot = PaperScoutBot(settings)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda s=signum: _request_stop(bot, s))
+        loop.add_signal_handler(signum, _request_stop, stop, signum)
     async with bot:
-        await bot.start(settings.token())
+        running = asyncio.create_task(bot.start(settings.token()), name="discord-client")
+        stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            await bot.close()  # awaited here, so asyncio.run never cancels it half-way
+        else:
+            stopping.cancel()
+        await running  # re-raises a login failure or a crash of the client
     log.info("shut down cleanly")
 
 
-def _request_stop(bot: discord.Client, signum: int) -> None:
+def _request_stop(stop: asyncio.Event, signum: int) -> None:
     log.info("received %s, shutting down", signal.Signals(signum).name)
-    asyncio.get_running_loop().create_task(bot.close())
+    stop.set()
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:

@@ -36,4 +36,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("discord.gateway").setLevel(max(logging.WARNING, root.level))
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
