@@ -1,0 +1,184 @@
+"""Parse the arXiv listing feed (rss.arxiv.org, RSS 2.0) into `Paper`s. Pure: bytes in.
+
+feedparser is the parser for listing feeds (and any other RSS/Atom feed). The one field it
+cannot split for us is `dc:creator`: all authors in one string, with affiliations in
+parentheses that contain commas, TeX accents, and sometimes hundreds of names
+(SOURCES.md 2.2). `split_creators` handles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import xml.sax
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import feedparser
+
+from bot.names import decode_tex
+from bot.sources.arxiv_ids import split_version
+from bot.sources.errors import FeedError, MalformedResponse
+from bot.sources.models import ArxivListing, Paper, PaperAuthor
+
+log = logging.getLogger(__name__)
+
+SOURCE = "arxiv_rss"
+ITEM_CAP = 2000  # "Limit 2000 results" per feed (arxiv-feed `result_limit`)
+
+_ERROR_TITLE = "Feed error for query"
+_ABSTRACT_RE = re.compile(
+    r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.IGNORECASE
+)
+_SPACES_RE = re.compile(r"\s+")
+
+
+def _collapse(text: str | None) -> str:
+    return _SPACES_RE.sub(" ", text).strip() if text else ""
+
+
+def _top_level_split(text: str, separator: str) -> list[str]:
+    """Split on `separator` outside parentheses/brackets."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char == separator and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _name_and_affiliations(piece: str) -> PaperAuthor | None:
+    if "(" not in piece:
+        name = _collapse(decode_tex(piece))
+        return PaperAuthor(name) if name else None
+    affiliations: list[str] = []
+    name_chars: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in piece:
+        if char == "(":
+            if depth > 0:
+                current.append(char)
+            depth += 1
+        elif char == ")" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                affiliation = _collapse(decode_tex("".join(current)))
+                if affiliation:
+                    affiliations.append(affiliation)
+                current = []
+            else:
+                current.append(char)
+        elif depth > 0:
+            current.append(char)
+        else:
+            name_chars.append(char)
+    name = _collapse(decode_tex("".join(name_chars)))
+    return PaperAuthor(name, tuple(affiliations)) if name else None
+
+
+def split_creators(creators: str) -> list[PaperAuthor]:
+    """Split a `dc:creator` string into authors, in order, with parenthesised affiliations.
+
+    `Tianliang Yan (University of Birmingham, School of Physics), Yubao Liu (...)` gives two
+    authors; `Benjamin R\\'emy (LEMTA)` gives `Benjamin Rémy` with affiliation `LEMTA`.
+    """
+    if not creators or not creators.strip():
+        return []
+    pieces = (
+        _top_level_split(creators, ",")
+        if "(" in creators or "[" in creators
+        else creators.split(",")
+    )
+    authors: list[PaperAuthor] = []
+    for piece in pieces:
+        author = _name_and_affiliations(piece)
+        if author is not None:
+            authors.append(author)
+    return authors
+
+
+def _announced(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _paper(entry: Any, announced: datetime | None) -> Paper | None:
+    raw_id = entry.get("id") or entry.get("link") or ""
+    try:
+        arxiv_id, version = split_version(raw_id)
+    except ValueError:
+        log.warning("listing item with unrecognised id %r skipped", str(raw_id)[:100])
+        return None
+    categories = tuple(tag.get("term") for tag in entry.get("tags", ()) if tag.get("term"))
+    abstract = _ABSTRACT_RE.sub("", entry.get("summary", ""), count=1)
+    item_announced = _announced(entry.get("published")) or announced
+    versioned = f"{arxiv_id}v{version}" if version else arxiv_id
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=_collapse(entry.get("title")),
+        abstract=_collapse(abstract),
+        authors=tuple(split_creators(entry.get("author", ""))),
+        # The feed lists the primary category first but does not mark it (SOURCES.md 2.2).
+        primary_category=categories[0] if categories else None,
+        categories=categories,
+        published=None,
+        updated=None,
+        doi=_collapse(entry.get("arxiv_doi")) or None,
+        journal_ref=_collapse(entry.get("arxiv_journal_reference")) or None,
+        abs_url=entry.get("link") or f"https://arxiv.org/abs/{arxiv_id}",
+        pdf_url=f"https://arxiv.org/pdf/{versioned}",
+        announce_type=(entry.get("arxiv_announce_type") or "").strip() or None,
+        announced=item_announced,
+        source=SOURCE,
+    )
+
+
+def parse_arxiv_listing(data: bytes) -> ArxivListing:
+    """Parse one listing-feed body (RSS 2.0; the Atom flavour parses too).
+
+    Raises `FeedError` for arXiv's error channel (unknown archive...), `MalformedResponse` for
+    an empty, truncated or non-feed body. An empty channel (weekends, holidays) is a valid
+    listing with no papers. `categories` and `validators` are left for the caller to fill.
+    """
+    if not data or not data.strip():
+        raise MalformedResponse("empty body where a listing feed was expected", source=SOURCE)
+    parsed = feedparser.parse(data)
+    if not parsed.get("version"):
+        raise MalformedResponse("not an RSS/Atom feed (HTML or garbage?)", source=SOURCE)
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(problem, xml.sax.SAXException):
+        # Truncated or broken XML: a partial listing would silently lose papers.
+        raise MalformedResponse(f"feed is not well-formed XML ({problem})", source=SOURCE)
+    if problem is not None:
+        log.debug("listing feed parsed with a warning: %r", problem)
+    feed = parsed.get("feed", {})
+    title = _collapse(feed.get("title"))
+    if title.startswith(_ERROR_TITLE):
+        message = _collapse(feed.get("description") or feed.get("subtitle")) or title
+        raise FeedError(f"arXiv feed error: {message}", source=SOURCE)
+    announced = _announced(feed.get("published") or feed.get("updated"))
+    papers = [p for p in (_paper(entry, announced) for entry in parsed.entries) if p is not None]
+    return ArxivListing(
+        categories=(),
+        papers=tuple(papers),
+        announced=announced,
+        title=title or None,
+        possibly_truncated=len(parsed.entries) >= ITEM_CAP,
+    )

@@ -1,0 +1,455 @@
+"""The one HTTP path every source uses: politeness, limits, retries, typed errors, health.
+
+`HttpClient.request` sends one logical request through the source's `RateLimiter`, with a
+descriptive User-Agent, a total timeout, a redirect limit and a body-size cap (the body is read
+in chunks and reading stops at the cap, so a huge body never fills memory). It retries
+retryable failures (connection errors, timeouts, 5xx, 429, malformed bodies) with exponential
+backoff and jitter, never sooner than a `Retry-After`, up to `RetryPolicy.max_attempts`.
+Parsing runs inside the retry loop, so a truncated or empty body is retried too.
+
+`HttpClient.track` wraps one *public* source call and reports its outcome to the
+`HealthRecorder` once (not per attempt).
+
+No aiohttp exception leaves this module: each maps to a `SourceError` subclass. Messages name
+the method and path only; query strings (which may hold `api_key`) never reach a message, and
+URLs are passed through `redact_url` before they are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import aiohttp
+from lxml import etree
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from bot import __version__
+from bot.clock import Clock, SystemClock
+from bot.sources.errors import (
+    AccessDenied,
+    BadRequest,
+    InternalSourceError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    RedirectLoop,
+    ResponseTooLarge,
+    SourceError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from bot.sources.health import HealthRecorder, NullHealthRecorder
+from bot.sources.limiter import RateLimiter, Sleep
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+_MAX_RETRY_AFTER = 86400.0
+_CHUNK = 64 * 1024
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)([?&;](?:api_key|apikey|api-key|key|token|access_token|mailto)=)[^&#\s]*"
+)
+
+
+def default_user_agent(contact_email: str = "paperscout-operator@example.invalid") -> str:
+    """`PaperScout/0.1.0 (+mailto:you@example.org)`: arXiv asks for a descriptive agent."""
+    return f"PaperScout/{__version__} (+mailto:{contact_email})"
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL with secret-looking query values replaced by `***` (for logs)."""
+    return _SECRET_PARAM_RE.sub(r"\1***", str(url))
+
+
+def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove secret query values and any of `secrets` from a text (e.g. an upstream message)."""
+    text = _SECRET_PARAM_RE.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter.
+
+    Attempt n (1-based) failing waits `base_delay * 2**(n-1)` capped at `max_delay`, times a
+    random factor in [1, 1 + jitter] (jitter only upward: never less polite than the base), and
+    never less than the server's `Retry-After`. A `Retry-After` longer than `max_retry_after`
+    is not slept inside the call: the error is raised and the health record's `next_try_at`
+    carries the wait instead.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 2.0
+    max_delay: float = 60.0
+    jitter: float = 0.25
+    max_retry_after: float = 300.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number `attempt`."""
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        backoff *= 1.0 + self.jitter * rng.random()
+        if retry_after is not None:
+            return max(retry_after, backoff)
+        return backoff
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Everything about *how* a source talks HTTP; one instance is usually shared by all."""
+
+    user_agent: str = field(default_factory=default_user_agent)
+    timeout_seconds: float = 30.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_redirects: int = 5
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Clock = field(default_factory=SystemClock)
+    sleep: Sleep = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    # Bodies at least this big are parsed in a worker thread.
+    parse_in_thread_bytes: int = 1024 * 1024
+    # Health cool-down after consecutive failed calls: base * 2**(n-1), capped.
+    cooldown_base_seconds: float = 60.0
+    cooldown_max_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A fully read response. `url` is redacted; `path` has no query string."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    method: str
+    path: str
+    url: str
+    retry_after: float | None = None
+
+    @property
+    def where(self) -> str:
+        """`GET /api/query`: how messages name the request (never with the query string)."""
+        return f"{self.method} {self.path}"
+
+    def json(self) -> Any:
+        """The body as JSON; `MalformedResponse` when it is empty or not JSON."""
+        if not self.body.strip():
+            raise MalformedResponse(f"empty body where JSON was expected ({self.where})")
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(f"body is not JSON ({self.where})") from exc
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds from `now`: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        # A day at most: a nonsense value must not push the next try out for ever (or overflow).
+        return min(max(seconds, 0.0), _MAX_RETRY_AFTER) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return min(max((when - now).total_seconds(), 0.0), _MAX_RETRY_AFTER)
+
+
+def check_status(
+    response: HttpResponse,
+    *,
+    expected: tuple[int, ...] = (200,),
+    detail: str = "",
+) -> None:
+    """Raise the typed error for a status outside `expected` (shared by every source)."""
+    status = response.status
+    if status in expected:
+        return
+    suffix = f": {detail}" if detail else ""
+    where = f"HTTP {status}, {response.where}"
+    if status == 429:
+        raise RateLimited(
+            f"rate limited ({where}){suffix}", status=status, retry_after=response.retry_after
+        )
+    if status in (401, 403):
+        raise AccessDenied(f"access denied, check the API key ({where}){suffix}", status=status)
+    if status == 404:
+        raise NotFound(f"not found ({where}){suffix}", status=status)
+    if status >= 500:
+        raise UpstreamUnavailable(
+            f"upstream error ({where}){suffix}", status=status, retry_after=response.retry_after
+        )
+    if status >= 400:
+        raise BadRequest(f"request rejected ({where}){suffix}", status=status)
+    raise MalformedResponse(f"unexpected status ({where}){suffix}", status=status)
+
+
+class HttpClient:
+    """One source's HTTP path: `request` (retries, limits) and `track` (health per call)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        source: str,
+        limiter: RateLimiter | None = None,
+        options: HttpOptions | None = None,
+        health: HealthRecorder | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.limiter = limiter
+        self.options = options or HttpOptions()
+        self.health: HealthRecorder = health or NullHealthRecorder()
+        self._secrets = tuple(s for s in secrets if s)
+        self._consecutive_failures = 0
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.source!r}, limiter={self.limiter!r})"
+
+    # --- health ----------------------------------------------------------------------------
+
+    async def track(self, call: Awaitable[T]) -> T:
+        """Await one public source call and report its outcome to the health recorder."""
+        try:
+            result = await call
+        except NotFound:
+            await self._report_success()  # the upstream answered; the id just does not exist
+            raise
+        except SourceError as error:
+            if error.source is None:
+                error.source = self.source
+            await self._report_failure(error)
+            raise
+        except Exception as exc:  # a bug of ours: never let it escape untyped
+            log.exception("%s: unexpected error", self.source)
+            error = InternalSourceError(
+                f"internal error ({type(exc).__name__}); see the log", source=self.source
+            )
+            await self._report_failure(error)
+            raise error from exc
+        await self._report_success()
+        return result
+
+    async def _report_success(self) -> None:
+        self._consecutive_failures = 0
+        try:
+            await self.health.record_success(self.source, self.options.clock.now())
+        except Exception:
+            log.exception("%s: health recorder failed on success", self.source)
+
+    async def _report_failure(self, error: SourceError) -> None:
+        self._consecutive_failures += 1
+        now = self.options.clock.now()
+        cooldown = min(
+            self.options.cooldown_max_seconds,
+            self.options.cooldown_base_seconds * 2 ** (self._consecutive_failures - 1),
+        )
+        if error.retry_after is not None:
+            cooldown = max(cooldown, error.retry_after)
+        next_try_at = now + timedelta(seconds=cooldown)
+        log.warning(
+            "%s failed (%d in a row): %s; next try after %s",
+            self.source,
+            self._consecutive_failures,
+            error,
+            next_try_at.isoformat(timespec="seconds"),
+        )
+        try:
+            await self.health.record_failure(self.source, now, error, next_try_at)
+        except Exception:
+            log.exception("%s: health recorder failed on failure", self.source)
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        parse: Callable[[HttpResponse], T],
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        encoded: bool = False,
+    ) -> T:
+        """Send a request (with retries) and return `parse(response)`.
+
+        `parse` receives every response, whatever its status, and raises a `SourceError` for
+        what it does not accept (usually via `check_status`). `encoded=True` sends `url` exactly
+        as given (already percent-encoded), so callers can measure the request line.
+        """
+        target = URL(str(url), encoded=True) if encoded else URL(str(url))
+        if params:
+            target = target.update_query(params)
+        policy = self.options.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(method, target, parse, headers, json_body)
+            except SourceError as error:
+                if error.source is None:
+                    error.source = self.source
+                if not error.retryable or attempt >= policy.max_attempts:
+                    raise
+                if error.retry_after is not None and error.retry_after > policy.max_retry_after:
+                    raise
+                delay = policy.delay(attempt, error.retry_after, self.options.rng)
+                if error.retry_after is not None and self.limiter is not None:
+                    self.limiter.hold_off(error.retry_after)
+                log.info(
+                    "%s: %s; retry %d/%d in %.1fs",
+                    self.source,
+                    error,
+                    attempt,
+                    policy.max_attempts - 1,
+                    delay,
+                )
+                await self.options.sleep(delay)
+
+    async def _attempt(
+        self,
+        method: str,
+        target: URL,
+        parse: Callable[[HttpResponse], T],
+        headers: Mapping[str, str] | None,
+        json_body: Any,
+    ) -> T:
+        limiter = self.limiter if self.limiter is not None else contextlib.nullcontext()
+        async with limiter:
+            response = await self._send(method, target, headers, json_body)
+        try:
+            if len(response.body) >= self.options.parse_in_thread_bytes:
+                # A multi-megabyte feed takes tens of ms to parse: keep the event loop (and the
+                # Discord heartbeat) responsive. Parsers are pure functions, safe in a thread.
+                return await asyncio.to_thread(parse, response)
+            return parse(response)
+        except SourceError as error:
+            if error.status is None:
+                error.status = response.status
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, etree.Error) as exc:
+            log.warning(
+                "%s: could not parse %s (HTTP %d)",
+                self.source,
+                response.where,
+                response.status,
+                exc_info=True,
+            )
+            raise MalformedResponse(
+                f"unexpected response content ({type(exc).__name__}, {response.where})",
+                status=response.status,
+            ) from exc
+
+    async def _send(
+        self,
+        method: str,
+        target: URL,
+        headers: Mapping[str, str] | None,
+        json_body: Any,
+    ) -> HttpResponse:
+        opts = self.options
+        all_headers = CIMultiDict({"User-Agent": opts.user_agent})
+        if headers:
+            all_headers.update(headers)
+        where = f"{method} {target.path}"
+        started = time.perf_counter()
+        try:
+            async with self.session.request(
+                method,
+                target,
+                headers=all_headers,
+                json=json_body,
+                timeout=aiohttp.ClientTimeout(total=opts.timeout_seconds),
+                allow_redirects=True,
+                max_redirects=opts.max_redirects,
+            ) as resp:
+                limit = opts.max_body_bytes
+                if resp.content_length is not None and resp.content_length > limit:
+                    resp.close()
+                    raise ResponseTooLarge(
+                        f"body of {resp.content_length} bytes exceeds the {limit}-byte cap "
+                        f"({where})",
+                        status=resp.status,
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        resp.close()  # drop the connection: do not download the rest
+                        raise ResponseTooLarge(
+                            f"body exceeds the {limit}-byte cap ({where})", status=resp.status
+                        )
+                    chunks.append(chunk)
+                response = HttpResponse(
+                    status=resp.status,
+                    headers=resp.headers,
+                    body=b"".join(chunks),
+                    method=method,
+                    path=resp.url.path,
+                    url=redact_url(resp.url),
+                    retry_after=parse_retry_after(
+                        resp.headers.get("Retry-After"), opts.clock.now()
+                    ),
+                )
+        except SourceError:
+            raise
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            # Not chained (`from None`): aiohttp's messages can hold the full URL, query string
+            # and API key included. The redacted original goes to the debug log instead.
+            log.debug("%s %s: %s", self.source, where, self.redact(repr(exc)))
+            raise _transport_error(exc, where, opts) from None
+        log.debug(
+            "%s %s -> %d, %d bytes in %.0f ms",
+            method,
+            redact_url(target),
+            response.status,
+            len(response.body),
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def redact(self, text: str) -> str:
+        """`text` with this client's secrets and secret-looking query values removed."""
+        return redact_text(text, self._secrets)
+
+
+def _transport_error(exc: BaseException, where: str, opts: HttpOptions) -> SourceError:
+    """The typed error for an aiohttp / socket failure (no URL, no query string)."""
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeout(f"no answer within {opts.timeout_seconds:g}s ({where})")
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return RedirectLoop(f"more than {opts.max_redirects} redirects, probably a loop ({where})")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return UpstreamUnavailable(f"connection closed before the body was complete ({where})")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return MalformedResponse(f"invalid HTTP response ({type(exc).__name__}, {where})")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamUnavailable(f"cannot connect ({where})")
+    return UpstreamUnavailable(f"connection failed ({type(exc).__name__}, {where})")

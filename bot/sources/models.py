@@ -1,0 +1,269 @@
+"""Plain dataclasses that every source returns. No database, no Discord, no HTTP in here.
+
+Datetimes are timezone-aware UTC. Strings are stripped, with whitespace collapsed in titles and
+abstracts. Tuples (not lists) so instances are immutable and safe to share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+# The announce types of the arXiv listing feeds (SOURCES.md 2.2).
+ANNOUNCE_NEW = "new"
+ANNOUNCE_CROSS = "cross"
+ANNOUNCE_REPLACE = "replace"
+ANNOUNCE_REPLACE_CROSS = "replace-cross"
+ANNOUNCE_TYPES = (ANNOUNCE_NEW, ANNOUNCE_CROSS, ANNOUNCE_REPLACE, ANNOUNCE_REPLACE_CROSS)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAuthor:
+    """One author of a paper, in paper order, with their affiliations in order (often none)."""
+
+    name: str
+    affiliations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """An arXiv paper as one source saw it.
+
+    `arxiv_id` has no version (`2411.17700`, `astro-ph/0601001`); `version` is the number after
+    `v` (None when the source does not say). `published` is the v1 submission time and `updated`
+    the submission time of this version (arXiv API); the listing feed knows neither and sets
+    `announced` (the announcement date, 00:00 US Eastern, as UTC) and `announce_type` instead.
+    `source` names the source that produced it (`arxiv_api`, `arxiv_rss`, `openalex`).
+    """
+
+    arxiv_id: str
+    version: int | None
+    title: str
+    abstract: str
+    authors: tuple[PaperAuthor, ...]
+    primary_category: str | None
+    categories: tuple[str, ...]
+    published: datetime | None
+    updated: datetime | None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    announce_type: str | None = None
+    announced: datetime | None = None
+    source: str = "arxiv_api"
+
+    @property
+    def versioned_id(self) -> str:
+        """`2411.17700v2` (or the bare id when the version is unknown)."""
+        return f"{self.arxiv_id}v{self.version}" if self.version else self.arxiv_id
+
+    @property
+    def author_names(self) -> tuple[str, ...]:
+        """Author names in paper order."""
+        return tuple(author.name for author in self.authors)
+
+
+@dataclass(frozen=True, slots=True)
+class YearCount:
+    """One year of an author's activity (OpenAlex `counts_by_year`)."""
+
+    year: int
+    works_count: int
+    cited_by_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRecord:
+    """An author as a metrics source describes them.
+
+    `external_ids` uses short keys and bare values: `openalex` (`A5048491430`), `orcid`
+    (`0000-0003-1613-5981`), `s2` (`2262347`), `dblp`, `scopus`. `affiliations` lists the last
+    known institutions first. A count is None when the source did not send it (never made up).
+    `as_of` is when the source last updated the record (OpenAlex `updated_date`), or when we
+    fetched it if the source has no such date (Semantic Scholar).
+    """
+
+    source: str
+    external_ids: dict[str, str]
+    display_name: str
+    name_variants: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    h_index: int | None = None
+    i10_index: int | None = None
+    citations: int | None = None
+    works_count: int | None = None
+    two_year_mean_citedness: float | None = None
+    counts_by_year: tuple[YearCount, ...] = ()
+    topics: tuple[str, ...] = ()
+    primary_field: str | None = None
+    as_of: datetime | None = None
+    relevance_score: float | None = None
+
+    @property
+    def openalex_id(self) -> str | None:
+        """The bare OpenAlex id, when known."""
+        return self.external_ids.get("openalex")
+
+    @property
+    def orcid(self) -> str | None:
+        """The bare ORCID, when known."""
+        return self.external_ids.get("orcid")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorCandidate:
+    """One autocomplete suggestion: enough to tell homonyms apart in a Discord choice list."""
+
+    id: str
+    name: str
+    hint: str | None = None
+    works_count: int | None = None
+    cited_by_count: int | None = None
+    orcid: str | None = None
+    source: str = "openalex"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkAuthor:
+    """One authorship of an OpenAlex work: identity-exact when `openalex_id` is set."""
+
+    name: str
+    raw_name: str | None = None
+    openalex_id: str | None = None
+    orcid: str | None = None
+    affiliations: tuple[str, ...] = ()
+    position: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """An OpenAlex work. `arxiv_id` is set when it is (a version of) an arXiv preprint.
+
+    `doi` is bare and lower-cased (`10.48550/arxiv.2108.04680`). `publication_date` can be
+    coarse (`2021-01-01` for a 2021 preprint); `created_date` is when OpenAlex indexed it.
+    """
+
+    openalex_id: str
+    title: str
+    doi: str | None = None
+    arxiv_id: str | None = None
+    abstract: str | None = None
+    authors: tuple[WorkAuthor, ...] = ()
+    publication_date: date | None = None
+    created_date: date | None = None
+    updated: datetime | None = None
+    type: str | None = None
+    landing_page_url: str | None = None
+    pdf_url: str | None = None
+    cited_by_count: int | None = None
+    authors_truncated: bool = False
+    source: str = "openalex"
+
+    @property
+    def author_ids(self) -> frozenset[str]:
+        """OpenAlex ids of the authors (for identity-exact matching to followed authors)."""
+        return frozenset(a.openalex_id for a in self.authors if a.openalex_id)
+
+    def to_paper(self) -> Paper | None:
+        """The work as a `Paper` when it is an arXiv preprint, else None.
+
+        Categories and exact arXiv dates are unknown to OpenAlex, so `primary_category` is None,
+        `categories` empty and `published` the (possibly coarse) publication date at 00:00 UTC.
+        """
+        if self.arxiv_id is None:
+            return None
+        published = (
+            datetime(
+                self.publication_date.year,
+                self.publication_date.month,
+                self.publication_date.day,
+                tzinfo=UTC,
+            )
+            if self.publication_date
+            else None
+        )
+        return Paper(
+            arxiv_id=self.arxiv_id,
+            version=None,
+            title=self.title,
+            abstract=self.abstract or "",
+            authors=tuple(PaperAuthor(a.raw_name or a.name, a.affiliations) for a in self.authors),
+            primary_category=None,
+            categories=(),
+            published=published,
+            updated=None,
+            doi=self.doi,
+            abs_url=f"https://arxiv.org/abs/{self.arxiv_id}",
+            pdf_url=f"https://arxiv.org/pdf/{self.arxiv_id}",
+            source="openalex",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class S2Paper:
+    """A paper as Semantic Scholar lists it for an author."""
+
+    paper_id: str
+    title: str
+    arxiv_id: str | None = None
+    doi: str | None = None
+    publication_date: date | None = None
+    year: int | None = None
+    authors: tuple[tuple[str | None, str], ...] = ()  # (S2 author id, name), in order
+    citation_count: int | None = None
+    venue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators for a conditional GET (`ETag`, `Last-Modified`), as the server sent."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True, slots=True)
+class ArxivListing:
+    """One fetch of the arXiv listing feed for a set of categories.
+
+    `not_modified` is True when the server answered 304 to our validators: `papers` is then
+    empty and nothing changed since the last fetch. Keep `validators` for the next call.
+    `possibly_truncated` is True when the feed held the 2,000-item cap (split the categories).
+    """
+
+    categories: tuple[str, ...]
+    papers: tuple[Paper, ...] = ()
+    validators: Validators = field(default_factory=Validators)
+    not_modified: bool = False
+    announced: datetime | None = None
+    title: str | None = None
+    possibly_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArxivFeedPage:
+    """One parsed page of the arXiv API (pure parse result)."""
+
+    total_results: int
+    start_index: int
+    items_per_page: int
+    papers: tuple[Paper, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArxivSearchResult:
+    """The outcome of a batched author search: every paper once, newest first.
+
+    `requests` counts the HTTP requests made (pages, not retries); `truncated` is True when a
+    query had more results than arXiv lets us page through (10,000).
+    """
+
+    papers: tuple[Paper, ...]
+    queries: int
+    requests: int
+    truncated: bool = False
