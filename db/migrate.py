@@ -1,0 +1,132 @@
+"""Apply and check the Alembic migrations shipped inside the `db` package.
+
+`upgrade_to_head(url)` is what start-up and `paperscout db upgrade` call. It is synchronous
+(Alembic's command API runs its own event loop in env.py); from a running event loop use
+`await upgrade_to_head_async(url)`, which runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db.models import Base
+from db.urls import ensure_sqlite_parent, redacted
+
+log = logging.getLogger(__name__)
+
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+
+# Alembic's `context` and `op` are process-wide proxies: two commands running at once in one
+# process (two threads) would trample each other. Processes are serialised by the database.
+_COMMAND_LOCK = threading.Lock()
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic `Config` for the packaged migrations, aimed at `url`.
+
+    The URL travels in `config.attributes`, not in the ini: no `%` interpolation of passwords,
+    and nothing secret written anywhere.
+    """
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision id in the packaged migrations."""
+    head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found in the db package")
+    return head
+
+
+def upgrade_to_head(url: str) -> None:
+    """Migrate the database at `url` to the newest revision (idempotent; safe from a CLI).
+
+    On PostgreSQL an advisory lock is held around the upgrade, on SQLite the upgrade is one
+    BEGIN IMMEDIATE transaction: two processes starting at once migrate once. Must not be
+    called from a thread with a running event loop (use `upgrade_to_head_async`).
+    """
+    ensure_sqlite_parent(url)
+    log.info("migrating %s to head", redacted(url))
+    with _COMMAND_LOCK:
+        command.upgrade(alembic_config(url), "head")
+
+
+async def upgrade_to_head_async(url: str) -> None:
+    """`upgrade_to_head` in a worker thread, to await from a running event loop."""
+    await asyncio.to_thread(upgrade_to_head, url)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Migrate the database at `url` down to `revision` ('base' drops every table)."""
+    log.info("downgrading %s to %s", redacted(url), revision)
+    with _COMMAND_LOCK:
+        command.downgrade(alembic_config(url), revision)
+
+
+async def downgrade_async(url: str, revision: str = "base") -> None:
+    """`downgrade` in a worker thread, to await from a running event loop."""
+    await asyncio.to_thread(downgrade, url, revision)
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True},
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def _run_on(url: str, fn: Any) -> Any:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+async def check_no_drift_async(url: str) -> list[Any]:
+    """The differences between the models and the database at `url`; [] means none."""
+    return await _run_on(url, _diff)  # type: ignore[no-any-return]
+
+
+def check_no_drift(url: str) -> list[Any]:
+    """Alembic's autogenerate diff between `db.models` and the migrated database at `url`.
+
+    An empty list means the migrations produce exactly the models: tables, columns, types,
+    nullability, server defaults, indexes, unique and foreign keys (Alembic does not compare
+    CHECK constraints). Each entry is one of Alembic's diff tuples, e.g.
+    ('add_column', None, 'papers', Column(...)). Not callable from a running event loop:
+    use `check_no_drift_async` there.
+    """
+    return asyncio.run(check_no_drift_async(url))
+
+
+async def current_revision_async(url: str) -> str | None:
+    """The revision the database at `url` is at; None when it was never migrated."""
+    return await _run_on(url, _current)  # type: ignore[no-any-return]
+
+
+def current_revision(url: str) -> str | None:
+    """Synchronous `current_revision_async`, for a CLI."""
+    return asyncio.run(current_revision_async(url))

@@ -1,0 +1,163 @@
+"""Follows: who follows which author, for themselves or for a channel's digest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from db.models import FOLLOW_SCOPES, NOTIFY_MODES, Author, Follow
+from db.repositories._dialect import chunked, unique, upsert_insert
+from db.types import require_aware
+
+log = logging.getLogger(__name__)
+
+Scope = Literal["user", "channel"]
+Notify = Literal["weekly", "instant"]
+
+
+class FollowRepository:
+    """Reads and writes `Follow` rows in the caller's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        author_id: int,
+        scope: Scope,
+        user_id: int,
+        now: datetime,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+        notify: Notify = "weekly",
+    ) -> tuple[Follow, bool]:
+        """Follow an author; returns (follow, created).
+
+        scope 'user': `user_id` follows for themselves (target = user_id). scope 'channel':
+        for the digest of `channel_id` (target = channel_id), `user_id` is who set it up.
+        Following again is not an error: the existing follow is returned with created False,
+        its `created_at` (the priming point) kept and only `notify` changed to the new value.
+        """
+        if scope not in FOLLOW_SCOPES:
+            raise ValueError(f"scope must be one of {FOLLOW_SCOPES}, not {scope!r}")
+        if notify not in NOTIFY_MODES:
+            raise ValueError(f"notify must be one of {NOTIFY_MODES}, not {notify!r}")
+        if scope == "channel" and channel_id is None:
+            raise ValueError("a channel follow needs channel_id")
+        now = require_aware(now, "now")
+        target_id = user_id if scope == "user" else channel_id
+        stmt = (
+            upsert_insert(self.session, Follow.__table__)
+            .values(
+                author_id=author_id,
+                scope=scope,
+                guild_id=guild_id,
+                user_id=user_id,
+                channel_id=channel_id,
+                target_id=target_id,
+                notify=notify,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["author_id", "scope", "target_id"])
+            .returning(Follow.__table__.c.id)
+        )
+        inserted = (await self.session.execute(stmt)).scalar_one_or_none()
+        key = (
+            (Follow.author_id == author_id)
+            & (Follow.scope == scope)
+            & (Follow.target_id == target_id)
+        )
+        if inserted is None:
+            await self.session.execute(
+                update(Follow).where(key, Follow.notify != notify).values(notify=notify)
+            )
+        result = await self.session.execute(
+            select(Follow).where(key).execution_options(populate_existing=True)
+        )
+        return result.scalar_one(), inserted is not None
+
+    async def remove(self, *, author_id: int, scope: Scope, target_id: int) -> bool:
+        """Stop a follow (target = user id or channel id); False when there was none."""
+        result = await self.session.execute(
+            delete(Follow).where(
+                Follow.author_id == author_id,
+                Follow.scope == scope,
+                Follow.target_id == target_id,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, follow_id: int) -> Follow | None:
+        """The follow with this id (author loaded), or None."""
+        return await self.session.get(Follow, follow_id)
+
+    async def list_for_user(self, user_id: int) -> list[Follow]:
+        """The user's personal follows (scope user), authors loaded, by author name."""
+        return await self._list(Follow.scope == "user", Follow.target_id == user_id)
+
+    async def list_for_channel(self, channel_id: int) -> list[Follow]:
+        """The follows feeding a channel's digest (scope channel), by author name."""
+        return await self._list(Follow.scope == "channel", Follow.target_id == channel_id)
+
+    async def list_for_guild(self, guild_id: int) -> list[Follow]:
+        """Every follow made in a server (both scopes), by author name."""
+        return await self._list(Follow.guild_id == guild_id)
+
+    async def _list(self, *conditions: object) -> list[Follow]:
+        result = await self.session.execute(
+            select(Follow)
+            .join(Follow.author)
+            .options(contains_eager(Follow.author))
+            .where(*conditions)  # type: ignore[arg-type]
+            .order_by(Author.display_name, Follow.id)
+        )
+        return list(result.scalars().unique())
+
+    async def followed_authors(self) -> list[Author]:
+        """Every author with at least one follow (what the poller must watch), by id."""
+        followed = select(Follow.author_id).where(Follow.author_id == Author.id).exists()
+        result = await self.session.execute(select(Author).where(followed).order_by(Author.id))
+        return list(result.scalars())
+
+    async def instant_followers_of(self, author_ids: Iterable[int]) -> list[Follow]:
+        """The follows with notify 'instant' of these authors (for alerts), by id."""
+        ids = unique(author_ids)
+        follows: list[Follow] = []
+        for chunk in chunked(ids):
+            result = await self.session.execute(
+                select(Follow)
+                .where(Follow.author_id.in_(chunk), Follow.notify == "instant")
+                .order_by(Follow.id)
+            )
+            follows.extend(result.scalars().unique())
+        return follows
+
+    async def authors_in_guild(
+        self, guild_id: int, query: str = "", limit: int = 25
+    ) -> list[Author]:
+        """Authors followed in a server whose name contains `query` (for autocomplete).
+
+        Only this server's follows are considered, so no other server's data leaks.
+        """
+        in_guild = (
+            select(Follow.author_id)
+            .where(Follow.author_id == Author.id, Follow.guild_id == guild_id)
+            .exists()
+        )
+        stmt = select(Author).where(in_guild)
+        if query:
+            pattern = (
+                "%"
+                + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            stmt = stmt.where(func.lower(Author.display_name).like(pattern, escape="\\"))
+        result = await self.session.execute(stmt.order_by(Author.display_name).limit(limit))
+        return list(result.scalars())

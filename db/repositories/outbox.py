@@ -1,0 +1,213 @@
+"""The delivery outbox: planned once by dedupe key, claimed with a lease, marked per part.
+
+Status flow: pending -> sending (claimed, leased) -> sent | pending (retry) | failed | dead.
+A `sending` row whose lease expired is claimable again, so a crashed sender loses nothing;
+`sent`, `failed` and `dead` rows are never claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OUTBOX_DESTINATION_KINDS, OUTBOX_KINDS, OUTBOX_STATUSES, OutboxEntry
+from db.repositories._dialect import short_error, upsert_insert
+from db.types import require_aware
+
+log = logging.getLogger(__name__)
+
+OutboxKind = Literal["digest", "alert", "notice"]
+DestinationKind = Literal["channel", "user"]
+
+
+class OutboxRepository:
+    """Reads and writes `OutboxEntry` rows in the caller's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(
+        self,
+        *,
+        kind: OutboxKind,
+        dedupe_key: str,
+        destination_kind: DestinationKind,
+        destination_id: int,
+        payload: list[Any],
+        now: datetime,
+        not_before: datetime | None = None,
+        schedule_id: int | None = None,
+        guild_id: int | None = None,
+    ) -> int | None:
+        """Plan one delivery; returns its id, or None when `dedupe_key` was already planned.
+
+        `payload` is the rendered snapshot (a list of message parts, JSON-serialisable).
+        `not_before` defaults to `now`. INSERT ... ON CONFLICT DO NOTHING: two planners, or
+        a re-run, never create a second row for the same key.
+        """
+        if kind not in OUTBOX_KINDS:
+            raise ValueError(f"kind must be one of {OUTBOX_KINDS}, not {kind!r}")
+        if destination_kind not in OUTBOX_DESTINATION_KINDS:
+            raise ValueError(f"destination_kind must be one of {OUTBOX_DESTINATION_KINDS}")
+        now = require_aware(now, "now")
+        table = OutboxEntry.__table__
+        stmt = (
+            upsert_insert(self.session, table)
+            .values(
+                kind=kind,
+                dedupe_key=dedupe_key,
+                destination_kind=destination_kind,
+                destination_id=destination_id,
+                guild_id=guild_id,
+                schedule_id=schedule_id,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                not_before=require_aware(not_before, "not_before") if not_before else now,
+                message_ids=[],
+                parts_sent=0,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, entry_id: int) -> OutboxEntry | None:
+        """The entry with this id (fresh from the database), or None."""
+        return await self.session.get(OutboxEntry, entry_id, populate_existing=True)
+
+    async def get_by_dedupe_key(self, dedupe_key: str) -> OutboxEntry | None:
+        """The entry planned under this key, or None."""
+        result = await self.session.execute(
+            select(OutboxEntry).where(OutboxEntry.dedupe_key == dedupe_key)
+        )
+        return result.scalar_one_or_none()
+
+    async def claim(
+        self, worker_id: str, *, limit: int, lease_seconds: float, now: datetime
+    ) -> list[OutboxEntry]:
+        """Claim up to `limit` deliverable rows for `worker_id`, oldest first.
+
+        Deliverable: pending with `not_before` <= now, or sending with an expired lease.
+        Claimed rows become sending, leased until now + lease_seconds, attempts + 1.
+        PostgreSQL: `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`,
+        so concurrent claimers never get the same row. SQLite: the same statement without
+        the row locks (SQLite drops them) inside the BEGIN IMMEDIATE write transaction,
+        which serialises claimers. Commit the claim before sending.
+        """
+        now = require_aware(now, "now")
+        claimable = (
+            select(OutboxEntry.id)
+            .where(
+                or_(
+                    and_(OutboxEntry.status == "pending", OutboxEntry.not_before <= now),
+                    and_(OutboxEntry.status == "sending", OutboxEntry.lease_until < now),
+                )
+            )
+            .order_by(OutboxEntry.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(claimable.scalar_subquery()))
+            .values(
+                status="sending",
+                claimed_by=worker_id,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxEntry.attempts + 1,
+            )
+            .returning(OutboxEntry)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        result = await self.session.execute(stmt)
+        claimed = sorted(result.scalars(), key=lambda e: e.id)
+        if claimed:
+            log.debug("outbox: %s claimed %d rows", worker_id, len(claimed))
+        return claimed
+
+    async def extend_lease(self, entry_id: int, *, lease_until: datetime) -> bool:
+        """Push the lease of a row being sent (a long multi-part delivery)."""
+        return await self._set(entry_id, OutboxEntry.status == "sending", lease_until=lease_until)
+
+    async def mark_part_sent(
+        self, entry_id: int, message_id: int | str, *, lease_until: datetime | None = None
+    ) -> int:
+        """Record one more part as sent (its Discord message id); returns parts_sent.
+
+        A retry resumes at part `parts_sent`. Pass `lease_until` to extend the lease at the
+        same time.
+        """
+        result = await self.session.execute(
+            select(OutboxEntry.message_ids, OutboxEntry.parts_sent)
+            .where(OutboxEntry.id == entry_id)
+            .with_for_update()
+        )
+        row = result.one_or_none()
+        if row is None:
+            raise LookupError(f"outbox entry {entry_id} does not exist")
+        message_ids, parts_sent = row
+        values: dict[str, Any] = {
+            "message_ids": [*message_ids, str(message_id)],
+            "parts_sent": parts_sent + 1,
+        }
+        if lease_until is not None:
+            values["lease_until"] = require_aware(lease_until, "lease_until")
+        await self._set(entry_id, None, **values)
+        return parts_sent + 1
+
+    async def mark_sent(self, entry_id: int, *, now: datetime) -> bool:
+        """The whole delivery went out: sent, never claimed again."""
+        return await self._set(
+            entry_id, None, status="sent", sent_at=require_aware(now, "now"), lease_until=None
+        )
+
+    async def mark_retry(
+        self, entry_id: int, error: str | BaseException, *, not_before: datetime
+    ) -> bool:
+        """A transient failure (5xx, timeout): pending again, not before `not_before`."""
+        return await self._set(
+            entry_id,
+            None,
+            status="pending",
+            last_error=short_error(error),
+            not_before=require_aware(not_before, "not_before"),
+            claimed_by=None,
+            lease_until=None,
+        )
+
+    async def mark_failed(self, entry_id: int, error: str | BaseException) -> bool:
+        """A permanent failure (403/404: no access): failed, never retried."""
+        return await self._set(
+            entry_id, None, status="failed", last_error=short_error(error), lease_until=None
+        )
+
+    async def mark_dead(self, entry_id: int, error: str | BaseException) -> bool:
+        """Too many attempts: dead, never retried; worth an operator alert."""
+        return await self._set(
+            entry_id, None, status="dead", last_error=short_error(error), lease_until=None
+        )
+
+    async def _set(self, entry_id: int, condition: Any, **values: Any) -> bool:
+        stmt = update(OutboxEntry).where(OutboxEntry.id == entry_id)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        result = await self.session.execute(
+            stmt.values(**values).execution_options(synchronize_session="fetch")
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """Rows per status, every status present (0 when none): queue sizes for /status."""
+        counts = dict.fromkeys(OUTBOX_STATUSES, 0)
+        result = await self.session.execute(
+            select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)
+        )
+        for status, count in result:
+            counts[status] = int(count)
+        return counts

@@ -1,0 +1,343 @@
+"""Papers: bulk upsert from feeds, links to followed authors, and per-author listings."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuthorPaper, Paper, PaperAuthor
+from db.repositories._dialect import chunked, unique, upsert_insert
+from db.types import TZDateTime, require_aware
+
+log = logging.getLogger(__name__)
+
+_VERSION_SUFFIX = re.compile(r"v\d+$")
+
+
+def strip_arxiv_version(arxiv_id: str) -> str:
+    """'2411.17700v2' -> '2411.17700'; ids without a version are returned unchanged."""
+    return _VERSION_SUFFIX.sub("", arxiv_id.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAuthorRecord:
+    """One author line of an incoming paper."""
+
+    name: str
+    affiliations: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRecord:
+    """An incoming paper as a source parsed it; `arxiv_id` has no version suffix."""
+
+    arxiv_id: str
+    title: str
+    published: datetime
+    updated: datetime
+    primary_category: str
+    version: int = 1
+    abstract: str = ""
+    categories: Sequence[str] = ()
+    authors: Sequence[PaperAuthorRecord] = ()
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    openalex_id: str | None = None
+    source: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> PaperRecord:
+        """Build a record from a dict; authors may be names, dicts or PaperAuthorRecords."""
+        values = dict(data)
+        authors: list[PaperAuthorRecord] = []
+        for author in values.pop("authors", ()) or ():
+            if isinstance(author, PaperAuthorRecord):
+                authors.append(author)
+            elif isinstance(author, str):
+                authors.append(PaperAuthorRecord(author))
+            else:
+                authors.append(
+                    PaperAuthorRecord(author["name"], tuple(author.get("affiliations") or ()))
+                )
+        return cls(authors=tuple(authors), **values)
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What `upsert_many` did, by arXiv id (without version) -> paper primary key."""
+
+    new: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """Every arXiv id of the input -> its paper primary key."""
+        return {**self.unchanged, **self.updated, **self.new}
+
+
+def _newer(a: PaperRecord, b: PaperRecord) -> bool:
+    return (a.version, a.updated) > (b.version, b.updated)
+
+
+class PaperRepository:
+    """Reads and writes `Paper`, `PaperAuthor` and `AuthorPaper` rows in the caller's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert_many(
+        self, papers: Iterable[PaperRecord | Mapping[str, Any]], *, now: datetime
+    ) -> UpsertResult:
+        """Store a batch of papers in a constant number of statements.
+
+        New arXiv ids are inserted with `first_seen_at = now`. A stored paper is updated
+        (title, abstract, version, updated, categories, comment; doi and journal_ref unless
+        the new value is None) only when the incoming version is higher, and then its author
+        lines are replaced; `first_seen_at` never changes. Duplicates in the batch collapse to
+        the newest version. Returns which ids were new, updated or unchanged.
+        """
+        now = require_aware(now, "now")
+        latest: dict[str, PaperRecord] = {}
+        for item in papers:
+            record = item if isinstance(item, PaperRecord) else PaperRecord.from_mapping(item)
+            known = latest.get(record.arxiv_id)
+            if known is None or _newer(record, known):
+                latest[record.arxiv_id] = record
+        result = UpsertResult()
+        if not latest:
+            return result
+
+        stored = await self._versions(list(latest))
+        writes = [
+            r
+            for r in latest.values()
+            if r.arxiv_id not in stored or r.version > stored[r.arxiv_id][1]
+        ]
+        for arxiv_id, (paper_id, _version) in stored.items():
+            result.unchanged[arxiv_id] = paper_id
+        if writes:
+            written = await self._write_papers(writes, now)
+            for arxiv_id, paper_id in written.items():
+                result.unchanged.pop(arxiv_id, None)
+                if arxiv_id in stored:
+                    result.updated[arxiv_id] = paper_id
+                else:
+                    result.new[arxiv_id] = paper_id
+            await self._replace_authors(
+                [(written[r.arxiv_id], r) for r in writes if r.arxiv_id in written],
+                replaced=list(result.updated.values()),
+            )
+        missing = [a for a in latest if a not in result.ids]
+        if missing:  # another writer inserted them between our read and our write
+            for arxiv_id, (paper_id, _version) in (await self._versions(missing)).items():
+                result.unchanged[arxiv_id] = paper_id
+        log.debug(
+            "papers: %d new, %d updated, %d unchanged",
+            len(result.new),
+            len(result.updated),
+            len(result.unchanged),
+        )
+        return result
+
+    async def _versions(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for chunk in chunked(arxiv_ids):
+            rows = await self.session.execute(
+                select(Paper.arxiv_id, Paper.id, Paper.version).where(Paper.arxiv_id.in_(chunk))
+            )
+            for arxiv_id, paper_id, version in rows:
+                found[arxiv_id] = (paper_id, version)
+        return found
+
+    async def _write_papers(self, records: list[PaperRecord], now: datetime) -> dict[str, int]:
+        """INSERT ... ON CONFLICT (arxiv_id) DO UPDATE ... WHERE newer: the rows it returns."""
+        table = Paper.__table__
+        stmt = upsert_insert(self.session, table)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.arxiv_id],
+            set_={
+                "version": excluded.version,
+                "title": excluded.title,
+                "abstract": excluded.abstract,
+                "primary_category": excluded.primary_category,
+                "categories": excluded.categories,
+                "updated": excluded.updated,
+                "comment": excluded.comment,
+                "doi": func.coalesce(excluded.doi, table.c.doi),
+                "journal_ref": func.coalesce(excluded.journal_ref, table.c.journal_ref),
+                "openalex_id": func.coalesce(excluded.openalex_id, table.c.openalex_id),
+            },
+            # A concurrent writer may have stored an even newer version meanwhile.
+            where=table.c.version < excluded.version,
+        ).returning(table.c.arxiv_id, table.c.id)
+        params = [
+            {
+                "arxiv_id": r.arxiv_id,
+                "version": r.version,
+                "title": r.title,
+                "abstract": r.abstract,
+                "primary_category": r.primary_category,
+                "categories": list(r.categories),
+                "published": r.published,
+                "updated": r.updated,
+                "doi": r.doi,
+                "journal_ref": r.journal_ref,
+                "comment": r.comment,
+                "openalex_id": r.openalex_id,
+                "source": r.source,
+                "first_seen_at": now,
+            }
+            for r in records
+        ]
+        rows = await self.session.execute(stmt, params)
+        return {arxiv_id: paper_id for arxiv_id, paper_id in rows}
+
+    async def _replace_authors(
+        self, papers: list[tuple[int, PaperRecord]], *, replaced: list[int]
+    ) -> None:
+        for chunk in chunked(replaced):
+            await self.session.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(chunk)))
+        rows = [
+            {
+                "paper_id": paper_id,
+                "position": position,
+                "name": author.name,
+                "affiliations": list(author.affiliations),
+            }
+            for paper_id, record in papers
+            for position, author in enumerate(record.authors)
+        ]
+        if rows:
+            await self.session.execute(PaperAuthor.__table__.insert(), rows)
+
+    async def link_authors(
+        self, pairs: Iterable[tuple[int, int, str]], *, now: datetime
+    ) -> list[tuple[int, int]]:
+        """Link followed authors to papers: (author_id, paper_id, matched_by) triples.
+
+        Idempotent: an existing link is kept as it was. Returns the (author_id, paper_id)
+        pairs that did not exist before, in input order: the ones to announce.
+        """
+        now = require_aware(now, "now")
+        wanted: dict[tuple[int, int], str] = {}
+        for author_id, paper_id, matched_by in pairs:
+            wanted.setdefault((author_id, paper_id), matched_by)
+        if not wanted:
+            return []
+        stmt = (
+            upsert_insert(self.session, AuthorPaper.__table__)
+            .on_conflict_do_nothing(index_elements=["author_id", "paper_id"])
+            .returning(AuthorPaper.__table__.c.author_id, AuthorPaper.__table__.c.paper_id)
+        )
+        params = [
+            {"author_id": a, "paper_id": p, "matched_by": m, "linked_at": now}
+            for (a, p), m in wanted.items()
+        ]
+        rows = await self.session.execute(stmt, params)
+        created = {(author_id, paper_id) for author_id, paper_id in rows}
+        return [pair for pair in wanted if pair in created]
+
+    async def get(self, paper_id: int) -> Paper | None:
+        """The paper with this primary key (authors loaded), or None."""
+        return await self.session.get(Paper, paper_id)
+
+    async def get_by_arxiv_id(self, arxiv_id: str) -> Paper | None:
+        """The paper with this arXiv id (a version suffix is ignored), or None."""
+        result = await self.session.execute(
+            select(Paper).where(Paper.arxiv_id == strip_arxiv_version(arxiv_id))
+        )
+        return result.scalar_one_or_none()
+
+    async def list_by_ids(self, paper_ids: Iterable[int]) -> list[Paper]:
+        """The papers with these ids (authors loaded), in the order given; unknown skipped."""
+        ids = unique(paper_ids)
+        found: dict[int, Paper] = {}
+        for chunk in chunked(ids):
+            result = await self.session.execute(select(Paper).where(Paper.id.in_(chunk)))
+            found.update((p.id, p) for p in result.scalars())
+        return [found[i] for i in ids if i in found]
+
+    async def papers_for_author(
+        self,
+        author_id: int,
+        *,
+        order: Literal["recent", "cited"] = "recent",
+        limit: int = 5,
+        offset: int = 0,
+    ) -> list[Paper]:
+        """A page of the author's linked papers (authors loaded).
+
+        'recent': newest `published` first. 'cited': most citations first, unknown counts
+        last, then newest. Ties break on id, so pages never overlap.
+        """
+        if order == "recent":
+            ordering = [Paper.published.desc(), Paper.id.desc()]
+        elif order == "cited":
+            ordering = [
+                Paper.citations.desc().nulls_last(),
+                Paper.published.desc(),
+                Paper.id.desc(),
+            ]
+        else:
+            raise ValueError(f"order must be 'recent' or 'cited', not {order!r}")
+        result = await self.session.execute(
+            select(Paper)
+            .join(AuthorPaper, AuthorPaper.paper_id == Paper.id)
+            .where(AuthorPaper.author_id == author_id)
+            .order_by(*ordering)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(result.scalars())
+
+    async def count_for_author(self, author_id: int) -> int:
+        """How many papers are linked to the author ('papers tracked')."""
+        result = await self.session.execute(
+            select(func.count()).select_from(AuthorPaper).where(AuthorPaper.author_id == author_id)
+        )
+        return int(result.scalar_one())
+
+    async def linked_authors(self, paper_ids: Iterable[int]) -> dict[int, list[int]]:
+        """For each paper id with links, the ids of the followed authors linked to it."""
+        ids = unique(paper_ids)
+        links: dict[int, list[int]] = {}
+        for chunk in chunked(ids):
+            rows = await self.session.execute(
+                select(AuthorPaper.paper_id, AuthorPaper.author_id)
+                .where(AuthorPaper.paper_id.in_(chunk))
+                .order_by(AuthorPaper.paper_id, AuthorPaper.author_id)
+            )
+            for paper_id, author_id in rows:
+                links.setdefault(paper_id, []).append(author_id)
+        return links
+
+    async def update_citations(
+        self, citations: Mapping[int, int | None], *, as_of: datetime
+    ) -> None:
+        """Set the citation counts of papers by primary key (one batched statement)."""
+        as_of = require_aware(as_of, "as_of")
+        if not citations:
+            return
+        table = Paper.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                citations=bindparam("b_citations"),
+                citations_as_of=bindparam("b_as_of", type_=TZDateTime()),
+            )
+        )
+        await self.session.execute(
+            stmt,
+            [{"b_id": pid, "b_citations": n, "b_as_of": as_of} for pid, n in citations.items()],
+        )

@@ -1,0 +1,42 @@
+"""Small facts about database URLs: which backend, a loggable form, the SQLite file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+log = logging.getLogger(__name__)
+
+
+def backend_of(url: str | URL) -> str:
+    """'sqlite' or 'postgresql'; ValueError for anything else."""
+    name = make_url(url).get_backend_name()
+    if name not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database backend {name!r}: use sqlite or postgresql")
+    return name
+
+
+def redacted(url: str | URL) -> str:
+    """The URL with its password masked, safe to log."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The SQLite database file of `url`; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def ensure_sqlite_parent(url: str | URL) -> None:
+    """Create the folder of a SQLite file URL when it is missing (e.g. `data/`)."""
+    path = sqlite_file(url)
+    if path is not None and not path.parent.exists():
+        log.info("creating folder %s for the SQLite database", path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
