@@ -25,7 +25,9 @@ def _user_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(original, UserFacingError):
         return original.user_message
     if isinstance(error, app_commands.MissingPermissions):
-        names = ", ".join(_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
+        names = ", ".join(
+            _PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions
+        )
         return f"You need the {names} permission to do that."
     if isinstance(error, app_commands.BotMissingPermissions):
         names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
@@ -67,7 +69,9 @@ class PaperScoutTree(app_commands.CommandTree):
                 interaction.guild_id,
                 exc_info=getattr(error, "original", error),
             )
-            message = f"Something went wrong on my side (incident `{incident}`). It has been logged."
+            message = (
+                f"Something went wrong on my side (incident `{incident}`). It has been logged."
+            )
         try:
             await reply_ephemeral(interaction, message)
         except discord.HTTPException:

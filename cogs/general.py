@@ -21,7 +21,9 @@ def _help_entries(bot: commands.Bot) -> list[HelpEntry]:
     for cog in bot.cogs.values():
         for command in cog.walk_app_commands():
             if isinstance(command, app_commands.Command):
-                entries.append(HelpEntry(cog.qualified_name, command.qualified_name, command.description))
+                entries.append(
+                    HelpEntry(cog.qualified_name, command.qualified_name, command.description)
+                )
     return entries
 
 
@@ -31,7 +33,9 @@ class General(commands.Cog, name="General"):
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="help", description="What PaperScout can do, and how its metrics work")
+    @app_commands.command(
+        name="help", description="What PaperScout can do, and how its metrics work"
+    )
     @app_commands.describe(topic="commands (default) or how the metrics are computed")
     async def help(
         self, interaction: discord.Interaction, topic: Literal["commands", "metrics"] = "commands"
@@ -43,7 +47,9 @@ class General(commands.Cog, name="General"):
     async def status(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.bot.services.status.report()
-        await interaction.followup.send(embed=status_embed(report, self.bot.clock.now()), ephemeral=True)
+        await interaction.followup.send(
+            embed=status_embed(report, self.bot.clock.now()), ephemeral=True
+        )
 
 
 async def setup(bot: PaperScoutBot) -> None:

@@ -51,5 +51,8 @@ def help_embed(entries: list[HelpEntry]) -> discord.Embed:
 
 
 def metrics_embed() -> discord.Embed:
-    return discord.Embed(title="How PaperScout computes metrics", description=METRICS_HELP,
-                         colour=discord.Colour.blurple())
+    return discord.Embed(
+        title="How PaperScout computes metrics",
+        description=METRICS_HELP,
+        colour=discord.Colour.blurple(),
+    )

@@ -16,7 +16,11 @@ BAD = "\N{LARGE RED CIRCLE}"
 def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
-    return discord.utils.format_dt(moment, "R") if moment <= now else discord.utils.format_dt(moment, "f")
+    return (
+        discord.utils.format_dt(moment, "R")
+        if moment <= now
+        else discord.utils.format_dt(moment, "f")
+    )
 
 
 def format_uptime(uptime: timedelta) -> str:
@@ -42,7 +46,8 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
         lines = []
         for source in report.sources:
             mark = OK if source.healthy else BAD
-            line = f"{mark} **{safe(source.source)}**: last success {_ago(source.last_success_at, now)}"
+            last = _ago(source.last_success_at, now)
+            line = f"{mark} **{safe(source.source)}**: last success {last}"
             if not source.healthy:
                 line += f", {source.consecutive_failures} failures in a row"
                 if source.last_error:

@@ -34,7 +34,7 @@ class Score:
 
 
 def round_half_up(x: float) -> int:
-    """Round .5 up (Python's round() goes to even, which would surprise a reader checking by hand)."""
+    """Round .5 up (Python's round() goes to even, which surprises a reader checking by hand)."""
     return math.floor(x + 0.5)
 
 
@@ -44,7 +44,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def tfidf_vectors(documents: Sequence[str]) -> list[dict[str, float]]:
-    """TF-IDF fitted on `documents`: tf = 1 + ln(count), idf = ln((1+n)/(1+df)) + 1, l2-normalised."""
+    """TF-IDF fitted on `documents`: tf = 1 + ln(count), idf = ln((1+n)/(1+df)) + 1, l2 norm."""
     counts = [Counter(tokenize(doc)) for doc in documents]
     n = len(documents)
     document_frequency: Counter[str] = Counter()

@@ -1,4 +1,4 @@
-"""`paperscout` refuses to start on a bad configuration: one line, exit status 2, nothing written."""
+"""`paperscout` refuses a bad configuration: one line, exit status 2, nothing written."""
 
 from __future__ import annotations
 

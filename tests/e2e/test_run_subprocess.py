@@ -1,4 +1,4 @@
-"""`paperscout run` as a real process: migrate, log in to the fake Discord, sync, answer, stop on SIGTERM."""
+"""`paperscout run` as a process: migrate, log in to the fake Discord, sync, answer, SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from tests.harness.fake_discord import FakeDiscord
 START_TIMEOUT = 60.0  # a cold interpreter importing discord.py + SQLAlchemy on a loaded 2-core box
 
 
-async def test_paperscout_run_logs_in_syncs_answers_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+async def test_paperscout_run_logs_in_syncs_answers_and_exits_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
     async with FakeDiscord() as fake:
         env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
         env.update(
@@ -26,15 +28,21 @@ async def test_paperscout_run_logs_in_syncs_answers_and_exits_cleanly_on_sigterm
             LOG_LEVEL="INFO",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
-            cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             identify = await fake.wait_for_identify(timeout=START_TIMEOUT)
             assert identify["token"] == fake.token
-            sync = await fake.wait_for("PUT", rf"/applications/\d+/guilds/{fake.guild_id}/commands",
-                                       timeout=START_TIMEOUT)
+            sync = await fake.wait_for(
+                "PUT", rf"/applications/\d+/guilds/{fake.guild_id}/commands", timeout=START_TIMEOUT
+            )
             assert {c["name"] for c in sync.json} >= {"help", "status"}
 
             payload = fake.slash_payload("status")

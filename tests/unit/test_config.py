@@ -54,7 +54,9 @@ def test_dotenv_file_is_read(tmp_path) -> None:
         ("SHARD_COUNT", "-1"),
     ],
 )
-def test_malformed_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+def test_malformed_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as caught:
         load_settings()

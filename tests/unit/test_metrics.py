@@ -19,7 +19,12 @@ def test_stop_word_list_is_scikit_learns() -> None:
 
 def test_tokens_are_lowercase_two_plus_word_chars_without_stop_words() -> None:
     assert tokenize("The Transformer: a 3D model of x-rays, ViT-L/16!") == [
-        "transformer", "3d", "model", "rays", "vit", "16"
+        "transformer",
+        "3d",
+        "model",
+        "rays",
+        "vit",
+        "16",
     ]
 
 
@@ -43,14 +48,19 @@ def test_novelty_needs_three_papers() -> None:
 
 def test_novelty_identical_then_unrelated_is_50() -> None:
     # Paper 2 repeats paper 1 (similarity 1): not new. Paper 3 shares no word: new. 1 of 2 -> 50%.
-    assert novelty(["graph neural networks", "graph neural networks", "quantum chemistry"]).value == 50
+    assert (
+        novelty(["graph neural networks", "graph neural networks", "quantum chemistry"]).value == 50
+    )
 
 
 def test_novelty_threshold_at_0_15() -> None:
-    # A = "apple banana", B = "apple" + k fruits, C unrelated; n=3, idf(apple)=1.287682, others 1.693147.
+    # A = "apple banana", B = "apple" + k fruits, C unrelated; n=3.
+    # idf(apple) = 1.287682, every other word 1.693147.
     # A: apple 1.287682/2.127174 = 0.605350.
-    # k=8: |B| = sqrt(1.658125 + 8*2.866747) = 4.959045, apple 0.259661, cos(A,B) = 0.157186 >= 0.15.
-    # k=9: |B| = sqrt(1.658125 + 9*2.866747) = 5.240118, apple 0.245736, cos(A,B) = 0.148756 < 0.15.
+    # k=8: |B| = sqrt(1.658125 + 8*2.866747) = 4.959045, apple 0.259661,
+    #      cos(A,B) = 0.157186 >= 0.15.
+    # k=9: |B| = sqrt(1.658125 + 9*2.866747) = 5.240118, apple 0.245736,
+    #      cos(A,B) = 0.148756 < 0.15.
     a, c = "apple banana", "quantum chromodynamics"
     b8, b9 = " ".join(["apple", *FRUITS[:8]]), " ".join(["apple", *FRUITS[:9]])
     v = tfidf_vectors([a, b8, c])
