@@ -37,3 +37,13 @@ def fit_lines(lines: list[str], limit: int) -> str:
         kept.append(f"… and {len(lines) - index} more")
         break
     return "\n".join(kept)
+
+
+def safe_cut(text: str, limit: int) -> str:
+    """Escape outside text and fit it in `limit` characters (cut before escaping, at a word)."""
+    room = limit
+    while True:
+        escaped = safe(cut(text, room))
+        if len(escaped) <= limit or room <= 1:
+            return escaped[:limit]
+        room -= len(escaped) - limit

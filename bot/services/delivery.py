@@ -1,0 +1,153 @@
+"""Delivering outbox rows to Discord: claim, send with a deterministic nonce, mark.
+
+The outbox makes delivery survive crashes (SCALE.md section 4): a row is claimed in one short
+transaction, sent with no transaction open, and marked in another. A crash after the claim
+leaves a lease that expires, so the row is sent later; a crash after sending and before marking
+resends with the same nonce, which Discord (and the fake) turns into the same message.
+The Discord side is behind the `Sender` protocol, so this module never imports discord.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.services.cards import PaperCard, paper_card
+from db.database import Database
+from db.models import OutboxEntry
+from db.repositories.authors import AuthorRepository
+from db.repositories.outbox import OutboxRepository
+from db.repositories.papers import PaperRepository
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120  # short, so a resend after a crash lands inside Discord's nonce window
+MAX_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    """One Discord message of a delivery: some text and paper cards."""
+
+    content: str = ""
+    cards: tuple[PaperCard, ...] = field(default_factory=tuple)
+
+
+class PermanentDeliveryError(Exception):
+    """Discord refused for good (no access, unknown channel, DMs closed): never retried."""
+
+
+class TransientDeliveryError(Exception):
+    """Discord or the network failed for now (5xx, 429, timeout): retried with backoff."""
+
+
+class Sender(Protocol):
+    async def send(
+        self, destination_kind: str, destination_id: int, part: MessagePart, *, nonce: str
+    ) -> str:
+        """Post one part; return the message id. Raise the delivery errors above."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def nonce_for(entry_id: int, part: int) -> str:
+    """Deterministic and at most 25 characters (Discord's limit)."""
+    return f"ps{entry_id}p{part}"
+
+
+class DeliveryService:
+    """Claims due outbox rows and sends them through a `Sender`."""
+
+    def __init__(self, database: Database, sender: Sender, clock: Clock, worker_id: str) -> None:
+        self._database = database
+        self._sender = sender
+        self._clock = clock
+        self._worker_id = worker_id
+
+    async def deliver_due(self, limit: int = 20) -> DeliveryReport:
+        """Claim up to `limit` due rows and deliver each; never raises for a delivery failure."""
+        async with self._database.transaction() as session:
+            claimed = await OutboxRepository(session).claim(
+                self._worker_id, limit=limit, lease_seconds=LEASE_SECONDS, now=self._clock.now()
+            )
+        sent = retried = failed = 0
+        for entry in claimed:
+            outcome = await self._deliver(entry)
+            sent += outcome == "sent"
+            retried += outcome == "retry"
+            failed += outcome == "failed"
+        return DeliveryReport(sent=sent, retried=retried, failed=failed)
+
+    async def _deliver(self, entry: OutboxEntry) -> str:
+        try:
+            parts = await self._parts(entry)
+            for index in range(entry.parts_sent, len(parts)):
+                message_id = await self._sender.send(
+                    entry.destination_kind,
+                    entry.destination_id,
+                    parts[index],
+                    nonce=nonce_for(entry.id, index),
+                )
+                async with self._database.transaction() as session:
+                    await OutboxRepository(session).mark_part_sent(
+                        entry.id,
+                        message_id,
+                        lease_until=self._clock.now() + timedelta(seconds=LEASE_SECONDS),
+                    )
+        except PermanentDeliveryError as error:
+            log.warning("outbox %s (%s) refused for good: %s", entry.id, entry.kind, error)
+            async with self._database.transaction() as session:
+                await OutboxRepository(session).mark_failed(entry.id, error)
+            return "failed"
+        except TransientDeliveryError as error:
+            return await self._retry_later(entry, error)
+        except Exception as error:  # a bug or a DB hiccup: keep the row, retry later, log loudly
+            log.exception("outbox %s (%s) failed unexpectedly", entry.id, entry.kind)
+            return await self._retry_later(entry, error)
+        async with self._database.transaction() as session:
+            await OutboxRepository(session).mark_sent(entry.id, now=self._clock.now())
+        return "sent"
+
+    async def _retry_later(self, entry: OutboxEntry, error: BaseException) -> str:
+        async with self._database.transaction() as session:
+            repo = OutboxRepository(session)
+            if entry.attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "outbox %s gave up after %d attempts: %s", entry.id, entry.attempts, error
+                )
+                await repo.mark_dead(entry.id, error)
+                return "failed"
+            delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (entry.attempts - 1))
+            await repo.mark_retry(
+                entry.id, error, not_before=self._clock.now() + timedelta(seconds=delay)
+            )
+        log.info("outbox %s will retry in %d s: %s", entry.id, delay, error)
+        return "retry"
+
+    async def _parts(self, entry: OutboxEntry) -> list[MessagePart]:
+        """The messages of a row. Alerts are rendered at send time from the stored paper."""
+        if entry.kind == "alert":
+            return [await self._alert_part(entry.payload)]
+        raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
+
+    async def _alert_part(self, payload: Any) -> MessagePart:
+        async with self._database.reader() as session:
+            paper = await PaperRepository(session).get(int(payload["paper_id"]))
+            authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
+        if paper is None:
+            raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
+        names = [a.display_name for a in authors]
+        card = paper_card(paper, names)
+        who = ", ".join(names) or "an author you follow"
+        return MessagePart(content=f"New paper by {who}", cards=(card,))
