@@ -14,7 +14,6 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
-from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.tree import PaperScoutTree
@@ -24,11 +23,6 @@ from db.database import Database
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("cogs.general",)
-
-
-def user_agent(settings: Settings) -> str:
-    """What every upstream request says about us (arXiv asks for a way to reach the operator)."""
-    return f"PaperScout/{__version__} (+mailto:{settings.contact_email})"
 
 
 class PaperScoutBot(commands.Bot):
@@ -73,7 +67,7 @@ class PaperScoutBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.database = Database(self.settings.database_url)
         self.http_session = aiohttp.ClientSession(
-            headers={"User-Agent": user_agent(self.settings)},
+            # Every source sets its own User-Agent naming the operator (bot/sources/http.py).
             timeout=aiohttp.ClientTimeout(total=self.settings.http_timeout_seconds),
         )
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -102,7 +96,8 @@ class PaperScoutBot(commands.Bot):
                 log.exception("extension %s failed to load; continuing without it", name)
 
     async def on_ready(self) -> None:
-        log.info("logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        user_id = getattr(self.user, "id", "?")
+        log.info("logged in as %s (%s) in %d guilds", self.user, user_id, len(self.guilds))
 
     async def close(self) -> None:
         """Stop the scheduler and Discord first (no new work), then the HTTP session and database.
