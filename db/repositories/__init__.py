@@ -18,7 +18,7 @@ from db.repositories.leader import (
     default_holder_id,
     make_leader,
 )
-from db.repositories.outbox import OutboxRepository
+from db.repositories.outbox import OutboxRepository, OutboxRow
 from db.repositories.papers import (
     PaperAuthorRecord,
     PaperRecord,
@@ -34,6 +34,7 @@ __all__ = [
     "FollowRepository",
     "Leader",
     "OutboxRepository",
+    "OutboxRow",
     "PaperAuthorRecord",
     "PaperRecord",
     "PaperRepository",

@@ -126,6 +126,14 @@ class FollowRepository:
         result = await self.session.execute(select(Author).where(followed).order_by(Author.id))
         return list(result.scalars())
 
+    async def earliest_follow_at(self) -> datetime | None:
+        """When the oldest follow still in place was made (None when nobody follows anyone).
+
+        The poller's first window starts there: nothing older can be announced anyway.
+        """
+        result = await self.session.execute(select(func.min(Follow.created_at)))
+        return result.scalar_one_or_none()
+
     async def instant_followers_of(self, author_ids: Iterable[int]) -> list[Follow]:
         """The follows with notify 'instant' of these authors (for alerts), by id."""
         ids = unique(author_ids)

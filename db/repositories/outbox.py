@@ -8,6 +8,8 @@ A `sending` row whose lease expired is claimable again, so a crashed sender lose
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -22,6 +24,18 @@ log = logging.getLogger(__name__)
 
 OutboxKind = Literal["digest", "alert", "notice"]
 DestinationKind = Literal["channel", "user"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One delivery for `OutboxRepository.enqueue_many` (same fields as `enqueue`)."""
+
+    kind: OutboxKind
+    dedupe_key: str
+    destination_kind: DestinationKind
+    destination_id: int
+    payload: Any  # JSON: message parts, or an alert's {"paper_id": ..., "author_ids": [...]}
+    guild_id: int | None = None
 
 
 class OutboxRepository:
@@ -76,6 +90,48 @@ class OutboxRepository:
             .returning(table.c.id)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def enqueue_many(self, entries: Sequence[OutboxRow], *, now: datetime) -> list[str]:
+        """Plan many deliveries in one statement; returns the dedupe keys actually created.
+
+        Same rules as `enqueue` for each row (`not_before` = `now`); rows whose key was already
+        planned (or that repeat a key within `entries`) are skipped.
+        """
+        now = require_aware(now, "now")
+        rows: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            if entry.kind not in OUTBOX_KINDS:
+                raise ValueError(f"kind must be one of {OUTBOX_KINDS}, not {entry.kind!r}")
+            if entry.destination_kind not in OUTBOX_DESTINATION_KINDS:
+                raise ValueError(f"destination_kind must be one of {OUTBOX_DESTINATION_KINDS}")
+            rows.setdefault(
+                entry.dedupe_key,
+                {
+                    "kind": entry.kind,
+                    "dedupe_key": entry.dedupe_key,
+                    "destination_kind": entry.destination_kind,
+                    "destination_id": entry.destination_id,
+                    "guild_id": entry.guild_id,
+                    "schedule_id": None,
+                    "payload": entry.payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "message_ids": [],
+                    "parts_sent": 0,
+                    "created_at": now,
+                },
+            )
+        if not rows:
+            return []
+        table = OutboxEntry.__table__
+        stmt = (
+            upsert_insert(self.session, table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.dedupe_key)
+        )
+        created = set((await self.session.execute(stmt, list(rows.values()))).scalars())
+        return [key for key in rows if key in created]
 
     async def get(self, entry_id: int) -> OutboxEntry | None:
         """The entry with this id (fresh from the database), or None."""

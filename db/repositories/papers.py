@@ -321,6 +321,28 @@ class PaperRepository:
                 links.setdefault(paper_id, []).append(author_id)
         return links
 
+    async def coauthor_names(
+        self, author_ids: Iterable[int], *, max_position: int = 50
+    ) -> dict[int, list[str]]:
+        """For each followed author, the author lines of their linked papers (one query/chunk).
+
+        Every line is returned, the author's own included (the caller knows which names are
+        theirs); only the first `max_position` lines of a paper are read, so a 3,000-author
+        collaboration costs no more than a small paper. Names are de-duplicated per author.
+        """
+        ids = unique(author_ids)
+        names: dict[int, dict[str, None]] = {}
+        for chunk in chunked(ids):
+            rows = await self.session.execute(
+                select(AuthorPaper.author_id, PaperAuthor.name)
+                .join(PaperAuthor, PaperAuthor.paper_id == AuthorPaper.paper_id)
+                .where(AuthorPaper.author_id.in_(chunk), PaperAuthor.position < max_position)
+                .order_by(AuthorPaper.author_id, PaperAuthor.paper_id, PaperAuthor.position)
+            )
+            for author_id, name in rows:
+                names.setdefault(author_id, {})[name] = None
+        return {author_id: list(found) for author_id, found in names.items()}
+
     async def update_citations(
         self, citations: Mapping[int, int | None], *, as_of: datetime
     ) -> None:
