@@ -1,0 +1,290 @@
+"""Follow results as Discord messages, embeds and views (the candidate picker, the pager).
+
+Outside text (author names, affiliations) goes through `safe()`; select labels are plain text
+(Discord renders no markdown there), only cut to its limits. Both views answer only the user
+who ran the command and disable themselves when they time out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.render.text import cut, safe
+from bot.services.follows import Candidate, FollowedAuthor, FollowResult, Resolution, UnfollowResult
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+VIEW_TIMEOUT_SECONDS = 180.0
+SELECT_TEXT_LIMIT = 100
+PICK_CUSTOM_ID = "follows:pick"
+PREVIOUS_CUSTOM_ID = "follows:previous"
+NEXT_CUSTOM_ID = "follows:next"
+
+OnPick = Callable[[discord.Interaction, Candidate], Awaitable[None]]
+
+
+def _safe_fit(text: str, limit: int) -> str:
+    """`safe(cut(text))` within `limit` characters (escaping can lengthen the text)."""
+    room = limit
+    while True:
+        escaped = safe(cut(text, room))
+        if len(escaped) <= limit or room <= 1:
+            return escaped[:limit]
+        room -= len(escaped) - limit
+
+
+def _who(scope: str) -> str:
+    return "You" if scope == "me" else "This channel"
+
+
+def follow_message(result: FollowResult) -> str:
+    """What the user reads after `/follow author` (or picking from the menu)."""
+    name = f"**{_safe_fit(result.display_name, 200)}**"
+    where = _safe_fit(result.affiliations[0], 120) if result.affiliations else None
+    described = name + (f" ({where})" if where else "")
+    if not result.created:
+        text = f"{_who(result.scope)} already follow{'s' if result.scope != 'me' else ''} "
+        text += f"{described}."
+        if result.notify_changed:
+            text += f" Notifications are now **{result.notify}**."
+        return text
+    if result.scope == "me":
+        how = (
+            "a DM as soon as they post a new paper"
+            if result.notify == "instant"
+            else "their new papers in your weekly digest"
+        )
+        text = f"You now follow {described}: you will get {how}."
+    else:
+        how = "as soon as they appear" if result.notify == "instant" else "in its weekly digest"
+        text = f"This channel now follows {described}: new papers are posted here {how}."
+    if result.usual_categories:
+        text += f" Usual categories: {', '.join(safe(c) for c in result.usual_categories)}."
+    return text + " Papers published before now are not announced."
+
+
+def unfollow_message(result: UnfollowResult) -> str:
+    """What the user reads after `/unfollow author`."""
+    name = f"**{_safe_fit(result.display_name, 200)}**"
+    who = "You no longer follow" if result.scope == "me" else "This channel no longer follows"
+    return f"{who} {name}."
+
+
+def ambiguous_message(resolution: Resolution) -> str:
+    """The text above the candidate menu."""
+    return (
+        f"Several authors match “{_safe_fit(resolution.query, 200)}”. Pick the one you mean "
+        "below (nothing is stored until you do)."
+    )
+
+
+def _option(candidate: Candidate) -> discord.SelectOption:
+    return discord.SelectOption(
+        label=cut(candidate.display_name, SELECT_TEXT_LIMIT),
+        value=candidate.value[:SELECT_TEXT_LIMIT],
+        description=cut(candidate.detail, SELECT_TEXT_LIMIT) if candidate.detail else None,
+    )
+
+
+async def _reply_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
+    """The views' one error path: a domain error's message, or an incident id."""
+    if isinstance(error, UserFacingError):
+        message = error.user_message
+    else:
+        incident = uuid.uuid4().hex[:8]
+        log.error(
+            "incident %s: %s failed for user %s",
+            incident,
+            where,
+            interaction.user.id,
+            exc_info=error,
+        )
+        message = f"Something went wrong on my side (incident `{incident}`). It has been logged."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply for interaction %s", interaction.id)
+
+
+class InvokerOnlyView(discord.ui.View):
+    """A view only `invoker_id` may use; disabled (and the message edited) on timeout."""
+
+    command = "this command"
+
+    def __init__(self, invoker_id: int, *, timeout: float | None = VIEW_TIMEOUT_SECONDS) -> None:
+        super().__init__(timeout=timeout)
+        self.invoker_id = invoker_id
+        self.message: discord.Message | discord.WebhookMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.invoker_id:
+            return True
+        await interaction.response.send_message(
+            f"Only the person who ran {self.command} can use this. Run it yourself to get "
+            "your own.",
+            ephemeral=True,
+        )
+        return False
+
+    def disable(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+
+    async def on_timeout(self) -> None:
+        self.disable()
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(view=self)
+        except discord.HTTPException:
+            log.debug("could not disable the expired view on message %s", self.message.id)
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[discord.ui.View],
+    ) -> None:
+        await _reply_error(interaction, error, f"{self.command} ({type(item).__name__})")
+
+
+class CandidatePicker(InvokerOnlyView):
+    """A select menu of candidates for an ambiguous name; `on_pick` follows the chosen one."""
+
+    command = "`/follow`"
+
+    def __init__(
+        self,
+        candidates: Sequence[Candidate],
+        invoker_id: int,
+        on_pick: OnPick,
+        *,
+        timeout: float | None = VIEW_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(invoker_id, timeout=timeout)
+        self.candidates = {c.value[:SELECT_TEXT_LIMIT]: c for c in candidates[:25]}
+        self.on_pick = on_pick
+        self.select: discord.ui.Select[CandidatePicker] = discord.ui.Select(
+            custom_id=PICK_CUSTOM_ID,
+            placeholder="Pick the author you mean",
+            options=[_option(c) for c in self.candidates.values()],
+            min_values=1,
+            max_values=1,
+        )
+        self.select.callback = self._picked  # type: ignore[method-assign]
+        self.add_item(self.select)
+
+    async def _picked(self, interaction: discord.Interaction) -> None:
+        candidate = self.candidates[self.select.values[0]]
+        self.stop()  # one pick per menu: a second click must not follow twice
+        await self.on_pick(interaction, candidate)
+
+    async def on_timeout(self) -> None:
+        self.disable()
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(
+                content="This menu expired: nothing was followed. Run `/follow author` again.",
+                view=self,
+            )
+        except discord.HTTPException:
+            log.debug("could not disable the expired picker on message %s", self.message.id)
+
+
+def following_embeds(
+    follows: Sequence[FollowedAuthor], *, scope: str, channel_name: str | None = None
+) -> list[discord.Embed]:
+    """`/following` as pages of PAGE_SIZE authors each (at least one page)."""
+    title = "Authors you follow" if scope == "me" else "Authors this channel follows"
+    if scope != "me" and channel_name:
+        title = f"Authors #{_safe_fit(channel_name, 90)} follows"
+    pages = [follows[i : i + PAGE_SIZE] for i in range(0, len(follows), PAGE_SIZE)] or [[]]
+    embeds: list[discord.Embed] = []
+    for number, page in enumerate(pages, start=1):
+        lines = []
+        for entry in page:
+            line = f"**{_safe_fit(entry.display_name, 120)}**"
+            details = []
+            if entry.affiliations:
+                details.append(_safe_fit(entry.affiliations[0], 80))
+            if entry.usual_categories:
+                details.append(", ".join(safe(c) for c in entry.usual_categories))
+            details.append(entry.notify)
+            details.append(f"since {discord.utils.format_dt(entry.since, 'd')}")
+            lines.append(line + " · " + " · ".join(details))
+        embed = discord.Embed(
+            title=title,
+            description="\n".join(lines) or "None yet.",
+            colour=discord.Colour.blurple(),
+        )
+        total = f"{len(follows)} author" + ("" if len(follows) == 1 else "s")
+        embed.set_footer(text=f"Page {number}/{len(pages)} · {total}")
+        embeds.append(embed)
+    return embeds
+
+
+def empty_following_message(scope: str) -> str:
+    if scope == "me":
+        return "You follow no authors yet. Add one with `/follow author`."
+    return (
+        "This channel follows no authors yet. Someone with Manage Server can add one with "
+        "`/follow author … scope:channel`."
+    )
+
+
+class FollowingPager(InvokerOnlyView):
+    """Previous / Next buttons over the `/following` pages."""
+
+    command = "`/following`"
+
+    def __init__(
+        self,
+        pages: Sequence[discord.Embed],
+        invoker_id: int,
+        *,
+        timeout: float | None = VIEW_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(invoker_id, timeout=timeout)
+        self.pages = list(pages)
+        self.index = 0
+        self.previous: discord.ui.Button[FollowingPager] = discord.ui.Button(
+            label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", custom_id=PREVIOUS_CUSTOM_ID
+        )
+        self.next: discord.ui.Button[FollowingPager] = discord.ui.Button(
+            label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", custom_id=NEXT_CUSTOM_ID
+        )
+        self.previous.callback = self._go_previous  # type: ignore[method-assign]
+        self.next.callback = self._go_next  # type: ignore[method-assign]
+        self.add_item(self.previous)
+        self.add_item(self.next)
+        self._refresh()
+
+    @property
+    def current(self) -> discord.Embed:
+        return self.pages[self.index]
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+        self.index = max(0, min(len(self.pages) - 1, self.index + step))
+        self._refresh()
+        await interaction.response.edit_message(embed=self.current, view=self)
+
+    async def _go_previous(self, interaction: discord.Interaction) -> None:
+        await self._show(interaction, -1)
+
+    async def _go_next(self, interaction: discord.Interaction) -> None:
+        await self._show(interaction, 1)

@@ -1,0 +1,202 @@
+"""Following authors: /follow author, /unfollow author, /following.
+
+Thin: check, defer before any I/O, call `FollowService`, render with `bot.render.follows`.
+Domain errors (`BadInput`, `NotFoundError`, `UpstreamDown`) reach the user through the tree's
+error handler (and the views' own `on_error`), ephemerally.
+
+`scope:channel` needs Manage Server, checked here at run time. It is deliberately NOT the
+groups' default permission: Discord applies default permissions to a whole top-level command,
+so it would hide `/follow` (and `scope:me`) from every plain member.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.render.follows import (
+    CandidatePicker,
+    FollowingPager,
+    ambiguous_message,
+    empty_following_message,
+    follow_message,
+    following_embeds,
+    unfollow_message,
+)
+from bot.services.follows import Candidate, FollowResult, FollowService, Notify, Scope
+
+if TYPE_CHECKING:
+    from bot.app import PaperScoutBot
+
+log = logging.getLogger(__name__)
+
+NEEDS_MANAGE_SERVER = (
+    "Following for this channel needs the Manage Server permission. Use `scope:me` to follow "
+    "for yourself."
+)
+NAME_HELP = "Start typing and pick the author from the list (homonyms show their affiliation)"
+SCOPE_HELP = "me: for you (DM); channel: this channel's digest (needs Manage Server)"
+
+
+def _require_channel_permission(interaction: discord.Interaction, scope: Scope) -> None:
+    """Run-time check: Discord does not enforce per-option permissions."""
+    if scope == "channel" and not interaction.permissions.manage_guild:
+        raise UserFacingError(NEEDS_MANAGE_SERVER)
+
+
+class Follows(commands.Cog, name="Follows"):
+    """Follow authors for yourself or for a channel's digest."""
+
+    follow = app_commands.Group(name="follow", description="Follow new papers", guild_only=True)
+    unfollow = app_commands.Group(name="unfollow", description="Stop following", guild_only=True)
+
+    def __init__(self, bot: PaperScoutBot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self) -> FollowService:
+        return self.bot.services.follows
+
+    # --- /follow author --------------------------------------------------------------------
+
+    @follow.command(name="author", description="Follow an author's new arXiv papers")
+    @app_commands.describe(
+        name=NAME_HELP,
+        scope=SCOPE_HELP,
+        notify="weekly digest (default) or instant alerts",
+    )
+    async def follow_author(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        scope: Literal["me", "channel"] = "me",
+        notify: Literal["weekly", "instant"] | None = None,
+    ) -> None:
+        text = self.service.check_name(name)
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        resolution = await self.service.resolve(
+            text, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        if resolution.match is not None:
+            result = await self._follow(interaction, resolution.match, scope, notify)
+            await interaction.followup.send(follow_message(result), ephemeral=True)
+            return
+        picker = CandidatePicker(
+            resolution.candidates,
+            interaction.user.id,
+            partial(self._picked, scope=scope, notify=notify),
+        )
+        picker.message = await interaction.followup.send(
+            ambiguous_message(resolution), view=picker, ephemeral=True, wait=True
+        )
+
+    async def _picked(
+        self,
+        interaction: discord.Interaction,
+        candidate: Candidate,
+        *,
+        scope: Scope,
+        notify: Notify | None,
+    ) -> None:
+        """The invoker chose a candidate in the menu: follow it and replace the menu."""
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer()  # the arXiv lookup may take a few seconds
+        result = await self._follow(interaction, candidate, scope, notify)
+        await interaction.edit_original_response(content=follow_message(result), view=None)
+
+    async def _follow(
+        self,
+        interaction: discord.Interaction,
+        candidate: Candidate,
+        scope: Scope,
+        notify: Notify | None,
+    ) -> FollowResult:
+        return await self.service.follow(
+            candidate,
+            scope=scope,
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            notify=notify,
+            now=self.bot.clock.now(),
+        )
+
+    @follow_author.autocomplete("name")
+    async def _follow_name_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            choices = await self.service.suggest(interaction.guild_id, interaction.user.id, current)
+        except Exception:  # autocomplete must always answer; the log keeps the cause
+            log.exception("follow autocomplete failed for %r", current[:100])
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    # --- /unfollow author ------------------------------------------------------------------
+
+    @unfollow.command(name="author", description="Stop following an author")
+    @app_commands.describe(
+        name="Pick from the authors you (or this channel) follow", scope=SCOPE_HELP
+    )
+    async def unfollow_author(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        scope: Literal["me", "channel"] = "me",
+    ) -> None:
+        text = self.service.check_name(name)
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.service.unfollow(
+            text, scope=scope, user_id=interaction.user.id, channel_id=interaction.channel_id
+        )
+        await interaction.followup.send(unfollow_message(result), ephemeral=True)
+
+    @unfollow_author.autocomplete("name")
+    async def _unfollow_name_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            choices = await self.service.suggest_followed(
+                interaction.user.id, interaction.channel_id, current
+            )
+        except Exception:  # autocomplete must always answer; the log keeps the cause
+            log.exception("unfollow autocomplete failed for %r", current[:100])
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    # --- /following ------------------------------------------------------------------------
+
+    @app_commands.command(name="following", description="The authors you or this channel follow")
+    @app_commands.describe(scope="me (default): yours; channel: this channel's digest")
+    @app_commands.guild_only()
+    async def following(
+        self, interaction: discord.Interaction, scope: Literal["me", "channel"] = "me"
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        follows = await self.service.list_follows(
+            scope, interaction.user.id, interaction.channel_id
+        )
+        if not follows:
+            await interaction.followup.send(empty_following_message(scope), ephemeral=True)
+            return
+        channel_name = getattr(interaction.channel, "name", None)
+        pages = following_embeds(follows, scope=scope, channel_name=channel_name)
+        if len(pages) == 1:
+            await interaction.followup.send(embed=pages[0], ephemeral=True)
+            return
+        pager = FollowingPager(pages, interaction.user.id)
+        pager.message = await interaction.followup.send(
+            embed=pager.current, view=pager, ephemeral=True, wait=True
+        )
+
+
+async def setup(bot: PaperScoutBot) -> None:
+    await bot.add_cog(Follows(bot))

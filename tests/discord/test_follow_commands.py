@@ -1,0 +1,545 @@
+"""/follow author end to end: the fake Discord in front, the fake upstream (OpenAlex, arXiv) behind.
+
+Storing paths run on SQLite and PostgreSQL; the rest on SQLite. What is asserted is what the
+user sees (the recorded Discord requests) and what is stored (rows read back from the bot's
+own database).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Author, AuthorNameKey, Follow
+from db.repositories.authors import AuthorRepository
+from tests.harness.bot_harness import BotHarness
+from tests.harness.fake_discord import FakeDiscord
+from tests.harness.fake_upstream import FakeUpstream, Fault, arxiv_feed
+from tests.harness.fixtures import HarnessFactory
+
+PIWOWAR = "A5048491430"
+MEARMAN = "A5017898742"
+EPHEMERAL = 64
+MANAGE = discord.Permissions(manage_guild=True)
+
+
+class ManualClock:
+    """`now()` moves only when the test says so; `monotonic()` one second per reading.
+
+    The sources' rate limiters wait on `monotonic()` with real sleeps: a frozen monotonic
+    clock would make them wait for ever, and a real one would make the tests sleep. A second
+    per reading means every limiter gap (0.1 s for OpenAlex) has always passed.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._monotonic = 1000.0
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        self._monotonic += 1.0
+        return self._monotonic
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+        self._monotonic += delta.total_seconds()
+
+
+START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeUpstream]:
+    """The recorded fixtures, plus catch-alls: any other search finds nobody, arXiv nothing."""
+    async with FakeUpstream() as server:
+        json_type = "application/json"
+        # No query matchers: these lose to every recorded route that names its query.
+        server.add_route(
+            "GET",
+            "/openalex/authors",
+            fixture="openalex/synthetic_authors_search-empty.json",
+            content_type=json_type,
+        )
+        server.add_route(
+            "GET",
+            "/openalex/autocomplete/authors",
+            fixture="openalex/synthetic_autocomplete_authors_empty.json",
+            content_type=json_type,
+        )
+        server.add_route(
+            "GET",
+            "/api/query",
+            body=arxiv_feed([]),
+            content_type="application/atom+xml; charset=utf-8",
+        )
+        yield server
+
+
+def upstream_settings(upstream: FakeUpstream) -> dict[str, Any]:
+    return {
+        "openalex_api_url": upstream.openalex_url,
+        "arxiv_api_url": upstream.arxiv_api_url,
+        "arxiv_min_interval_seconds": 0,
+    }
+
+
+def no_backoff(h: BotHarness) -> None:
+    """Retries without real waiting (the fault tests answer 503, which the sources retry)."""
+
+    async def sleep(_: float) -> None:
+        return None
+
+    sources = h.bot.services.follows._sources
+    for source in (sources.openalex, sources.arxiv_api):
+        source.http.options = replace(source.http.options, sleep=sleep)
+
+
+@pytest.fixture
+async def h(
+    harness_factory: HarnessFactory, upstream: FakeUpstream, clock: ManualClock
+) -> AsyncIterator[BotHarness]:
+    """The bot on SQLite (direct and gateway modes), sources pointed at the fake upstream."""
+    async with harness_factory(settings=upstream_settings(upstream), clock=clock) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def h_any_db(
+    harness_factory: HarnessFactory,
+    upstream: FakeUpstream,
+    clock: ManualClock,
+    database_url: str,
+) -> AsyncIterator[BotHarness]:
+    """The same on SQLite and on PostgreSQL."""
+    async with harness_factory(
+        database_url=database_url, settings=upstream_settings(upstream), clock=clock
+    ) as harness:
+        yield harness
+
+
+@dataclass
+class Stored:
+    authors: list[Author]
+    follows: list[Follow]
+    keys: dict[int, list[str]]
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return len(self.authors), len(self.follows), sum(len(k) for k in self.keys.values())
+
+
+async def stored(h: BotHarness) -> Stored:
+    """Every author, follow and name key in the bot's database."""
+    assert h.bot.database is not None
+    async with h.bot.database.reader() as session:
+        authors = list((await session.execute(select(Author).order_by(Author.id))).scalars())
+        follows = list((await session.execute(select(Follow).order_by(Follow.id))).scalars())
+        keys: dict[int, list[str]] = {}
+        for author in authors:
+            keys[author.id] = await AuthorRepository(session).name_keys_of(author.id)
+        total_keys = (
+            await session.execute(select(func.count()).select_from(AuthorNameKey))
+        ).scalar_one()
+    assert total_keys == sum(len(k) for k in keys.values())
+    return Stored(authors, follows, keys)
+
+
+def reply(ex: Any) -> str:
+    """The text the invoker sees now (original response, after any followup replaced it)."""
+    message = ex.original_message
+    assert message["flags"] & EPHEMERAL, "every /follow reply is ephemeral"
+    return str(message["content"])
+
+
+def select_options(message: dict[str, Any]) -> list[dict[str, Any]]:
+    (row,) = message["components"]
+    (select_menu,) = row["components"]
+    assert select_menu["type"] == 3
+    return list(select_menu["options"])
+
+
+# --- following ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_follow_with_an_autocomplete_value_stores_the_author_and_the_follow(
+    h_any_db: BotHarness, upstream: FakeUpstream, clock: ManualClock
+) -> None:
+    h = h_any_db
+    typing = await h.autocomplete("follow author", focused="name", name="piwowar")
+    choices = typing.choices
+    assert choices[0] == {
+        "name": "Heather Piwowar · OpenAlex · 96 works",
+        "value": f"openalex:{PIWOWAR}",
+    }
+    assert choices[1] == {
+        "name": "Joseph Mearman · Bangor University · 9 works",
+        "value": f"openalex:{MEARMAN}",
+    }
+    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
+
+    ex = await h.slash("follow author", name=choices[0]["value"])
+    assert ex.callback_type == 5 and ex.callback.json["data"]["flags"] == EPHEMERAL  # deferred
+    assert reply(ex) == (
+        "You now follow **Heather Piwowar** (OpenAlex): you will get their new papers in your "
+        "weekly digest. Usual categories: cs.DL, cs.CY. Papers published before now are not "
+        "announced."
+    )
+    assert ex.original_message["mentions"] == []
+
+    rows = await stored(h)
+    (author,) = rows.authors
+    assert author.openalex_id == PIWOWAR and author.display_name == "Heather Piwowar"
+    assert author.orcid == "0000-0003-1613-5981"
+    # The initial-only variant "H. Piwowar" is left out: the full name's initial key covers it.
+    assert author.name_variants == [
+        "Heather Piwowar",
+        "Heather Alyce Piwowar",
+        "Heather A. Piwowar",
+        "Piwowar Heather",
+    ]
+    assert author.affiliations[0] == "OpenAlex"
+    assert author.usual_categories == ["cs.DL", "cs.CY"]  # the astro-ph.GA paper is someone else's
+    assert {"heather piwowar", "h piwowar", "heather alyce piwowar"} <= set(rows.keys[author.id])
+    (follow,) = rows.follows
+    assert follow.scope == "user"
+    assert follow.target_id == int(h.fake.member["id"]) and follow.guild_id == h.fake.guild_id
+    assert follow.notify == "weekly" and follow.created_at == START  # priming point
+    (query,) = upstream.requests_to("/api/query")
+    assert query.query["search_query"] == 'au:"Heather Piwowar"'
+    assert query.query["max_results"] == "50" and query.query["sortBy"] == "submittedDate"
+
+    # Again, later, for instant alerts: one follow, its priming point kept, no new arXiv call.
+    clock.advance(timedelta(days=2))
+    again = await h.slash("follow author", name=f"openalex:{PIWOWAR}", notify="instant")
+    assert reply(again) == (
+        "You already follow **Heather Piwowar** (OpenAlex). Notifications are now **instant**."
+    )
+    rows = await stored(h)
+    (follow,) = rows.follows
+    assert follow.notify == "instant" and follow.created_at == START
+    assert len(upstream.requests_to("/api/query")) == 1
+
+    # Following again without `notify` keeps instant.
+    third = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert reply(third) == "You already follow **Heather Piwowar** (OpenAlex)."
+    assert (await stored(h)).follows[0].notify == "instant"
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_a_typed_unique_name_is_followed_directly(
+    h_any_db: BotHarness, upstream: FakeUpstream
+) -> None:
+    ex = await h_any_db.slash("follow author", name="  Heather Piwowar ")
+    assert reply(ex).startswith("You now follow **Heather Piwowar** (OpenAlex)")
+    (search,) = upstream.requests_to("/openalex/authors")
+    assert search.query["search"] == "Heather Piwowar"
+    rows = await stored(h_any_db)
+    assert [a.openalex_id for a in rows.authors] == [PIWOWAR]
+    assert [(f.scope, f.notify) for f in rows.follows] == [("user", "weekly")]
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_an_ambiguous_name_offers_a_menu_and_stores_only_the_pick(
+    h_any_db: BotHarness, upstream: FakeUpstream
+) -> None:
+    h = h_any_db
+    ex = await h.slash("follow author", name="mearman", scope="channel", permissions=MANAGE)
+    menu = ex.original_message
+    assert menu["flags"] & EPHEMERAL
+    assert menu["content"] == (
+        "Several authors match “mearman”. Pick the one you mean below (nothing is stored "
+        "until you do)."
+    )
+    options = select_options(menu)
+    assert len(options) == 8
+    assert options[1] == {
+        "label": "Joseph Mearman",
+        "value": f"openalex:{MEARMAN}",
+        "description": "Bangor University · 9 works",
+        "default": False,
+    }
+    assert all(len(o["label"]) <= 100 and len(o.get("description") or "") <= 100 for o in options)
+    assert (await stored(h)).counts == (0, 0, 0)  # nothing before the pick
+
+    # Someone else presses the menu: refused, privately; still nothing stored.
+    intruder = await h.component(
+        "follows:pick", message=menu, values=[f"openalex:{MEARMAN}"], invoker=h.fake.owner
+    )
+    assert intruder.callback_type == 4 and intruder.callback.json["data"]["flags"] == EPHEMERAL
+    assert intruder.callback.json["data"]["content"].startswith(
+        "Only the person who ran `/follow` can use this."
+    )
+    assert (await stored(h)).counts == (0, 0, 0)
+
+    picked = await h.component(
+        "follows:pick", message=menu, values=[f"openalex:{MEARMAN}"], permissions=MANAGE
+    )
+    assert picked.callback_type == 6  # deferred update: the menu message is edited
+    shown = h.fake.messages[menu["id"]]
+    assert shown["content"] == (
+        "This channel now follows **Joseph Mearman** (Bangor University): new papers are posted "
+        "here in its weekly digest. Papers published before now are not announced."
+    )
+    assert shown["components"] == []
+    rows = await stored(h)
+    (author,) = rows.authors
+    assert author.openalex_id == MEARMAN
+    assert author.name_variants == ["Joseph Mearman", "Joseph W. Mearman"]
+    assert author.usual_categories == []  # arXiv knows no paper by him (empty feed)
+    (follow,) = rows.follows
+    assert (follow.scope, follow.target_id) == ("channel", h.fake.channel_id)
+
+
+async def test_an_unknown_name_gets_no_author_found_with_suggestions(
+    h: BotHarness, upstream: FakeUpstream
+) -> None:
+    ex = await h.slash("follow author", name="Zyxwvut Qqqq")
+    assert reply(ex) == (
+        "No author found for “Zyxwvut Qqqq”. Check the spelling, or type part of the name and "
+        "pick from the list."
+    )
+    typo = await h.slash("follow author", name="Heather Piwowarz")
+    assert reply(typo) == (
+        "No author found for “Heather Piwowarz”. Did you mean: Heather Piwowar (OpenAlex), "
+        "Heather Piwowar-Example, Joseph Mearman (Bangor University)? Pick one from the list "
+        "as you type."
+    )
+    assert (await stored(h)).counts == (0, 0, 0)
+    assert upstream.requests_to("/api/query") == []
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "The author name is empty."),
+        ("   ", "The author name is empty."),
+        ("x" * 1000, "That name is 1,000 characters long; an author name has at most 200."),
+        ("@everyone", "Author names cannot contain mentions"),
+        ("Heather @here Piwowar", "Author names cannot contain mentions"),
+        ("<@123456789012345678>", "Author names cannot contain mentions"),
+        ("**Heather Piwowar**", "Author names cannot contain formatting"),
+        ("[Heather](https://example.com)", "Author names cannot contain formatting"),
+        ("# Heather", "Author names cannot contain formatting"),
+        ("Heather\nPiwowar", "The name contains control characters"),
+        ("Heather\u200bPiwowar", "The name contains control characters"),
+    ],
+)
+async def test_bad_input_is_explained_and_nothing_is_written(
+    h: BotHarness, upstream: FakeUpstream, name: str, problem: str
+) -> None:
+    ex = await h.slash("follow author", name=name)
+    assert ex.callback_type == 4  # answered at once: no defer, no upstream call
+    data = ex.callback.json["data"]
+    assert data["flags"] == EPHEMERAL and data["content"].startswith(problem)
+    assert "Traceback" not in data["content"] and len(data["content"]) < 300
+    assert upstream.requests == []
+    assert (await stored(h)).counts == (0, 0, 0)
+
+
+async def test_unknown_ids_are_bad_or_not_found_and_nothing_is_written(h: BotHarness) -> None:
+    bad = await h.slash("follow author", name="openalex:../../admin")
+    assert reply(bad).startswith("That is not an OpenAlex author id.")
+    missing = await h.slash("follow author", name="openalex:A5000000001")
+    assert reply(missing).startswith("OpenAlex has no author `A5000000001`.")
+    local = await h.slash("follow author", name="author:999")
+    assert reply(local).startswith("I do not know that author here.")
+    assert (await stored(h)).counts == (0, 0, 0)
+
+
+# --- permissions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_only_manage_server_can_follow_for_the_channel(
+    h_any_db: BotHarness, upstream: FakeUpstream
+) -> None:
+    h = h_any_db
+    # /follow is visible to plain members (scope:me is theirs): no default permission on it.
+    assert h.schema("follow author").get("default_member_permissions") is None
+
+    denied = await h.slash("follow author", name=f"openalex:{PIWOWAR}", scope="channel")
+    assert denied.callback_type == 4
+    data = denied.callback.json["data"]
+    assert data["flags"] == EPHEMERAL and data["content"] == (
+        "Following for this channel needs the Manage Server permission. Use `scope:me` to "
+        "follow for yourself."
+    )
+    assert upstream.requests == [] and (await stored(h)).counts == (0, 0, 0)
+
+    allowed = await h.slash(
+        "follow author", name=f"openalex:{PIWOWAR}", scope="channel", permissions=MANAGE
+    )
+    assert reply(allowed).startswith("This channel now follows **Heather Piwowar**")
+    (follow,) = (await stored(h)).follows
+    assert (follow.scope, follow.target_id, follow.channel_id) == (
+        "channel",
+        h.fake.channel_id,
+        h.fake.channel_id,
+    )
+    assert follow.user_id == int(h.fake.member["id"])  # who set it up
+
+    # scope:me by the same plain member touches only their own follows.
+    mine = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert reply(mine).startswith("You now follow **Heather Piwowar**")
+    follows = (await stored(h)).follows
+    assert sorted((f.scope, f.target_id) for f in follows) == [
+        ("channel", h.fake.channel_id),
+        ("user", int(h.fake.member["id"])),
+    ]
+
+
+# --- upstream failures --------------------------------------------------------------------
+
+
+async def test_autocomplete_falls_back_to_local_choices_when_openalex_fails(
+    h: BotHarness, upstream: FakeUpstream
+) -> None:
+    await h.slash("follow author", name="Heather Piwowar", scope="channel", permissions=MANAGE)
+    no_backoff(h)
+    upstream.add_fault("/openalex/autocomplete/authors", Fault.http_status(503))
+    ex = await h.autocomplete("follow author", focused="name", name="heather", invoker=h.fake.owner)
+    (author,) = (await stored(h)).authors
+    assert ex.choices == [
+        {
+            "name": "Heather Piwowar · OpenAlex (followed here)",
+            "value": f"openalex:{PIWOWAR}",
+        }
+    ]
+    assert len(upstream.requests_to("/openalex/autocomplete/authors")) >= 1
+    assert author.openalex_id == PIWOWAR
+
+
+async def test_an_arxiv_outage_does_not_block_the_follow(
+    h: BotHarness, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    no_backoff(h)
+    upstream.add_fault("/api/query", Fault.http_status(503))
+    with caplog.at_level(logging.WARNING, logger="bot.services.follows"):
+        ex = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert reply(ex) == (
+        "You now follow **Heather Piwowar** (OpenAlex): you will get their new papers in your "
+        "weekly digest. Papers published before now are not announced."
+    )
+    (author,) = (await stored(h)).authors
+    assert author.usual_categories == []
+    assert any("following without usual categories" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_openalex_outage_on_a_typed_name_says_so(
+    h: BotHarness, upstream: FakeUpstream
+) -> None:
+    no_backoff(h)
+    upstream.add_fault("/openalex/authors", Fault.http_status(503))
+    ex = await h.slash("follow author", name="Heather Piwowar")
+    assert reply(ex) == (
+        "I cannot search authors right now: OpenAlex is not answering. Try again in a few minutes."
+    )
+    assert (await stored(h)).counts == (0, 0, 0)
+
+
+# --- isolation ------------------------------------------------------------------------------
+
+
+def add_second_guild(fake: FakeDiscord) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Another server (its owner bob, a #lab channel), where the commands are registered too."""
+    from tests.harness import payloads as p
+
+    bob = fake.add_user("bob", global_name="Bob")
+    gid = str(p.new_id())
+    bot_role = p.role(gid, "PaperScout", permissions=p.BOT_PERMISSIONS, position=1)
+    guild = p.guild(gid, "Other Lab", owner_id=bob["id"], roles=[p.role(gid), bot_role])
+    fake.guilds[gid] = guild
+    fake.members[gid] = {}
+    fake.add_member(gid, fake.bot_user, roles=[bot_role["id"]])
+    fake.add_member(gid, bob)
+    channel = fake.add_text_channel(gid, "lab")
+    return guild, channel, bob
+
+
+def register_commands_in(fake: FakeDiscord, guild: dict[str, Any]) -> None:
+    """As if the bot had synced its commands to the second server as well."""
+    fake.guild_commands[guild["id"]] = [
+        {**command, "guild_id": guild["id"]} for command in fake.guild_commands[str(fake.guild_id)]
+    ]
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_another_server_never_sees_this_servers_follows(
+    harness_factory: HarnessFactory,
+    fake_discord: FakeDiscord,
+    upstream: FakeUpstream,
+    database_url: str,
+) -> None:
+    guild2, lab, bob = add_second_guild(fake_discord)
+    async with harness_factory(
+        database_url=database_url, settings=upstream_settings(upstream)
+    ) as h:
+        register_commands_in(h.fake, guild2)
+        await h.slash("follow author", name="Heather Piwowar", scope="channel", permissions=MANAGE)
+        await h.slash("follow author", name=f"openalex:{MEARMAN}")  # alice, for herself
+        rows = await stored(h)
+        assert rows.counts[:2] == (2, 2)
+        piwowar_id = next(a.id for a in rows.authors if a.openalex_id == PIWOWAR)
+
+        # Server 1 sees its own authors while typing (no upstream needed for an empty prefix).
+        here = await h.autocomplete("follow author", focused="name", name="")
+        assert [c["name"] for c in here.choices] == [
+            "Heather Piwowar · OpenAlex (followed here)",
+            "Joseph Mearman · Bangor University (followed here)",
+        ]
+
+        where = {"guild": guild2, "channel": lab, "invoker": bob}
+        for prefix in ("", "heather", "mearman"):
+            there = await h.autocomplete("follow author", focused="name", name=prefix, **where)
+            assert there.choices == [], prefix
+            gone = await h.autocomplete("unfollow author", focused="name", name=prefix, **where)
+            assert gone.choices == [], prefix
+        mine = await h.slash("following", **where)
+        assert reply(mine) == "You follow no authors yet. Add one with `/follow author`."
+        channel = await h.slash("following", scope="channel", **where)
+        assert reply(channel).startswith("This channel follows no authors yet.")
+        peek = await h.slash("follow author", name=f"author:{piwowar_id}", **where)
+        assert reply(peek).startswith("I do not know that author here.")
+        steal = await h.slash("unfollow author", name="Heather Piwowar", scope="channel", **where)
+        assert reply(steal).startswith("“Heather Piwowar” is not among the authors this channel")
+        assert (await stored(h)).counts[:2] == (2, 2)
+
+
+@pytest.mark.parametrize("harness_mode", ["gateway"], indirect=True)
+async def test_follow_through_the_gateway(h: BotHarness) -> None:
+    """The same command through the websocket receive path."""
+    ex = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert reply(ex).startswith("You now follow **Heather Piwowar**")
+    assert re.search(r"Usual categories: cs\.DL, cs\.CY\.", reply(ex))
+    assert (await stored(h)).counts[:2] == (1, 1)
+
+
+async def test_an_expired_menu_is_disabled_and_stores_nothing(h: BotHarness) -> None:
+    ex = await h.slash("follow author", name="mearman")
+    menu = ex.original_message
+    view = h.bot._connection._view_store._synced_message_views[int(menu["id"])]
+    await view.on_timeout()  # what discord.py calls when the 180 s run out
+    shown = h.fake.messages[menu["id"]]
+    assert shown["content"] == (
+        "This menu expired: nothing was followed. Run `/follow author` again."
+    )
+    (row,) = shown["components"]
+    assert row["components"][0]["disabled"] is True
+    assert (await stored(h)).counts == (0, 0, 0)
