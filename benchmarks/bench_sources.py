@@ -16,7 +16,10 @@ It prints:
 3. Fetching the same paged query (2,000 entries, 200 per page) from the same local server:
    our `ArxivApiSource` vs the `arxiv` package's `Client` (both with no inter-request delay).
 
-The "parse + match + store on SQLite" figure needs the database layer and is not measured here.
+   Then parse + match + store on SQLite: the same kind of feed parsed, matched against 1,000
+   followed authors (name index + homonym guard, `bot.services.matching`), and stored by the
+   poller's own store path (`bot.services.polling.store_matches`: bulk upsert, author links,
+   instant alerts) into a fresh migrated SQLite file, one transaction per feed as a poll does.
 Everything runs on loopback: no internet.
 """
 
@@ -38,8 +41,18 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import tempfile
+
 import aiohttp
 
+from bot.names import fold_accents
+from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
+from bot.services.polling import (
+    DEFAULT_AUTHORS_PER_REQUEST,
+    DEFAULT_NAMES_PER_AUTHOR,
+    plan_name_batches,
+    store_matches,
+)
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_atom import parse_arxiv_atom
 from bot.sources.http import HttpOptions, RetryPolicy
@@ -85,6 +98,15 @@ def options() -> HttpOptions:
 # --- 1. requests per poll ------------------------------------------------------------------------
 
 
+def variant_of(name: str) -> str:
+    """A second spelling, as OpenAlex lists them: accents folded, else with a middle initial."""
+    folded = fold_accents(name)
+    if folded != name:
+        return folded
+    first, _, rest = name.partition(" ")
+    return f"{first} Q. {rest}"
+
+
 def poll_handler(pool: list[bytes]) -> Callable[[RecordedRequest], Reply]:
     """Answer a batched author query with ~0.3 hits per author, paged by start/max_results."""
 
@@ -106,7 +128,7 @@ async def requests_per_poll(sizes: list[int]) -> None:
         f"   window {SINCE:%Y-%m-%d} .. {UNTIL:%Y-%m-%d}, ~{HITS_PER_AUTHOR} hits/author, page 200"
     )
     header = (
-        f"   {'followed':>9} | {'arXiv batched':>13} | {'one per author':>14} | "
+        f"   {'followed':>9} | {'arXiv API+RSS':>13} | {'one per author':>14} | "
         f"{'longest line (B)':>16} | {'OpenAlex works':>14}"
     )
     print(header)
@@ -124,11 +146,22 @@ async def requests_per_poll(sizes: list[int]) -> None:
         )
         for size in sizes:
             upstream.requests.clear()
-            names = realistic_names(size)
+            # Each followed author with a display name and one spelling variant, batched the way
+            # PollingService does (two names per author, 40 names per request).
+            followed = [
+                FollowedAuthor(id=i, display_name=name, name_variants=(variant_of(name),))
+                for i, name in enumerate(realistic_names(size))
+            ]
+            batches = plan_name_batches(
+                followed, DEFAULT_NAMES_PER_AUTHOR, DEFAULT_AUTHORS_PER_REQUEST
+            )
             api = ArxivApiSource(
                 session, upstream.arxiv_api_url, RateLimiter(0.0), options=options(), page_size=200
             )
-            result = await api.search_authors(names, since=SINCE, until=UNTIL)
+            requests = 0
+            for batch in batches:
+                result = await api.search_authors(batch, since=SINCE, until=UNTIL)
+                requests += result.requests
             sent = upstream.requests_to("/api/query")
             longest = max(r.request_line_bytes for r in sent)
             openalex = OpenAlexSource(session, upstream.openalex_url, None, options=options())
@@ -136,8 +169,9 @@ async def requests_per_poll(sizes: list[int]) -> None:
                 [f"A{5_000_000_000 + i}" for i in range(size)], since=date(2026, 10, 1)
             )
             works_calls = len(upstream.requests_to("/openalex/works"))
+            # + 1: the category listing feed (one RSS request for the union of categories).
             print(
-                f"   {size:>9,} | {result.requests:>13} | {size:>14,} | {longest:>16,} | "
+                f"   {size:>9,} | {requests + 1:>13} | {size:>14,} | {longest:>16,} | "
                 f"{works_calls:>14}"
             )
     print("   (budget: <= 60 arXiv requests for 1,000 authors; request line < 4,000 bytes)")
@@ -196,7 +230,85 @@ def parser_throughput(entries: int, repeat: int) -> None:
         )
     ratio = rows[1][1] / rows[0][1]
     print(f"   ours / arxiv package: {ratio:.2f}x (budget: >= 1.0x)")
-    print("   parse + match + store on SQLite: not measured here (needs the db layer)")
+
+
+async def _followed_database(url: str, names: list[str], categories: list[str]) -> None:
+    """A migrated SQLite file with 1,000 followed authors (every 10th followed instantly)."""
+    from db.database import Database
+    from db.migrate import upgrade_to_head_async
+    from db.repositories.authors import AuthorRepository
+    from db.repositories.follows import FollowRepository
+
+    await upgrade_to_head_async(url)
+    database = Database(url)
+    try:
+        async with database.transaction() as session:
+            authors = AuthorRepository(session)
+            follows = FollowRepository(session)
+            for number, name in enumerate(names):
+                author = await authors.upsert(
+                    display_name=name, now=SINCE, usual_categories=categories
+                )
+                await follows.add(
+                    author_id=author.id,
+                    scope="user",
+                    user_id=10_000 + number,
+                    notify="instant" if number % 10 == 0 else "weekly",
+                    now=SINCE,
+                )
+    finally:
+        await database.dispose()
+
+
+async def store_throughput(entries: int, repeat: int) -> None:
+    """Parse + match (index + homonym guard) + store into a fresh SQLite file, entries/s."""
+    from db.database import Database
+    from db.repositories.follows import FollowRepository
+    from db.repositories.papers import PaperRepository
+
+    names = realistic_names(1000, seed=3)
+    feed = arxiv_feed(
+        generate_arxiv_entries(
+            entries,
+            authors_for=lambda i: [names[(i * 7 + k) % len(names)] for k in range(1 + i % 6)],
+        )
+    )
+    # Usual categories: half of the categories the generated entries carry, so the guard
+    # accepts some matches by category, some by archive and rejects the rest.
+    seen = sorted({c for p in parse_arxiv_atom(feed).papers for c in p.categories})
+    categories = sorted(normalize_categories(seen[::2]))
+    timings: list[float] = []
+    stored_new = 0
+    with tempfile.TemporaryDirectory(prefix="paperscout-bench-") as folder:
+        for run in range(repeat):
+            url = f"sqlite+aiosqlite:///{Path(folder) / f'bench{run}.db'}"
+            await _followed_database(url, names, categories)
+            database = Database(url)
+            try:
+                gc.collect()
+                started = time.perf_counter()
+                async with database.reader() as session:
+                    rows = await FollowRepository(session).followed_authors()
+                matcher = FollowedAuthorMatcher(FollowedAuthor.from_row(a) for a in rows)
+                papers = parse_arxiv_atom(feed).papers
+                candidates = matcher.candidates(papers)
+                needing = matcher.authors_needing_coauthors(candidates)
+                async with database.reader() as session:
+                    coauthors = await PaperRepository(session).coauthor_names(needing)
+                outcome = matcher.decide(candidates, coauthors)
+                async with database.transaction() as session:
+                    result = await store_matches(session, outcome.accepted, now=UNTIL)
+                timings.append(time.perf_counter() - started)
+                stored_new = result.papers_new
+            finally:
+                await database.dispose()
+    best = min(timings)
+    label = "ours: parse + match + store on SQLite"
+    print(
+        f"   {label:<37} | {entries / best:>9,.0f} entries/s | {best * 1000:>7.1f} ms "
+        f"({stored_new:,} papers stored, {len(outcome.accepted):,} links, "
+        f"{len(outcome.rejected):,} homonyms rejected; budget: >= 3,000 entries/s)"
+    )
     print()
 
 
@@ -265,10 +377,12 @@ async def main(smoke: bool) -> None:
     if smoke:
         await requests_per_poll([10])
         parser_throughput(entries=100, repeat=1)
+        await store_throughput(entries=100, repeat=1)
         await fetch_comparison(entries=100, page_size=50, repeat=1)
         return
     await requests_per_poll([10, 100, 1000])
     parser_throughput(entries=2000, repeat=7)
+    await store_throughput(entries=3000, repeat=3)
     await fetch_comparison(entries=2000, page_size=200, repeat=5)
 
 

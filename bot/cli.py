@@ -1,4 +1,4 @@
-"""The `paperscout` terminal front end: run the bot, migrate, sync commands.
+"""The `paperscout` terminal front end: run the bot, migrate, poll once, sync commands.
 
 Every subcommand reads the settings first; a missing or malformed one prints one line naming it
 and exits with status 2, before anything is started or written.
@@ -27,7 +27,11 @@ EXIT_CONFIG = 2
 
 def _secrets(settings: Settings) -> list[str]:
     values = []
-    for key in (settings.discord_token, settings.openalex_api_key, settings.semantic_scholar_api_key):
+    for key in (
+        settings.discord_token,
+        settings.openalex_api_key,
+        settings.semantic_scholar_api_key,
+    ):
         if key is not None:
             values.append(key.get_secret_value())
     return values
@@ -82,7 +86,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
         await bot.login(settings.token())
         if guild_id is None:
             synced = await bot.tree.sync()
-            print(f"synced {len(synced)} global commands (Discord may take up to an hour to show them)")
+            print(f"synced {len(synced)} global commands (Discord may take an hour to show them)")
         else:
             guild = discord.Object(id=guild_id)
             bot.tree.copy_global_to(guild=guild)
@@ -113,22 +117,122 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_sync(settings, args.guild))
 
 
+async def _poll_once(settings: Settings) -> int:
+    """One poll cycle with a progress bar on stderr and the summary on stdout."""
+    from datetime import timedelta
+
+    import aiohttp
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from bot.clock import SystemClock
+    from bot.services.health import DatabaseHealthRecorder
+    from bot.services.polling import PollingService, PollProgress
+    from bot.sources.factory import build_sources
+    from db.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        async with aiohttp.ClientSession() as session:
+            sources = build_sources(settings, session, health=DatabaseHealthRecorder(database))
+            service = PollingService(
+                database,
+                sources,
+                SystemClock(),
+                interval=timedelta(minutes=settings.poll_interval_minutes),
+            )
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("polling arXiv", total=None)
+
+                def on_step(step: PollProgress) -> None:
+                    progress.update(
+                        task, description=step.stage, completed=step.done, total=step.total
+                    )
+
+                summary = await service.run_cycle(on_step)
+    finally:
+        await database.dispose()
+    per_source = ", ".join(f"{name} {count}" for name, count in sorted(summary.requests.items()))
+    print(
+        f"poll: {summary.total_requests} requests ({per_source or 'none'}) "
+        f"for {summary.followed_authors} followed authors"
+    )
+    print(
+        f"papers: {summary.papers_seen} seen, {summary.papers_new} new, "
+        f"{summary.papers_updated} updated"
+    )
+    print(
+        f"matches: {summary.matches} kept, {summary.homonyms_rejected} rejected as homonyms, "
+        f"{summary.links_made} new links"
+    )
+    print(f"alerts: {summary.alerts_enqueued} enqueued")
+    for skipped in summary.feeds_skipped:
+        print(f"skipped: {skipped}")
+    if summary.errors:
+        print(f"errors ({len(summary.errors)}):")
+        for error in summary.errors:
+            print(f"  {error}")
+    else:
+        print("errors: none")
+    return 0
+
+
+def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.once:
+        print(
+            "paperscout poll: only --once is supported (`paperscout run` polls on a schedule)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    _migrate(settings)
+    return asyncio.run(_poll_once(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperscout", description="PaperScout research digest bot")
+    parser = argparse.ArgumentParser(
+        prog="paperscout", description="PaperScout research digest bot"
+    )
     parser.add_argument("--version", action="version", version=f"paperscout {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="apply migrations and run the bot")
-    run.add_argument("--no-migrate", action="store_true", help="skip `db upgrade` (run it as its own deploy step)")
+    run.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip `db upgrade` (run it as its own deploy step)",
+    )
     run.set_defaults(handler=cmd_run)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration").set_defaults(handler=cmd_db_upgrade)
 
+    poll = sub.add_parser("poll", help="poll arXiv for new papers of the followed authors")
+    poll.add_argument(
+        "--once", action="store_true", help="run one poll cycle now, print a summary and exit"
+    )
+    poll.set_defaults(handler=cmd_poll)
+
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
-    sync.add_argument("--guild", type=int, help="sync to this server only (instant) instead of globally")
+    sync.add_argument(
+        "--guild", type=int, help="sync to this server only (instant) instead of globally"
+    )
     sync.set_defaults(handler=cmd_sync)
+    from bot.cli_author import add_author_parser
+
+    add_author_parser(sub)
     return parser
 
 

@@ -1,0 +1,553 @@
+"""One poll cycle: fetch new papers of the followed authors, store them, plan instant alerts.
+
+The database decides what is due (`feed_state`, `source_health`), so a bot that was down
+catches up on its next cycle. Two feeds (SOURCES.md 6):
+
+- `arxiv_api:authors`: the batched `au:` OR query over every followed author, windowed on
+  `lastUpdatedDate` (so new versions come too) from the feed's last success minus an overlap
+  (`api_overlap`, default 4 days: arXiv announces a paper up to ~3.3 days after its submission
+  time, which is the date the API filters on, longer over holidays), or on the very first poll
+  from the earliest follow minus `first_lookback`. Batches of `authors_per_request` names; the
+  first failing batch stops the feed (the source is down: the rest would fail too).
+- `arxiv_rss:<cats>`: the listing feed of the union of the followed authors' usual categories,
+  with a conditional GET (ETag / Last-Modified kept in `feed_state`). Its items carry no exact
+  dates or affiliations, so the matched ones are fetched by id from the API before storing;
+  when that fails a `new`/`cross` item is stored with its announcement date as `published`,
+  and a `replace` item is left for the API feed (its real v1 date decides priming).
+
+Each batch is matched by name, filtered by the homonym guard (`bot.services.matching`), and
+stored in one transaction: papers by arXiv id without version (`upsert_many`; a new version
+updates, never re-announces), links to every matching followed author, and one outbox row per
+destination and paper for the `instant` follows whose `created_at` is not after the paper's v1
+date (priming). A feed's `last_success_at` moves only when the whole feed succeeded; upstream
+errors are recorded (health) and summarised, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.services.matching import (
+    AcceptedMatch,
+    FollowedAuthor,
+    FollowedAuthorMatcher,
+    MatchOutcome,
+)
+from bot.sources.arxiv_query import author_term, chunk_ids_for_url
+from bot.sources.arxiv_rss import validate_categories
+from bot.sources.errors import SourceError
+from bot.sources.factory import Sources
+from bot.sources.models import ANNOUNCE_CROSS, ANNOUNCE_NEW, Paper, Validators
+from db.database import Database
+from db.models import FeedState
+from db.models import SourceHealth as SourceHealthRow
+from db.repositories.feeds import FeedStateRepository
+from db.repositories.follows import FollowRepository
+from db.repositories.health import SourceHealthRepository
+from db.repositories.outbox import OutboxRepository, OutboxRow
+from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+
+log = logging.getLogger(__name__)
+
+API_FEED_KEY = "arxiv_api:authors"
+RSS_FEED_PREFIX = "arxiv_rss:"
+API_SOURCE = "arxiv_api"
+RSS_SOURCE = "arxiv_rss"
+
+DEFAULT_INTERVAL = timedelta(hours=1)
+DEFAULT_API_OVERLAP = timedelta(days=4)
+DEFAULT_FIRST_LOOKBACK = timedelta(days=3)
+DEFAULT_NAMES_PER_AUTHOR = 2  # 1,000 authors x 2 names / 40 per request = 50 requests (<= 60)
+DEFAULT_AUTHORS_PER_REQUEST = 40
+
+
+@dataclass(frozen=True, slots=True)
+class PollProgress:
+    """One step of a cycle done: `done` of `total` steps (API batches, then the RSS feed)."""
+
+    stage: str
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[PollProgress], None]
+
+
+@dataclass(slots=True)
+class PollSummary:
+    """What one cycle did. `requests` counts logical requests per source (retries excluded)."""
+
+    started_at: datetime
+    finished_at: datetime | None = None
+    followed_authors: int = 0
+    feeds_polled: list[str] = field(default_factory=list)
+    feeds_skipped: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    papers_seen: int = 0
+    papers_new: int = 0
+    papers_updated: int = 0
+    matches: int = 0
+    homonyms_rejected: int = 0
+    links_made: int = 0
+    alerts_enqueued: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total_requests(self) -> int:
+        """Requests to every source together."""
+        return sum(self.requests.values())
+
+    def count_request(self, source: str, n: int = 1) -> None:
+        """Add `n` requests made to `source`."""
+        self.requests[source] = self.requests.get(source, 0) + n
+
+    def add(self, stored: StoreResult) -> None:
+        """Fold one stored batch into the totals."""
+        self.papers_new += stored.papers_new
+        self.papers_updated += stored.papers_updated
+        self.links_made += stored.links_made
+        self.alerts_enqueued += stored.alerts_enqueued
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """What storing one batch of accepted matches wrote."""
+
+    papers_new: int = 0
+    papers_updated: int = 0
+    links_made: int = 0
+    alerts_enqueued: int = 0
+
+
+# --- storing (shared by the service and benchmarks/bench_sources.py) --------------------------
+
+
+def paper_record(paper: Paper) -> PaperRecord | None:
+    """The database record of a fetched paper; None when it has no usable date.
+
+    A listing-feed item has no submission date: its announcement date stands in (a little
+    later than the real v1 date, which only makes priming more generous by a day or two).
+    """
+    published = paper.published or paper.announced
+    if published is None:
+        return None
+    primary = paper.primary_category or (paper.categories[0] if paper.categories else "")
+    return PaperRecord(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        published=published,
+        updated=paper.updated or published,
+        primary_category=primary,
+        version=paper.version or 1,
+        abstract=paper.abstract,
+        categories=tuple(paper.categories),
+        authors=tuple(PaperAuthorRecord(a.name, a.affiliations) for a in paper.authors),
+        doi=paper.doi,
+        journal_ref=paper.journal_ref,
+        comment=paper.comment,
+        source=paper.source,
+    )
+
+
+async def store_matches(
+    session: AsyncSession, matches: Sequence[AcceptedMatch], *, now: datetime
+) -> StoreResult:
+    """Store the papers of `matches`, link their authors and plan the instant alerts.
+
+    A constant number of statements per batch (upsert, links, follows, outbox), whatever its
+    size. Runs in the caller's transaction.
+    """
+    result = StoreResult()
+    records: dict[str, PaperRecord] = {}
+    for match in matches:
+        record = paper_record(match.paper)
+        if record is None:
+            log.warning("paper %s has no date; not stored", match.paper.arxiv_id)
+            continue
+        known = records.get(record.arxiv_id)
+        if known is None or record.version > known.version:
+            records[record.arxiv_id] = record
+    if not records:
+        return result
+    papers = PaperRepository(session)
+    upserted = await papers.upsert_many(records.values(), now=now)
+    result.papers_new = len(upserted.new)
+    result.papers_updated = len(upserted.updated)
+    ids = upserted.ids
+    pairs = [
+        (m.author_id, ids[m.paper.arxiv_id], m.matched_by)
+        for m in matches
+        if m.paper.arxiv_id in ids
+    ]
+    new_links = await papers.link_authors(pairs, now=now)
+    result.links_made = len(new_links)
+    if not new_links:
+        return result
+    published = {ids[arxiv_id]: record.published for arxiv_id, record in records.items()}
+    rows = await _plan_alerts(session, pairs, new_links, published)
+    if rows:
+        created = await OutboxRepository(session).enqueue_many(rows, now=now)
+        result.alerts_enqueued = len(created)
+    return result
+
+
+async def _plan_alerts(
+    session: AsyncSession,
+    pairs: Sequence[tuple[int, int, str]],
+    new_links: Sequence[tuple[int, int]],
+    published: dict[int, datetime],
+) -> list[OutboxRow]:
+    """One alert per (destination, paper) reached through a new link and a primed-in follow."""
+    alert_papers = {paper_id for _, paper_id in new_links}
+    authors_on: dict[int, set[int]] = {}
+    for author_id, paper_id, _ in pairs:
+        if paper_id in alert_papers:
+            authors_on.setdefault(paper_id, set()).add(author_id)
+    papers_of: dict[int, set[int]] = {}
+    for paper_id, author_ids in authors_on.items():
+        for author_id in author_ids:
+            papers_of.setdefault(author_id, set()).add(paper_id)
+    follows = await FollowRepository(session).instant_followers_of(sorted(papers_of))
+    fresh = set(new_links)
+    plans: dict[tuple[str, int, int], _AlertPlan] = {}
+    for follow in follows:
+        for paper_id in papers_of.get(follow.author_id, ()):
+            if published[paper_id] < follow.created_at:
+                continue  # priming: the paper predates this follow
+            kind = "user" if follow.scope == "user" else "channel"
+            plan = plans.setdefault(
+                (kind, follow.target_id, paper_id), _AlertPlan(guild_id=follow.guild_id)
+            )
+            plan.author_ids.add(follow.author_id)
+            plan.triggered = plan.triggered or (follow.author_id, paper_id) in fresh
+    return [
+        OutboxRow(
+            kind="alert",
+            dedupe_key=f"alert:{kind}:{target_id}:{paper_id}",
+            destination_kind=kind,  # type: ignore[arg-type]
+            destination_id=target_id,
+            guild_id=plan.guild_id,
+            payload={"paper_id": paper_id, "author_ids": sorted(plan.author_ids)},
+        )
+        for (kind, target_id, paper_id), plan in sorted(plans.items())
+        if plan.triggered
+    ]
+
+
+@dataclass(slots=True)
+class _AlertPlan:
+    guild_id: int | None
+    author_ids: set[int] = field(default_factory=set)
+    triggered: bool = False
+
+
+def rss_feed_key(categories: Sequence[str]) -> str:
+    """`arxiv_rss:cs.CV+cs.LG`: the feed's state is per category set (its ETag is per URL)."""
+    joined = "+".join(categories)
+    key = RSS_FEED_PREFIX + joined
+    if len(key) <= 200:  # the feed_state key column
+        return key
+    digest = hashlib.sha1(joined.encode()).hexdigest()[:20]
+    return f"{RSS_FEED_PREFIX}{len(categories)}-categories-{digest}"
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _CycleState:
+    now: datetime
+    summary: PollSummary
+    matcher: FollowedAuthorMatcher
+    feeds: dict[str, FeedState]
+    health: dict[str, SourceHealthRow]
+    progress: ProgressCallback | None
+    done: int = 0
+    total: int = 0
+    api_failed: bool = False  # this cycle: do not hammer a source that just failed
+
+    def step(self, stage: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            try:
+                self.progress(PollProgress(stage, self.done, self.total))
+            except Exception:  # a broken progress bar must not stop a poll
+                log.exception("progress callback failed")
+
+
+def plan_name_batches(
+    authors: Sequence[FollowedAuthor], names_per_author: int, authors_per_request: int
+) -> list[list[str]]:
+    """The arXiv query names of one poll: display name, then variants (`names_per_author` per
+    author, repeats across authors dropped), in batches of `authors_per_request`."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for author in authors:
+        taken = 0
+        for name in author.names:
+            term = author_term(name).lower()
+            if not term or term in seen:
+                continue
+            seen.add(term)
+            names.append(name)
+            taken += 1
+            if taken >= names_per_author:
+                break
+    return [names[i : i + authors_per_request] for i in range(0, len(names), authors_per_request)]
+
+
+class PollingService:
+    """Runs poll cycles over the followed authors. One instance per process (the leader)."""
+
+    def __init__(
+        self,
+        database: Database,
+        sources: Sources,
+        clock: Clock,
+        *,
+        interval: timedelta = DEFAULT_INTERVAL,
+        api_overlap: timedelta = DEFAULT_API_OVERLAP,
+        first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
+        names_per_author: int = DEFAULT_NAMES_PER_AUTHOR,
+        authors_per_request: int = DEFAULT_AUTHORS_PER_REQUEST,
+    ) -> None:
+        self._db = database
+        self._sources = sources
+        self._clock = clock
+        self.interval = interval
+        self.api_overlap = api_overlap
+        self.first_lookback = first_lookback
+        self.names_per_author = max(1, names_per_author)
+        self.authors_per_request = max(1, authors_per_request)
+
+    async def run_cycle(self, progress: ProgressCallback | None = None) -> PollSummary:
+        """Poll every due feed once; never raises for an upstream failure."""
+        now = self._clock.now()
+        summary = PollSummary(started_at=now)
+        async with self._db.reader() as session:
+            authors = await FollowRepository(session).followed_authors()
+            earliest = await FollowRepository(session).earliest_follow_at()
+            feeds = {s.key: s for s in await FeedStateRepository(session).list_all()}
+            health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
+        summary.followed_authors = len(authors)
+        if not authors:
+            summary.finished_at = self._clock.now()
+            log.info("poll: nobody follows anyone; nothing to poll")
+            return summary
+        followed = [FollowedAuthor.from_row(a) for a in authors]
+        state = _CycleState(now, summary, FollowedAuthorMatcher(followed), feeds, health, progress)
+        name_batches = plan_name_batches(followed, self.names_per_author, self.authors_per_request)
+        categories = self._categories(followed)
+        rss_key = rss_feed_key(categories) if categories else None
+        api_due = self._due(state, API_FEED_KEY, API_SOURCE)
+        rss_due = rss_key is not None and self._due(state, rss_key, RSS_SOURCE)
+        state.total = (len(name_batches) if api_due else 0) + (1 if rss_due else 0)
+        if api_due:
+            await self._guard(state, API_FEED_KEY, self._poll_api(state, name_batches, earliest))
+        if rss_due and rss_key is not None:
+            await self._guard(state, rss_key, self._poll_rss(state, rss_key, categories))
+        summary.finished_at = self._clock.now()
+        log.info(
+            "poll: %d requests, %d papers seen, %d new, %d updated, %d links, %d alerts, %d errors",
+            summary.total_requests,
+            summary.papers_seen,
+            summary.papers_new,
+            summary.papers_updated,
+            summary.links_made,
+            summary.alerts_enqueued,
+            len(summary.errors),
+        )
+        return summary
+
+    # --- planning ------------------------------------------------------------------------
+
+    @staticmethod
+    def _categories(authors: Sequence[FollowedAuthor]) -> list[str]:
+        wanted = sorted({c for a in authors for c in a.usual_categories})
+        try:
+            return list(validate_categories(wanted)) if wanted else []
+        except ValueError:  # normalize_categories already dropped malformed names
+            return []
+
+    def _due(self, state: _CycleState, key: str, source: str) -> bool:
+        feed = state.feeds.get(key)
+        if feed is not None and feed.next_poll_at is not None and feed.next_poll_at > state.now:
+            state.summary.feeds_skipped.append(
+                f"{key}: not due until {feed.next_poll_at:%Y-%m-%d %H:%M} UTC"
+            )
+            return False
+        health = state.health.get(source)
+        if (
+            health is not None
+            and health.consecutive_failures > 0
+            and health.next_try_at is not None
+            and health.next_try_at > state.now
+        ):
+            state.summary.feeds_skipped.append(
+                f"{key}: {source} backing off until {health.next_try_at:%Y-%m-%d %H:%M} UTC"
+            )
+            return False
+        return True
+
+    def _api_backing_off(self, state: _CycleState) -> bool:
+        health = state.health.get(API_SOURCE)
+        return (
+            health is not None
+            and health.consecutive_failures > 0
+            and health.next_try_at is not None
+            and health.next_try_at > state.now
+        )
+
+    async def _guard(self, state: _CycleState, key: str, poll: Awaitable[None]) -> None:
+        """Run one feed; a bug or a database hiccup in it is reported, not raised."""
+        try:
+            await poll
+        except Exception as exc:
+            log.exception("poll of %s failed", key)
+            state.summary.errors.append(f"{key}: internal error ({type(exc).__name__})")
+
+    # --- the arXiv API feed ----------------------------------------------------------------
+
+    async def _poll_api(
+        self, state: _CycleState, batches: list[list[str]], earliest: datetime | None
+    ) -> None:
+        summary = state.summary
+        feed = state.feeds.get(API_FEED_KEY)
+        if feed is not None and feed.last_success_at is not None:
+            since = feed.last_success_at - self.api_overlap
+        else:
+            since = (earliest or state.now) - self.first_lookback
+        summary.feeds_polled.append(API_FEED_KEY)
+        log.info("poll %s: %d batches since %s", API_FEED_KEY, len(batches), since.isoformat())
+        for number, names in enumerate(batches, start=1):
+            try:
+                found = await self._sources.arxiv_api.search_authors(
+                    names, since=since, until=state.now, date_field="lastUpdatedDate"
+                )
+            except SourceError as error:
+                summary.count_request(API_SOURCE)
+                summary.errors.append(f"{API_FEED_KEY} batch {number}/{len(batches)}: {error}")
+                state.api_failed = True
+                return  # the feed failed: its window start stays where it was
+            summary.count_request(API_SOURCE, found.requests)
+            summary.papers_seen += len(found.papers)
+            await self._match_and_store(state, found.papers)
+            state.step(f"arXiv API batch {number}/{len(batches)}")
+        await self._mark_success(state, API_FEED_KEY)
+
+    # --- the listing feed ------------------------------------------------------------------
+
+    async def _poll_rss(self, state: _CycleState, key: str, categories: list[str]) -> None:
+        summary = state.summary
+        feed = state.feeds.get(key)
+        sent = Validators(feed.etag, feed.last_modified) if feed is not None else None
+        summary.feeds_polled.append(key)
+        try:
+            listing = await self._sources.arxiv_rss.fetch_listing(categories, validators=sent)
+        except SourceError as error:
+            summary.count_request(RSS_SOURCE)
+            summary.errors.append(f"{key}: {error}")
+            return
+        summary.count_request(RSS_SOURCE)
+        if listing.possibly_truncated:
+            summary.errors.append(f"{key}: listing hit the 2,000-item cap (the API feed covers it)")
+        if not listing.not_modified:
+            summary.papers_seen += len(listing.papers)
+            outcome = await self._judge(state, listing.papers)
+            summary.homonyms_rejected += len(outcome.rejected)
+            papers = await self._enrich(state, [m.paper for m in outcome.accepted])
+            await self._match_and_store(state, papers)
+        state.step("arXiv listing feed")
+        await self._mark_success(state, key, listing.validators)
+
+    async def _enrich(self, state: _CycleState, listed: list[Paper]) -> list[Paper]:
+        """Full API records of the matched listing items (exact dates, affiliations)."""
+        wanted = list(dict.fromkeys(p.arxiv_id for p in listed))
+        if not wanted:
+            return []
+        fetched: dict[str, Paper] = {}
+        if state.api_failed or self._api_backing_off(state):
+            log.info("arXiv API backing off: %d listing items stored as listed", len(wanted))
+        else:
+            api = self._sources.arxiv_api
+            try:
+                for paper in await api.fetch_by_ids(wanted):
+                    fetched[paper.arxiv_id] = paper
+            except SourceError as error:
+                state.api_failed = True
+                state.summary.errors.append(f"{API_SOURCE} (listing details): {error}")
+            finally:
+                chunks = chunk_ids_for_url(
+                    wanted, base_url=api.base_url, max_request_line=api.max_request_line
+                )
+                state.summary.count_request(API_SOURCE, len(chunks))
+        papers: list[Paper] = []
+        for paper in {p.arxiv_id: p for p in listed}.values():
+            if paper.arxiv_id in fetched:
+                papers.append(fetched[paper.arxiv_id])
+            elif paper.announce_type in (ANNOUNCE_NEW, ANNOUNCE_CROSS):
+                papers.append(paper)
+            else:  # a new version of an old paper: only the API knows its real v1 date
+                log.info("listing item %s left for the API feed", paper.versioned_id)
+        return papers
+
+    # --- shared steps ----------------------------------------------------------------------
+
+    async def _judge(self, state: _CycleState, papers: Sequence[Paper]) -> MatchOutcome:
+        matcher = state.matcher
+        candidates = matcher.candidates(papers)
+        coauthors: dict[int, list[str]] = {}
+        needing = matcher.authors_needing_coauthors(candidates)
+        if needing:
+            async with self._db.reader() as session:
+                coauthors = await PaperRepository(session).coauthor_names(needing)
+        return matcher.decide(candidates, coauthors)
+
+    async def _match_and_store(self, state: _CycleState, papers: Sequence[Paper]) -> None:
+        if not papers:
+            return
+        outcome = await self._judge(state, papers)
+        state.summary.matches += len(outcome.accepted)
+        state.summary.homonyms_rejected += len(outcome.rejected)
+        if not outcome.accepted:
+            return
+        async with self._db.transaction() as session:
+            stored = await store_matches(session, outcome.accepted, now=state.now)
+        state.summary.add(stored)
+
+    async def _mark_success(
+        self, state: _CycleState, key: str, validators: Validators | None = None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if validators is not None:
+            values = {"etag": validators.etag, "last_modified": validators.last_modified}
+        async with self._db.transaction() as session:
+            await FeedStateRepository(session).upsert(
+                key,
+                now=state.now,
+                last_success_at=state.now,
+                next_poll_at=state.now + self.interval,
+                **values,
+            )
+
+
+__all__ = [
+    "API_FEED_KEY",
+    "RSS_FEED_PREFIX",
+    "PollProgress",
+    "PollSummary",
+    "PollingService",
+    "ProgressCallback",
+    "StoreResult",
+    "paper_record",
+    "rss_feed_key",
+    "store_matches",
+]

@@ -1,0 +1,157 @@
+"""Fixtures for the service tests: a migrated database (SQLite and PostgreSQL), the fake
+upstream on loopback, sources built by `build_sources` with the database health recorder, and
+a clock that only moves when told (or when a limiter or a retry "sleeps" on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.names import name_keys
+from bot.services.health import DatabaseHealthRecorder
+from bot.services.polling import PollingService
+from bot.sources.factory import Sources, build_sources
+from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
+from db.database import Database
+from db.migrate import upgrade_to_head_async
+from db.repositories.authors import AuthorRepository
+from db.repositories.follows import FollowRepository
+from tests.harness.fake_upstream import FakeUpstream
+
+
+class SteppingClock:
+    """A `Clock` whose time moves only by `advance` or by sleeping on it (no real waiting)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+        self._monotonic = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+        self._monotonic += delta.total_seconds()
+
+    def set(self, moment: datetime) -> None:
+        self.advance(moment - self.current)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(timedelta(seconds=max(seconds, 0.0)))
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(datetime(2024, 5, 4, 6, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A freshly migrated database, on SQLite and on PostgreSQL."""
+    await upgrade_to_head_async(database_url)
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeUpstream]:
+    async with FakeUpstream() as server:
+        yield server
+
+
+@pytest.fixture
+async def sources(
+    db: Database, upstream: FakeUpstream, clock: SteppingClock
+) -> AsyncIterator[Sources]:
+    """Every source pointed at the fake upstream, reporting health to the database."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        arxiv_api_url=upstream.arxiv_api_url,
+        arxiv_rss_url=upstream.arxiv_rss_url,
+        openalex_api_url=upstream.openalex_url,
+        semantic_scholar_api_url=upstream.semantic_scholar_url,
+        contact_email="ops@paperscout.example",
+    )
+    options = HttpOptions(
+        user_agent=default_user_agent(settings.contact_email),
+        timeout_seconds=5.0,
+        retry=RetryPolicy(max_attempts=2, base_delay=1.0, max_delay=4.0),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+    )
+    async with aiohttp.ClientSession() as session:
+        yield build_sources(
+            settings, session, health=DatabaseHealthRecorder(db), clock=clock, options=options
+        )
+
+
+@pytest.fixture
+def service(db: Database, sources: Sources, clock: SteppingClock) -> PollingService:
+    return PollingService(db, sources, clock)
+
+
+@dataclass(frozen=True)
+class Dest:
+    """Where a follow sends: scope 'user' (a DM to `target`) or 'channel'."""
+
+    scope: str = "user"
+    target: int = 111
+    notify: str = "instant"
+    guild_id: int | None = 9
+
+
+async def follow_author(
+    db: Database,
+    name: str,
+    *,
+    created_at: datetime,
+    categories: Sequence[str] = (),
+    variants: Sequence[str] = (),
+    openalex_id: str | None = None,
+    destinations: Sequence[Dest] = (Dest(),),
+) -> int:
+    """Store an author and follows the way the follow service does; returns the author id."""
+    async with db.transaction() as session:
+        authors = AuthorRepository(session)
+        author = await authors.upsert(
+            display_name=name,
+            now=created_at,
+            openalex_id=openalex_id,
+            name_variants=list(variants),
+            usual_categories=list(categories),
+        )
+        keys: set[str] = set()
+        for variant in (name, *variants):
+            found = name_keys(variant)
+            keys |= found.full | found.first | found.initial
+        await authors.set_name_keys(author.id, sorted(keys))
+        follows = FollowRepository(session)
+        for dest in destinations:
+            await follows.add(
+                author_id=author.id,
+                scope=dest.scope,  # type: ignore[arg-type]
+                user_id=dest.target if dest.scope == "user" else 5,
+                channel_id=dest.target if dest.scope == "channel" else None,
+                guild_id=dest.guild_id,
+                notify=dest.notify,  # type: ignore[arg-type]
+                now=created_at,
+            )
+        return author.id
