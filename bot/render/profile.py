@@ -1,0 +1,242 @@
+"""Author profiles, paper pages and comparisons as Discord embeds, within Discord's limits.
+
+Limits (checked by `embed_chars` and the tests): title 256, description 4096, 25 fields, field
+name 256 and value 1024, footer 2048, 6,000 characters per message. Text from outside (names,
+titles, abstracts, affiliations) is escaped and cut at a word boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+
+from bot.render.paper import authors_line, short_category
+from bot.render.text import cut, fit_lines, safe_cut
+from bot.services.cards import PaperCard
+from bot.services.metrics import Score
+from bot.services.profile import Metrics, PaperPage, Profile, source_label
+
+MESSAGE_LIMIT = 6000
+DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+FIELD_NAME_LIMIT = 256
+TITLE_LIMIT = 256
+FOOTER_LIMIT = 2048
+ABSTRACT_EXCERPT = 300
+OPENALEX_PAGE = "https://openalex.org/"
+CHART_FILENAME = "chart.png"
+COLOUR = discord.Colour.dark_teal()
+
+
+def day(moment: datetime | None) -> str:
+    """`Dec 4, 2024` (the spec's example format); `?` when unknown."""
+    return f"{moment:%b} {moment.day}, {moment.year}" if moment else "?"
+
+
+def number(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "n/a"
+
+
+def score_text(label: str, score: Score, suffix: str = "") -> str:
+    """`Novelty 53%`, or `Novelty n/a (needs 3 papers, has 2)`."""
+    if score.value is None:
+        return f"{label} n/a ({score.reason})"
+    return f"{label} {score.value}{suffix}"
+
+
+def metrics_line(profile: Profile) -> str:
+    """`h-index 117 · 18 papers tracked (250 works) · 13,891 citations · Novelty 53% · AI 43`."""
+    metrics = profile.metrics
+    tracked = (
+        f"{profile.papers_tracked:,} paper{'s' if profile.papers_tracked != 1 else ''} tracked"
+    )
+    if metrics.known:
+        head = [
+            f"h-index {number(metrics.h_index)}",
+            f"{tracked} ({number(metrics.works_count)} works)",
+            f"{number(metrics.citations)} citations",
+        ]
+    else:
+        head = [f"h-index, citations, works: n/a: {metrics.missing_reason}", tracked]
+    tail = [score_text("Novelty", profile.novelty, "%"), score_text("AI Score", profile.ai_score)]
+    return " · ".join(head + tail)
+
+
+def ids_line(profile: Profile) -> str:
+    parts = []
+    if profile.openalex_id:
+        parts.append(f"OpenAlex [{profile.openalex_id}]({OPENALEX_PAGE}{profile.openalex_id})")
+    if profile.orcid:
+        parts.append(f"ORCID [{profile.orcid}](https://orcid.org/{profile.orcid})")
+    return " · ".join(parts) if parts else "no external ids known"
+
+
+def field_line(profile: Profile) -> str:
+    """`CV · Google DeepMind` (the primary field and the first affiliation, when known)."""
+    field = profile.primary_field or "field n/a (no tracked papers)"
+    parts = [field]
+    if profile.affiliations:
+        parts.append(safe_cut(profile.affiliations[0], 120))
+    return " · ".join(parts)
+
+
+def metrics_source_text(metrics: Metrics) -> str:
+    if not metrics.known:
+        return f"h-index, citations, works: n/a: {metrics.missing_reason}"
+    return f"h-index, citations, works: {metrics.source_label}, as of {day(metrics.as_of)}"
+
+
+def footer_text(profile: Profile) -> str:
+    """The source and date of every number on the card."""
+    computed = day(profile.computed_at)
+    parts = [metrics_source_text(profile.metrics)]
+    parts.append(f"papers tracked, field, Novelty: arXiv via PaperScout, {computed}")
+    if profile.citations_year is not None and profile.metrics.known:
+        cited = (
+            f"{profile.citations_year} citations {number(profile.citations_last_year)} "
+            f"({profile.metrics.source_label})"
+        )
+    else:
+        cited = "last-year citations n/a"
+    parts.append(
+        f"AI Score: h-index, {cited}, {number(profile.papers_last_24_months)} papers in 24 "
+        f"months; computed {computed}"
+    )
+    return cut(" · ".join(parts), FOOTER_LIMIT)
+
+
+def paper_block(card: PaperCard, excerpt: int = ABSTRACT_EXCERPT) -> str:
+    """Title link, authors (up to 3, et al.) with affiliations, abstract excerpt: <= 1024."""
+    affiliations = list(dict.fromkeys(a for author in card.authors for a in author.affiliations))
+    who = authors_line(card)
+    if affiliations:
+        who += " · " + safe_cut(", ".join(affiliations[:2]), 150)
+    title = safe_cut(card.title, 200).replace("]", "\\]")
+    head = f"[{title}]({card.url})"
+    body = safe_cut(card.abstract, excerpt) if excerpt else ""
+    return fit_lines([part for part in (head, cut(who, 400), body) if part], FIELD_VALUE_LIMIT)
+
+
+def paper_heading(card: PaperCard, index: int | None = None) -> str:
+    prefix = f"{index}. " if index is not None else ""
+    return f"{prefix}{short_category(card.primary_category)} · {day(card.published)}"
+
+
+def embed_chars(embed: discord.Embed) -> int:
+    """Characters Discord counts towards the 6,000 per message."""
+    total = len(embed.title or "") + len(embed.description or "")
+    total += len(embed.footer.text or "") if embed.footer else 0
+    total += len(embed.author.name or "") if embed.author else 0
+    for f in embed.fields:
+        total += len(f.name or "") + len(f.value or "")
+    return total
+
+
+def _add_papers(embed: discord.Embed, cards: Sequence[PaperCard], budget: int) -> None:
+    """Paper fields, shortening abstracts until the whole embed fits `budget` characters."""
+    for excerpt in (ABSTRACT_EXCERPT, 200, 120, 0):
+        trial = embed.copy()
+        for index, card in enumerate(cards, start=1):
+            trial.add_field(
+                name=paper_heading(card, index), value=paper_block(card, excerpt), inline=False
+            )
+        if embed_chars(trial) <= budget or excerpt == 0:
+            for f in trial.fields[len(embed.fields) :]:
+                embed.add_field(name=f.name, value=f.value, inline=False)
+            return
+
+
+def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
+    """The profile card: identity, field, metrics, notices, recent papers, chart, footer."""
+    lines = [ids_line(profile), field_line(profile), metrics_line(profile)]
+    lines += [f"⚠️ {safe_cut(n, 300)}" for n in profile.notices]
+    embed = discord.Embed(
+        title=safe_cut(profile.name, TITLE_LIMIT),
+        url=f"{OPENALEX_PAGE}{profile.openalex_id}" if profile.openalex_id else None,
+        description=fit_lines(lines, DESCRIPTION_LIMIT),
+        colour=COLOUR,
+    )
+    embed.set_footer(text=footer_text(profile))
+    if chart:
+        embed.set_image(url=f"attachment://{CHART_FILENAME}")
+    if profile.papers:
+        _add_papers(embed, profile.papers[:5], MESSAGE_LIMIT - 100)
+    else:
+        embed.add_field(name="Recent papers", value="No tracked arXiv papers yet.", inline=False)
+    return embed
+
+
+def papers_page_embed(page: PaperPage) -> discord.Embed:
+    """One page of `/author papers`: five papers, the sort and the page in the footer."""
+    embed = discord.Embed(
+        title=safe_cut(f"Papers by {page.author_name}", TITLE_LIMIT),
+        description=(
+            f"{page.total:,} tracked paper{'s' if page.total != 1 else ''}, "
+            f"{'newest' if page.sort == 'recent' else 'most cited'} first."
+        ),
+        colour=COLOUR,
+    )
+    if page.cards:
+        start = page.page * 5 + 1
+        for offset, card in enumerate(page.cards):
+            embed.add_field(
+                name=paper_heading(card, start + offset),
+                value=paper_block(card, 200),
+                inline=False,
+            )
+    else:
+        embed.add_field(name="No papers", value="No tracked arXiv papers yet.", inline=False)
+    embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
+    return embed
+
+
+def _column(profile: Profile) -> str:
+    metrics = profile.metrics
+    rows = [
+        field_line(profile),
+        f"h-index: {number(metrics.h_index)}",
+        f"citations: {number(metrics.citations)}",
+        f"works: {number(metrics.works_count)}",
+        f"papers tracked: {profile.papers_tracked:,}",
+        score_text("Novelty", profile.novelty, "%"),
+        score_text("AI Score", profile.ai_score),
+    ]
+    if not metrics.known:
+        rows.append(f"metrics n/a: {metrics.missing_reason}")
+    else:
+        rows.append(f"{metrics.source_label}, {day(metrics.as_of)}")
+    rows += [f"⚠️ {safe_cut(n, 200)}" for n in profile.notices]
+    return fit_lines(rows, FIELD_VALUE_LIMIT)
+
+
+def compare_embed(first: Profile, second: Profile) -> discord.Embed:
+    """Two authors' metrics side by side, with one chart."""
+    embed = discord.Embed(
+        title=safe_cut(f"{first.name} vs {second.name}", TITLE_LIMIT),
+        description="Metrics side by side; the chart shows citations and papers per year.",
+        colour=COLOUR,
+    )
+    embed.add_field(name=safe_cut(first.name, FIELD_NAME_LIMIT), value=_column(first))
+    embed.add_field(name=safe_cut(second.name, FIELD_NAME_LIMIT), value=_column(second))
+    embed.set_image(url=f"attachment://{CHART_FILENAME}")
+    sources = sorted({source_label(p.metrics.source) for p in (first, second) if p.metrics.known})
+    embed.set_footer(
+        text=cut(
+            f"Metrics: {', '.join(sources) or 'n/a'}; papers: arXiv via PaperScout, "
+            f"{day(first.computed_at)}",
+            FOOTER_LIMIT,
+        )
+    )
+    return embed
+
+
+def paper_footer(arxiv_id: str, version: int, followed_here: Sequence[str], linked: int) -> str:
+    """Why the paper is tracked, in the footer of `/paper`."""
+    text = f"arXiv:{arxiv_id}v{version}"
+    if followed_here:
+        return text
+    if linked:
+        return text + " · tracked for an author not followed here"
+    return text + " · not linked to a followed author"

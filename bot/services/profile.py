@@ -1,0 +1,755 @@
+"""Author profiles (PRODUCT.md section 2): the stored papers combined with the metrics record.
+
+`ProfileService.profile(text)` resolves what the user typed (a name, an OpenAlex id, an ORCID,
+or an autocomplete value), fetches an author the bot has never seen on demand (OpenAlex by id or
+name search, else Semantic Scholar; arXiv papers by name, matched locally and stored), refreshes
+metrics older than `metrics_max_age`, and returns a plain `Profile`. Every number carries its
+source and date; a number that is not known is None with the reason, never made up.
+
+Metrics come from OpenAlex, else Semantic Scholar; a source whose base URL is empty in the
+settings is "not configured". When no source is configured or reachable and nothing is cached,
+the metrics say `n/a: no metrics source` (or why). When a source is down, cached metrics are
+still shown with their date and the profile carries a notice saying so.
+
+Speed: a profile is cached in memory per author and data version (papers tracked, metrics date,
+author row update time) for `cache_seconds`, so a popular profile costs two indexed queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import BadInput, NotFoundError, UpstreamDown
+from bot.names import NameIndex, name_keys
+from bot.services.author_fetch import (
+    match_variants,
+    select_author_papers,
+    store_author,
+    store_metrics,
+    store_papers,
+)
+from bot.services.author_query import AuthorQuery, parse_author_query
+from bot.services.cards import PaperCard, paper_card
+from bot.services.metrics import Score, ai_score, novelty
+from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
+from bot.services.profile_figures import (
+    YearPoint,
+    citations_in_year,
+    last_full_year,
+    papers_since,
+    primary_category,
+    short_field,
+    year_points,
+)
+from bot.sources.arxiv_api import ArxivApiSource
+from bot.sources.arxiv_ids import split_version
+from bot.sources.arxiv_query import author_term
+from bot.sources.errors import NotFound, SourceError
+from bot.sources.factory import Sources
+from bot.sources.models import AuthorCandidate, AuthorRecord, Paper
+from bot.sources.openalex import OpenAlexSource
+from bot.sources.semantic_scholar import SemanticScholarSource
+from db.database import Database
+from db.models import Author
+from db.models import Paper as StoredPaper
+from db.repositories.authors import AuthorRepository
+from db.repositories.follows import FollowRepository
+from db.repositories.papers import PaperRepository
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Sort = Literal["recent", "cited"]
+
+RECENT_COUNT = 5
+PAGE_SIZE = 5
+METRICS_MAX_AGE = timedelta(hours=36)  # the daily job plus slack; older is refreshed on view
+CACHE_SECONDS = 600.0
+# A hot profile is served from memory without asking the database for this long: a paper or
+# metrics change shows up at most this late. This is what keeps 200 concurrent views cheap.
+RECHECK_SECONDS = 10.0
+CACHE_ENTRIES = 2048
+DOWN_SECONDS = 60.0  # after a failure, a source is not asked again for this long
+UPSTREAM_BUDGET_SECONDS = 25.0  # an interaction token lives 15 min; the user waits less
+ARXIV_MAX_RESULTS = 200
+SEARCH_PER_PAGE = 10
+NOVELTY_IN_THREAD = 60  # papers: above this, TF-IDF runs off the event loop
+
+SOURCE_LABELS = {
+    "openalex": "OpenAlex",
+    "semantic_scholar": "Semantic Scholar",
+    "arxiv_api": "arXiv",
+}
+NO_METRICS_SOURCE = "no metrics source"
+
+
+def source_label(source: str | None) -> str:
+    """`openalex` -> `OpenAlex` (unknown names are shown as they are)."""
+    return SOURCE_LABELS.get(source or "", source or "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Lifetime figures from one metrics source, dated when fetched; None = unknown."""
+
+    h_index: int | None = None
+    citations: int | None = None
+    works_count: int | None = None
+    counts_by_year: tuple[Mapping[str, Any], ...] = ()
+    source: str | None = None
+    as_of: datetime | None = None
+    missing_reason: str | None = None  # why there are no figures at all
+
+    @property
+    def known(self) -> bool:
+        return self.source is not None
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Everything a profile shows, as plain data (rendered for Discord and the terminal)."""
+
+    author_id: int
+    name: str
+    openalex_id: str | None
+    orcid: str | None
+    s2_id: str | None
+    name_variants: tuple[str, ...]
+    affiliations: tuple[str, ...]
+    primary_category: str | None
+    usual_categories: tuple[str, ...]  # most frequent primary categories first, up to 3
+    metrics: Metrics
+    papers_tracked: int
+    novelty: Score
+    ai_score: Score
+    citations_year: int | None  # the "last full calendar year" the citations part used
+    citations_last_year: int | None
+    papers_last_24_months: int | None
+    papers: tuple[PaperCard, ...]  # newest first, up to the requested limit
+    years: tuple[YearPoint, ...]
+    computed_at: datetime
+    version: str
+    notices: tuple[str, ...] = ()
+
+    @property
+    def primary_field(self) -> str | None:
+        """The short name of the primary category (`cs.CV` -> `CV`)."""
+        return short_field(self.primary_category)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """External ids that are known: `openalex`, `orcid`, `semantic_scholar`."""
+        found = {"openalex": self.openalex_id, "orcid": self.orcid, "semantic_scholar": self.s2_id}
+        return {k: v for k, v in found.items() if v}
+
+    @property
+    def chart_key(self) -> str:
+        """Identifies the chart's data: same key, same picture."""
+        return f"{self.author_id}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaperPage:
+    """One page of an author's papers."""
+
+    author_id: int
+    author_name: str
+    sort: Sort
+    page: int  # 0-based
+    pages: int
+    total: int
+    cards: tuple[PaperCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaperView:
+    """One stored paper and the followed authors (visible to the asker) it is tracked for."""
+
+    card: PaperCard
+    followed_here: tuple[str, ...]
+    linked_authors: int
+
+
+@dataclass(slots=True)
+class _Cached:
+    version: str
+    stamp: float  # when computed
+    checked: float  # when the database last confirmed `version`
+    profile: Profile
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a metrics lookup produced: a record, or notices and a reason for its absence."""
+
+    record: AuthorRecord | None = None
+    notices: list[str] = field(default_factory=list)
+    reason: str | None = None
+    definitive: bool = False  # a source answered (found or not): no need to ask another
+
+
+class ProfileService:
+    """Builds author profiles, paper pages and paper views; refreshes cached metrics."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        openalex: OpenAlexSource | None = None,
+        semantic_scholar: SemanticScholarSource | None = None,
+        arxiv: ArxivApiSource | None = None,
+        metrics_max_age: timedelta = METRICS_MAX_AGE,
+        cache_seconds: float = CACHE_SECONDS,
+        upstream_budget_seconds: float = UPSTREAM_BUDGET_SECONDS,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self.openalex = openalex
+        self.semantic_scholar = semantic_scholar
+        self.arxiv = arxiv
+        self.metrics_max_age = metrics_max_age
+        self.cache_seconds = cache_seconds
+        self.upstream_budget_seconds = upstream_budget_seconds
+        self.refresher = MetricsRefresher(
+            database, clock, openalex=openalex, semantic_scholar=semantic_scholar
+        )
+        self._profiles: OrderedDict[tuple[int, int | None], _Cached] = OrderedDict()
+        self._resolved: dict[str, tuple[int, float]] = {}
+        self._down_until: dict[str, float] = {}
+
+    @property
+    def has_metrics_source(self) -> bool:
+        return self.openalex is not None or self.semantic_scholar is not None
+
+    # --- public API -----------------------------------------------------------------------
+
+    @staticmethod
+    def check_query(text: str | None) -> AuthorQuery:
+        """Validate what the user typed before deferring (pure; raises `BadInput`)."""
+        return parse_author_query(text)
+
+    def cached(self, text: str) -> Profile | None:
+        """The profile `text` names when it is hot in memory (no I/O at all), else None.
+
+        Only a profile whose data version the database confirmed in the last
+        `RECHECK_SECONDS`, and that carries no notices, is returned; the caller then needs no
+        defer. Anything else goes through `profile`.
+        """
+        try:
+            query = parse_author_query(text)
+        except BadInput:
+            return None
+        remembered = self._resolved.get(query.cache_key)
+        if remembered is None:
+            return None
+        entry = self._profiles.get((remembered[0], RECENT_COUNT))
+        now = time.monotonic()
+        if entry is None or now - entry.checked > RECHECK_SECONDS:
+            return None
+        if now - entry.stamp > self.cache_seconds or now - remembered[1] > self.cache_seconds:
+            return None
+        return entry.profile
+
+    async def profile(self, text: str, *, paper_limit: int | None = RECENT_COUNT) -> Profile:
+        """The profile of the author `text` names; `paper_limit` None lists every paper."""
+        query = parse_author_query(text)
+        author_id, notices = await self._resolve(query)
+        return await self._profile_of(author_id, notices, paper_limit)
+
+    async def profile_by_id(
+        self, author_id: int, *, paper_limit: int | None = RECENT_COUNT
+    ) -> Profile:
+        """The profile of a stored author (e.g. from a button on an earlier profile)."""
+        return await self._profile_of(author_id, [], paper_limit)
+
+    async def compare(self, first: str, second: str) -> tuple[Profile, Profile]:
+        """Two profiles side by side (resolved one after the other: arXiv wants 3 s spacing)."""
+        a = await self.profile(first)
+        b = await self.profile(second)
+        if a.author_id == b.author_id:
+            raise BadInput("Those are the same author twice. Pick two different authors.")
+        return a, b
+
+    async def resolve_author_id(self, text: str) -> int:
+        """The stored id of the author `text` names (fetched on demand when new)."""
+        author_id, _notices = await self._resolve(parse_author_query(text))
+        return author_id
+
+    async def papers(self, text: str, *, sort: Sort = "recent") -> PaperPage:
+        """The first page of the author's papers."""
+        return await self.papers_page(await self.resolve_author_id(text), sort=sort, page=0)
+
+    async def papers_page(self, author_id: int, *, sort: Sort, page: int) -> PaperPage:
+        """Page `page` (0-based, clamped) of a stored author's papers, `PAGE_SIZE` per page."""
+        async with self._database.reader() as session:
+            author = await AuthorRepository(session).get(author_id)
+            if author is None:
+                raise NotFoundError("That author is no longer stored. Run the command again.")
+            papers_repo = PaperRepository(session)
+            total = await papers_repo.count_for_author(author_id)
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(max(page, 0), pages - 1)
+            rows = await papers_repo.papers_for_author(
+                author_id, order=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+            )
+            name = author.display_name
+        cards = tuple(paper_card(p, (name,)) for p in rows)
+        return PaperPage(author_id, name, sort, page, pages, total, cards)
+
+    async def paper(self, text: str, *, guild_id: int | None, user_id: int) -> PaperView:
+        """A stored paper's card and which authors followed here (or by the asker) it is for."""
+        raw = " ".join((text or "").split())
+        if not raw or len(raw) > 100:
+            raise BadInput("Give an arXiv id, like `2411.17700` or `astro-ph/0601001`.")
+        try:
+            arxiv_id, _version = split_version(raw)
+        except ValueError:
+            raise BadInput(
+                "That is not an arXiv id. Use the form `2411.17700` (optionally `v2`) or "
+                "`astro-ph/0601001`."
+            ) from None
+        async with self._database.reader() as session:
+            papers_repo = PaperRepository(session)
+            paper = await papers_repo.get_by_arxiv_id(arxiv_id)
+            if paper is None:
+                raise NotFoundError(
+                    f"PaperScout does not track arXiv:{arxiv_id}. Papers appear here once an "
+                    "author of theirs is followed or profiled."
+                )
+            linked = (await papers_repo.linked_authors([paper.id])).get(paper.id, [])
+            follows = FollowRepository(session)
+            visible = list(await follows.list_for_user(user_id))
+            if guild_id is not None:
+                visible += await follows.list_for_guild(guild_id)
+        names = {f.author_id: f.author.display_name for f in visible}
+        followed = tuple(dict.fromkeys(names[a] for a in linked if a in names))
+        return PaperView(paper_card(paper, followed), followed, len(linked))
+
+    async def refresh_metrics(self, *, batch_size: int = 100) -> RefreshReport:
+        """The daily job: refresh the followed authors' metrics in batches of up to 100 ids."""
+        report = await self.refresher.refresh_followed(batch_size=batch_size)
+        self._profiles.clear()  # versions change anyway; drop the memory early
+        return report
+
+    async def suggest(self, text: str, *, budget_seconds: float = 2.0) -> list[AuthorCandidate]:
+        """OpenAlex autocomplete candidates (no stored data: nothing of another server leaks).
+
+        Autocomplete must answer within Discord's 3 s: past the budget, or on any failure,
+        there are simply no candidates.
+        """
+        stripped = " ".join((text or "").split())
+        if self.openalex is None or len(stripped) < 2 or len(stripped) > 200:
+            return []
+        try:
+            async with asyncio.timeout(budget_seconds):
+                return await self.openalex.autocomplete_authors(stripped)
+        except (SourceError, TimeoutError) as error:
+            log.info("OpenAlex autocomplete failed or was slow (%s)", error or "timeout")
+            return []
+
+    # --- resolving ------------------------------------------------------------------------
+
+    async def _resolve(self, query: AuthorQuery) -> tuple[int, list[str]]:
+        remembered = self._resolved.get(query.cache_key)
+        if remembered is not None and time.monotonic() - remembered[1] < self.cache_seconds:
+            return remembered[0], []
+        author_id, notices = await self._find_or_fetch(query)
+        if not notices:  # a degraded answer is not remembered: the next ask tries again
+            self._resolved[query.cache_key] = (author_id, time.monotonic())
+        return author_id, notices
+
+    async def _find_or_fetch(self, query: AuthorQuery) -> tuple[int, list[str]]:
+        async with self._database.reader() as session:
+            authors = AuthorRepository(session)
+            stored: Author | None = None
+            if query.kind == "local":
+                stored = await authors.get(int(query.value))
+                if stored is None:
+                    raise NotFoundError("I do not know that author. Type the name instead.")
+            elif query.kind == "openalex":
+                stored = await authors.get_by_openalex_id(query.value)
+            elif query.kind == "name":
+                stored = await self._stored_by_name(authors, query.value)
+        if stored is not None:
+            return stored.id, []
+        if query.kind in ("openalex", "orcid"):
+            return await self._fetch_by_id(query)
+        return await self._fetch_by_name(query.value)
+
+    @staticmethod
+    async def _stored_by_name(authors: AuthorRepository, name: str) -> Author | None:
+        """A stored author one of whose full-name keys is the name's (best documented first)."""
+        keys = name_keys(name)
+        if not keys.full:
+            return None
+        matches = await authors.find_by_name_keys(sorted(keys.full))
+        ids = sorted({i for found in matches.values() for i in found})
+        if not ids:
+            return None
+        rows = await authors.list_by_ids(ids)
+        rows.sort(key=lambda a: (a.openalex_id is None, a.metrics_as_of is None, a.id))
+        return rows[0] if rows else None
+
+    async def _fetch_by_id(self, query: AuthorQuery) -> tuple[int, list[str]]:
+        if self.openalex is None:
+            raise UpstreamDown(
+                "Looking authors up by id needs OpenAlex, which is not configured here. Type "
+                "the author's name instead."
+            )
+        try:
+            record = await self._call("openalex", self.openalex.get_author(query.value))
+        except NotFound:
+            raise NotFoundError(f"OpenAlex has no author `{query.value}`.") from None
+        except (SourceError, TimeoutError) as error:
+            raise UpstreamDown(
+                "OpenAlex is not answering right now, so I cannot look that id up. Try again "
+                "in a few minutes, or type the author's name."
+            ) from error
+        assert record.openalex_id is not None
+        async with self._database.reader() as session:
+            stored = await AuthorRepository(session).get_by_openalex_id(record.openalex_id)
+        if stored is not None:  # an ORCID of an author we know under their OpenAlex id
+            return stored.id, []
+        return await self._store_new(record, record.display_name, [])
+
+    async def _fetch_by_name(self, name: str) -> tuple[int, list[str]]:
+        outcome = await self._search_metrics(name)
+        record = outcome.record
+        if record is not None and record.openalex_id:
+            async with self._database.reader() as session:
+                stored = await AuthorRepository(session).get_by_openalex_id(record.openalex_id)
+            if stored is not None:
+                return stored.id, outcome.notices
+        return await self._store_new(record, name, outcome.notices)
+
+    async def _search_metrics(self, name: str) -> _Outcome:
+        """The best metrics record for a name: OpenAlex search, else Semantic Scholar."""
+        outcome = _Outcome()
+        if self.openalex is not None:
+            found = await self._search_one("openalex", self.openalex.search_authors, name)
+            outcome.notices += found.notices
+            if found.definitive:
+                found.notices = outcome.notices
+                return found
+        if self.semantic_scholar is not None:
+            found = await self._search_one(
+                "semantic_scholar", self.semantic_scholar.search_authors, name
+            )
+            found.notices = outcome.notices + found.notices
+            return found
+        return outcome
+
+    async def _search_one(self, source: str, search: Any, name: str) -> _Outcome:
+        try:
+            records: list[AuthorRecord] = await self._call(
+                source, search(name, **_search_kwargs(source))
+            )
+        except (SourceError, TimeoutError) as error:
+            log.warning("%s author search failed for %r: %s", source, name, error)
+            return _Outcome(notices=[f"{source_label(source)} is not answering right now."])
+        return _Outcome(record=_best_record(records, name), definitive=True)
+
+    async def _arxiv_papers(self, name: str) -> tuple[list[Paper], list[str]]:
+        term = author_term(name)
+        if self.arxiv is None or not term:
+            return [], []
+        try:
+            result = await self._call(
+                "arxiv_api",
+                self.arxiv.search(term, max_results=ARXIV_MAX_RESULTS, sort_by="submittedDate"),
+            )
+        except (SourceError, TimeoutError) as error:
+            log.warning("arXiv search failed for %r: %s", name, error)
+            return [], ["arXiv is not answering right now; the paper list may be incomplete."]
+        return list(result.papers), []
+
+    async def _store_new(
+        self, record: AuthorRecord | None, name: str, notices: list[str]
+    ) -> tuple[int, list[str]]:
+        """Store a newly met author with their matched arXiv papers; NotFound if nothing."""
+        display = (record.display_name if record else "") or name
+        fetched, arxiv_notices = await self._arxiv_papers(display)
+        notices = notices + arxiv_notices
+        variants = match_variants(display, record.name_variants if record else ())
+        mine = select_author_papers(fetched, variants or (display,))
+        if record is None and not mine:
+            if notices:
+                raise UpstreamDown(
+                    "I cannot look that author up right now: "
+                    + " ".join(notices)
+                    + " Try again in a few minutes."
+                )
+            raise NotFoundError(
+                f"No author found for “{_plain(name)}”. Check the spelling, or start typing and "
+                "pick the author from the list."
+            )
+        now = self._clock.now()
+        async with self._database.transaction() as session:
+            author = await store_author(AuthorRepository(session), record, name, now)
+            await store_papers(PaperRepository(session), author.id, mine, now)
+            author_id = author.id
+        log.info("profile: stored new author %s (%s), %d papers", author_id, display, len(mine))
+        return author_id, notices
+
+    # --- metrics freshness ------------------------------------------------------------------
+
+    def _stale(self, author: Author, now: datetime) -> bool:
+        return author.metrics_as_of is None or now - author.metrics_as_of > self.metrics_max_age
+
+    async def _refresh_one(self, author: Author) -> _Outcome:
+        """Fetch fresh metrics for one stored author and cache them; notices on failure."""
+        outcome = _Outcome()
+        if self.openalex is not None and author.openalex_id:
+            try:
+                outcome.record = await self._call(
+                    "openalex", self.openalex.get_author(author.openalex_id)
+                )
+            except NotFound:
+                outcome.reason = "not found in OpenAlex"
+            except (SourceError, TimeoutError) as error:
+                log.warning("OpenAlex metrics for author %s failed: %s", author.id, error)
+                outcome.notices.append("OpenAlex is not answering right now.")
+        if outcome.record is None and self.semantic_scholar is not None and author.s2_id:
+            try:
+                outcome.record = await self._call(
+                    "semantic_scholar", self.semantic_scholar.get_author(author.s2_id)
+                )
+            except NotFound:
+                outcome.reason = outcome.reason or "not found in Semantic Scholar"
+            except (SourceError, TimeoutError) as error:
+                log.warning("S2 metrics for author %s failed: %s", author.id, error)
+                outcome.notices.append("Semantic Scholar is not answering right now.")
+        if outcome.record is None and not (author.openalex_id or author.s2_id):
+            found = await self._search_metrics(author.display_name)
+            outcome.notices += found.notices
+            outcome.record = found.record if _same_person(found.record, author) else None
+        if outcome.record is not None:
+            async with self._database.transaction() as session:
+                repo = AuthorRepository(session)
+                row = await repo.get(author.id)
+                if row is not None:
+                    await self._attach_ids(repo, row, outcome.record)
+                    await store_metrics(repo, author.id, outcome.record, self._clock.now())
+        return outcome
+
+    @staticmethod
+    async def _attach_ids(repo: AuthorRepository, row: Author, record: AuthorRecord) -> None:
+        """Give an author stored by name alone the ids of the record found for them."""
+        if record.openalex_id and not row.openalex_id:
+            if await repo.get_by_openalex_id(record.openalex_id) is None:
+                row.openalex_id = record.openalex_id
+        if record.orcid and not row.orcid:
+            row.orcid = record.orcid
+        s2 = record.external_ids.get("s2")
+        if s2 and not row.s2_id:
+            row.s2_id = s2
+        if record.affiliations and not row.affiliations:
+            row.affiliations = [a for a in record.affiliations if a]
+
+    # --- building ---------------------------------------------------------------------------
+
+    async def _profile_of(
+        self, author_id: int, notices: list[str], paper_limit: int | None
+    ) -> Profile:
+        now = self._clock.now()
+        author, count = await self._author_and_count(author_id)
+        reason: str | None = None
+        metrics_trouble = any(n.startswith(("OpenAlex", "Semantic")) for n in notices)
+        if self._stale(author, now):
+            if self.has_metrics_source:
+                outcome = await self._refresh_one(author)
+                notices = notices + outcome.notices
+                metrics_trouble = metrics_trouble or bool(outcome.notices)
+                reason = outcome.reason
+                author, count = await self._author_and_count(author_id)
+            else:
+                reason = NO_METRICS_SOURCE
+        if author.metrics_as_of is not None and metrics_trouble:
+            stamp = author.metrics_as_of.strftime("%d %b %Y")
+            notices.append(f"Showing the metrics cached on {stamp}.")
+        if author.metrics_as_of is None and reason is None:
+            reason = "metrics source unreachable" if notices else NO_METRICS_SOURCE
+        version = f"{count}:{author.metrics_as_of}:{author.updated_at}"
+        key = (author_id, paper_limit)
+        cached = self._profiles.get(key)
+        if (
+            cached is not None
+            and cached.version == version
+            and time.monotonic() - cached.stamp < self.cache_seconds
+            and not notices
+        ):
+            self._profiles.move_to_end(key)
+            cached.checked = time.monotonic()
+            return cached.profile
+        async with self._database.reader() as session:
+            papers = await PaperRepository(session).papers_for_author(
+                author_id, order="recent", limit=max(count, 1)
+            )
+        profile = await self._compute(author, papers, version, now, notices, reason, paper_limit)
+        if not notices:
+            stamp = time.monotonic()
+            self._profiles[key] = _Cached(version, stamp, stamp, profile)
+            while len(self._profiles) > CACHE_ENTRIES:
+                self._profiles.popitem(last=False)
+        return profile
+
+    async def _author_and_count(self, author_id: int) -> tuple[Author, int]:
+        async with self._database.reader() as session:
+            author = await AuthorRepository(session).get(author_id)
+            if author is None:
+                raise NotFoundError("That author is no longer stored. Run the command again.")
+            count = await PaperRepository(session).count_for_author(author_id)
+        return author, count
+
+    async def _compute(
+        self,
+        author: Author,
+        papers: Sequence[StoredPaper],
+        version: str,
+        now: datetime,
+        notices: list[str],
+        reason: str | None,
+        paper_limit: int | None,
+    ) -> Profile:
+        oldest_first = sorted(papers, key=lambda p: (p.published, p.arxiv_id))
+        texts = [f"{p.title} {p.abstract}" for p in oldest_first]
+        if len(texts) > NOVELTY_IN_THREAD:
+            novelty_score = await asyncio.to_thread(novelty, texts)
+        else:
+            novelty_score = novelty(texts)
+        metrics = _metrics_of(author, reason)
+        year = last_full_year(metrics.as_of) if metrics.as_of else None
+        cited_last_year = (
+            citations_in_year(metrics.counts_by_year, year) if year is not None else None
+        )
+        recent_24 = papers_since((p.published for p in papers), now)
+        shown = papers if paper_limit is None else papers[:paper_limit]
+        return Profile(
+            author_id=author.id,
+            name=author.display_name,
+            openalex_id=author.openalex_id,
+            orcid=author.orcid,
+            s2_id=author.s2_id,
+            name_variants=tuple(author.name_variants or ()),
+            affiliations=_affiliations(author, papers),
+            primary_category=primary_category([p.primary_category for p in papers]),
+            usual_categories=tuple(
+                c for c, _ in Counter(p.primary_category for p in papers).most_common(3) if c
+            ),
+            metrics=metrics,
+            papers_tracked=len(papers),
+            novelty=novelty_score,
+            ai_score=ai_score(metrics.h_index, cited_last_year, recent_24),
+            citations_year=year,
+            citations_last_year=cited_last_year,
+            papers_last_24_months=recent_24,
+            papers=tuple(paper_card(p, (author.display_name,)) for p in shown),
+            years=year_points(metrics.counts_by_year, (p.published for p in papers)),
+            computed_at=now,
+            version=version,
+            notices=tuple(dict.fromkeys(notices)),
+        )
+
+    # --- upstream calls ---------------------------------------------------------------------
+
+    async def _call(self, source: str, call: Awaitable[T]) -> T:
+        """One upstream call within the budget; a failing source is skipped for a minute."""
+        if time.monotonic() < self._down_until.get(source, 0.0):
+            if asyncio.iscoroutine(call):
+                call.close()  # never awaited: avoid the "was never awaited" warning
+            raise SourceError("skipped: failed moments ago", source=source)
+        try:
+            async with asyncio.timeout(self.upstream_budget_seconds):
+                result = await call
+        except NotFound:
+            raise
+        except (SourceError, TimeoutError):
+            self._down_until[source] = time.monotonic() + DOWN_SECONDS
+            raise
+        self._down_until.pop(source, None)
+        return result
+
+
+def _search_kwargs(source: str) -> dict[str, int]:
+    return {"per_page": SEARCH_PER_PAGE} if source == "openalex" else {"limit": SEARCH_PER_PAGE}
+
+
+def _best_record(records: Sequence[AuthorRecord], name: str) -> AuthorRecord | None:
+    """The first (most relevant) record sharing a full-name key with `name`, else the first."""
+    wanted = name_keys(name).full
+    for record in records:
+        for variant in (record.display_name, *record.name_variants):
+            if wanted & name_keys(variant).full:
+                return record
+    if wanted and records and records[0].source != "openalex":
+        return None  # S2 search is loose: without a name match, no record beats a wrong one
+    return records[0] if records else None
+
+
+def _same_person(record: AuthorRecord | None, author: Author) -> bool:
+    if record is None:
+        return False
+    wanted = name_keys(author.display_name).full
+    return any(wanted & name_keys(v).full for v in (record.display_name, *record.name_variants))
+
+
+def _metrics_of(author: Author, reason: str | None) -> Metrics:
+    if author.metrics_as_of is None or author.metrics_source is None:
+        return Metrics(missing_reason=reason or NO_METRICS_SOURCE)
+    return Metrics(
+        h_index=author.h_index,
+        citations=author.citations,
+        works_count=author.works_count,
+        counts_by_year=tuple(author.counts_by_year or ()),
+        source=author.metrics_source,
+        as_of=author.metrics_as_of,
+    )
+
+
+def _affiliations(author: Author, papers: Sequence[StoredPaper]) -> tuple[str, ...]:
+    """The source's affiliations, else those on the author's line of their latest paper."""
+    if author.affiliations:
+        return tuple(author.affiliations)
+    index: NameIndex[int] = NameIndex()
+    for name in (author.display_name, *(author.name_variants or ())):
+        index.add(0, name)
+    for paper in papers:
+        for line in paper.authors:
+            if line.affiliations and index.match(line.name):
+                return tuple(line.affiliations)
+    return ()
+
+
+def _plain(text: str) -> str:
+    """The user's own text, made inert for a message (it was validated, this is belt and braces)."""
+    return text.replace("@", "@\u200b").replace("`", "'")
+
+
+def build_profile_service(
+    settings: Settings, database: Database, sources: Sources, clock: Clock
+) -> ProfileService:
+    """The service over the shared sources; a source with an empty base URL is not configured."""
+    return ProfileService(
+        database,
+        clock,
+        openalex=sources.openalex if settings.openalex_api_url.strip() else None,
+        semantic_scholar=(
+            sources.semantic_scholar if settings.semantic_scholar_api_url.strip() else None
+        ),
+        arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
+    )

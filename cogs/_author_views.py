@@ -1,0 +1,155 @@
+"""Buttons and forms of the author commands: profile actions, paper pages, the compare form.
+
+Every view disables its buttons when it times out (the message stays, the buttons grey out).
+Pagination answers only the person who ran the command (`interaction_check`); profile buttons
+act for whoever presses them (Follow follows for the presser, Papers and Compare answer the
+presser privately).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.render.profile import papers_page_embed
+from bot.services.profile import PaperPage, Profile
+
+if TYPE_CHECKING:
+    from cogs.authors import Authors
+
+log = logging.getLogger(__name__)
+
+VIEW_TIMEOUT = 600.0  # 10 minutes; the interaction token (for the edit) lives 15
+
+
+class TimeoutDisablingView(discord.ui.View):
+    """A view that greys its buttons out on timeout by editing the interaction's message."""
+
+    def __init__(self, *, timeout: float | None) -> None:
+        super().__init__(timeout=timeout)
+        self.interaction: discord.Interaction | None = None  # whose message carries the view
+        self.message_id: int | None = None
+
+    def disable_all(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+
+    async def on_timeout(self) -> None:
+        self.disable_all()
+        if self.interaction is None:
+            return
+        try:
+            if self.message_id is not None:
+                await self.interaction.followup.edit_message(self.message_id, view=self)
+            else:
+                await self.interaction.edit_original_response(view=self)
+        except discord.HTTPException as error:
+            log.info("could not disable expired buttons: %s", error)
+
+
+class PapersView(TimeoutDisablingView):
+    """Previous / Next over an author's papers; only the invoker can turn pages."""
+
+    def __init__(self, cog: Authors, page: PaperPage, owner_id: int) -> None:
+        super().__init__(timeout=cog.view_timeout)
+        self.cog = cog
+        self.page = page
+        self.owner_id = owner_id
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.page.page <= 0
+        self.next.disabled = self.page.page >= self.page.pages - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(
+            "Only the person who opened this list can turn its pages. Run `/author papers` "
+            "to get your own.",
+            ephemeral=True,
+        )
+        return False
+
+    async def _turn(self, interaction: discord.Interaction, delta: int) -> None:
+        self.page = await self.cog.services.profile.papers_page(
+            self.page.author_id, sort=self.page.sort, page=self.page.page + delta
+        )
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=papers_page_embed(self.page), view=self)
+
+    @discord.ui.button(
+        label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="papers:prev"
+    )
+    async def previous(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary, custom_id="papers:next")
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, +1)
+
+
+class CompareModal(discord.ui.Modal, title="Compare with another author"):
+    """Asks for the second author of a comparison."""
+
+    second: discord.ui.TextInput[CompareModal] = discord.ui.TextInput(
+        label="Second author (name, OpenAlex id or ORCID)",
+        placeholder="e.g. Heather Piwowar",
+        min_length=1,
+        max_length=200,
+        custom_id="compare:second",
+    )
+
+    def __init__(self, cog: Authors, first: Profile) -> None:
+        super().__init__(custom_id=f"compare:{first.author_id}")
+        self.cog = cog
+        self.first = first
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog.send_comparison(
+            interaction, f"author:{self.first.author_id}", str(self.second.value), ephemeral=True
+        )
+
+
+class ProfileView(TimeoutDisablingView):
+    """Follow (scope me), Papers and Compare... under a profile card."""
+
+    def __init__(self, cog: Authors, profile: Profile) -> None:
+        super().__init__(timeout=cog.view_timeout)
+        self.cog = cog
+        self.profile = profile
+        if not cog.can_follow:
+            self.remove_item(self.follow)
+
+    @discord.ui.button(
+        label="Follow", style=discord.ButtonStyle.primary, custom_id="profile:follow"
+    )
+    async def follow(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
+        await self.cog.follow_for(interaction, self.profile)
+
+    @discord.ui.button(
+        label="Papers", style=discord.ButtonStyle.secondary, custom_id="profile:papers"
+    )
+    async def papers(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        page = await self.cog.services.profile.papers_page(
+            self.profile.author_id, sort="recent", page=0
+        )
+        await self.cog.send_papers_page(interaction, page, ephemeral=True)
+
+    @discord.ui.button(
+        label="Compare...", style=discord.ButtonStyle.secondary, custom_id="profile:compare"
+    )
+    async def compare(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
+        await interaction.response.send_modal(CompareModal(self.cog, self.profile))

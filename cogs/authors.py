@@ -1,0 +1,255 @@
+"""Author commands: `/author profile`, `/author papers`, `/author compare`, and `/paper`.
+
+Each command checks what was typed (a bad name is answered at once, privately), defers before
+anything that may reach an upstream, calls one service, renders, and sends. Errors the service
+raises for the user after the (public) defer replace the "thinking" message with a private one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import OrderedDict
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.render.chart import ChartCache, compare_chart_png, profile_chart_png
+from bot.render.paper import paper_embed
+from bot.render.profile import (
+    CHART_FILENAME,
+    compare_embed,
+    paper_footer,
+    papers_page_embed,
+    profile_embed,
+)
+from bot.render.text import safe
+from bot.services.profile import PaperPage, Profile
+from cogs._author_views import VIEW_TIMEOUT, PapersView, ProfileView, TimeoutDisablingView
+
+try:  # the follow service is built by another part of the project; without it, no Follow button
+    from bot.services.follows import Candidate
+except ImportError:  # pragma: no cover - only while the follow service does not exist
+    Candidate = None  # type: ignore[assignment, misc]
+
+if TYPE_CHECKING:
+    from bot.app import PaperScoutBot
+    from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+MAX_TRACKED_VIEWS = 500
+
+
+class Authors(commands.Cog, name="Authors"):
+    """Author profiles with metrics and a chart, paper lists, comparisons, paper cards."""
+
+    author = app_commands.Group(name="author", description="Author profiles, papers, comparisons")
+
+    def __init__(self, bot: PaperScoutBot) -> None:
+        self.bot = bot
+        self.charts = ChartCache()
+        self.view_timeout: float = VIEW_TIMEOUT
+        # The live views by message id (bounded): lets tests and shutdown reach them.
+        self.open_views: OrderedDict[int, TimeoutDisablingView] = OrderedDict()
+
+    @property
+    def services(self) -> Services:
+        return self.bot.services
+
+    @property
+    def can_follow(self) -> bool:
+        return Candidate is not None and getattr(self.services, "follows", None) is not None
+
+    # --- autocomplete ----------------------------------------------------------------------
+
+    async def author_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """This server's authors and the invoker's first (follow service), then OpenAlex."""
+        follows = getattr(self.services, "follows", None)
+        if follows is not None:
+            found = await follows.suggest(interaction.guild_id, interaction.user.id, current)
+            return [app_commands.Choice(name=c.name, value=c.value) for c in found][:25]
+        candidates = await self.services.profile.suggest(current)
+        return [
+            app_commands.Choice(
+                name=(c.name + (f" · {c.hint}" if c.hint else ""))[:100],
+                value=f"openalex:{c.id}",
+            )
+            for c in candidates
+        ][:25]
+
+    # --- commands --------------------------------------------------------------------------
+
+    @author.command(
+        name="profile", description="An author's profile: metrics, recent papers, chart"
+    )
+    @app_commands.describe(name="The author: start typing and pick, or an OpenAlex id or ORCID")
+    @app_commands.autocomplete(name=author_autocomplete)
+    async def profile(self, interaction: discord.Interaction, name: str) -> None:
+        self.services.profile.check_query(name)  # bad input: answered privately, nothing deferred
+        hot = self.services.profile.cached(name)
+        png = self.charts.peek(hot.chart_key) if hot is not None else None
+        if hot is not None and png is not None:  # all in memory: answer at once, one request
+            view = ProfileView(self, hot)
+            callback = await interaction.response.send_message(
+                embed=profile_embed(hot),
+                file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
+                view=view,
+            )
+            if callback.message_id is not None:
+                self.track(view, interaction, callback.message_id)
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            profile = await self.services.profile.profile(name)
+        except UserFacingError as error:
+            await self.fail(interaction, error.user_message)
+            return
+        await self.send_profile(interaction, profile)
+
+    @author.command(name="papers", description="An author's tracked papers, five per page")
+    @app_commands.describe(
+        name="The author: start typing and pick", sort="newest or most cited first"
+    )
+    @app_commands.autocomplete(name=author_autocomplete)
+    async def papers(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        sort: Literal["recent", "cited"] = "recent",
+    ) -> None:
+        self.services.profile.check_query(name)
+        await interaction.response.defer(thinking=True)
+        try:
+            page = await self.services.profile.papers(name, sort=sort)
+        except UserFacingError as error:
+            await self.fail(interaction, error.user_message)
+            return
+        await self.send_papers_page(interaction, page, ephemeral=False)
+
+    @author.command(name="compare", description="Two authors' metrics side by side, one chart")
+    @app_commands.describe(first="The first author", second="The second author")
+    @app_commands.autocomplete(first=author_autocomplete, second=author_autocomplete)
+    async def compare(self, interaction: discord.Interaction, first: str, second: str) -> None:
+        self.services.profile.check_query(first)
+        self.services.profile.check_query(second)
+        await self.send_comparison(interaction, first, second, ephemeral=False)
+
+    @app_commands.command(name="paper", description="A tracked paper's card and why it is tracked")
+    @app_commands.describe(arxiv_id="The arXiv id, e.g. 2411.17700 or astro-ph/0601001")
+    @app_commands.rename(arxiv_id="id")
+    async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
+        view = await self.services.profile.paper(
+            arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        card = view.card
+        footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
+        await interaction.response.send_message(embed=paper_embed(card, footer=footer))
+
+    # --- shared steps (also used by the views) -----------------------------------------------
+
+    async def fail(self, interaction: discord.Interaction, message: str) -> None:
+        """Replace a public "thinking..." with a private message (errors are the asker's only)."""
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            log.debug("could not delete the deferred reply of interaction %s", interaction.id)
+        await interaction.followup.send(message, ephemeral=True)
+
+    def track(
+        self, view: TimeoutDisablingView, interaction: discord.Interaction, message_id: int
+    ) -> None:
+        view.interaction = interaction
+        view.message_id = message_id
+        self.open_views[message_id] = view
+        while len(self.open_views) > MAX_TRACKED_VIEWS:
+            self.open_views.popitem(last=False)
+
+    async def send_profile(self, interaction: discord.Interaction, profile: Profile) -> None:
+        png = await self.charts.get(
+            profile.chart_key, partial(profile_chart_png, profile.name, profile.years)
+        )
+        view = ProfileView(self, profile)
+        message = await interaction.followup.send(
+            embed=profile_embed(profile),
+            file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
+            view=view,
+            wait=True,
+        )
+        self.track(view, interaction, message.id)
+
+    async def send_papers_page(
+        self, interaction: discord.Interaction, page: PaperPage, *, ephemeral: bool
+    ) -> None:
+        view = PapersView(self, page, interaction.user.id)
+        message = await interaction.followup.send(
+            embed=papers_page_embed(page), view=view, ephemeral=ephemeral, wait=True
+        )
+        self.track(view, interaction, message.id)
+
+    async def send_comparison(
+        self, interaction: discord.Interaction, first: str, second: str, *, ephemeral: bool
+    ) -> None:
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        try:
+            a, b = await self.services.profile.compare(first, second)
+        except UserFacingError as error:
+            await self.fail(interaction, error.user_message)
+            return
+        png = await self.charts.get(
+            f"compare:{a.chart_key}|{b.chart_key}",
+            partial(compare_chart_png, [(a.name, a.years), (b.name, b.years)]),
+        )
+        await interaction.followup.send(
+            embed=compare_embed(a, b),
+            file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
+            ephemeral=ephemeral,
+        )
+
+    async def follow_for(self, interaction: discord.Interaction, profile: Profile) -> None:
+        """The Follow button: the presser follows the author for themselves (scope me)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        follows = getattr(self.services, "follows", None)
+        if follows is None or Candidate is None:
+            await interaction.followup.send("Following is not available here.", ephemeral=True)
+            return
+        candidate = Candidate(
+            value=f"author:{profile.author_id}",
+            display_name=profile.name,
+            openalex_id=profile.openalex_id,
+            local_id=profile.author_id,
+            orcid=profile.orcid,
+            name_variants=profile.name_variants or (profile.name,),
+            affiliations=profile.affiliations,
+            works_count=profile.metrics.works_count,
+            usual_categories=profile.usual_categories,
+        )
+        try:
+            result = await follows.follow(
+                candidate,
+                scope="me",
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+            )
+        except UserFacingError as error:
+            await interaction.followup.send(error.user_message, ephemeral=True)
+            return
+        name = safe(result.display_name)
+        text = (
+            f"You now follow {name}: their new papers come in your weekly DM digest."
+            if result.created
+            else f"You already follow {name}."
+        )
+        await interaction.followup.send(text, ephemeral=True)
+
+
+async def setup(bot: PaperScoutBot) -> None:
+    await bot.add_cog(Authors(bot))

@@ -1,0 +1,179 @@
+"""`/author papers` (pages, invoker-only buttons, timeout), `/author compare`, `/paper`, and the
+buttons under a profile (Follow, Papers, Compare...), through the fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from db.repositories.follows import FollowRepository
+from tests.discord.author_support import (
+    NOW,
+    assert_within_discord_limits,
+    author_bot,
+    buttons,
+    decode_png,
+    paper,
+    seed_author,
+)
+from tests.harness.bot_harness import BotHarness
+from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.fixtures import HarnessFactory
+from tests.harness.payloads import MEMBER_ID, OWNER_ID
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeUpstream]:
+    async with FakeUpstream() as server:
+        yield server
+
+
+@pytest.fixture
+async def h(harness_factory: HarnessFactory, upstream: FakeUpstream) -> AsyncIterator[BotHarness]:
+    async with author_bot(harness_factory, upstream) as harness:
+        await seed_author(
+            harness.bot.database,
+            "Mara Many",
+            [
+                paper(
+                    f"2501.{i:05d}",
+                    title=f"Result number {i}",
+                    published=NOW - timedelta(days=10 * i),
+                    authors=["Mara Many", "Co Author"],
+                    category="cs.LG" if i % 3 else "stat.ML",
+                )
+                for i in range(1, 13)
+            ],
+        )
+        await seed_author(
+            harness.bot.database,
+            "Ola Other",
+            [
+                paper(
+                    "2502.00001",
+                    title="Other work",
+                    published=NOW - timedelta(days=5),
+                    authors=["Ola Other"],
+                    category="cs.CV",
+                )
+            ],
+            h_index=40,
+        )
+        yield harness
+
+
+def titles(message: dict) -> list[str]:  # type: ignore[type-arg]
+    return [f["value"].split("](")[0].lstrip("[") for f in message["embeds"][0]["fields"]]
+
+
+async def test_papers_are_paged_five_at_a_time_by_the_invoker_only(h: BotHarness) -> None:
+    ex = await h.slash("author papers", name="Mara Many")
+    message = ex.original_message
+    assert titles(message) == [f"Result number {i}" for i in range(1, 6)]
+    assert message["embeds"][0]["footer"]["text"] == "Page 1 of 3 · sort: recent"
+    assert buttons(message)["papers:prev"]["disabled"] is True
+    assert buttons(message)["papers:next"].get("disabled", False) is False
+
+    nxt = await h.component("papers:next", message=message)
+    assert nxt.callback_type == 7  # the same message, updated
+    assert titles(nxt.original_message) == [f"Result number {i}" for i in range(6, 11)]
+
+    # Someone else presses: refused privately, the page does not move.
+    other = h.fake.users[str(OWNER_ID)]
+    refused = await h.component("papers:next", message=message, invoker=other)
+    assert refused.callback_type == 4 and refused.callback.json["data"]["flags"] == 64
+    assert "Only the person who opened this list" in refused.callback.json["data"]["content"]
+    assert "Page 2 of 3" in h.fake.messages[message["id"]]["embeds"][0]["footer"]["text"]
+
+    last = await h.component("papers:next", message=message)
+    assert titles(last.original_message) == ["Result number 11", "Result number 12"]
+    assert buttons(last.original_message)["papers:next"]["disabled"] is True
+
+
+async def test_papers_buttons_are_disabled_on_timeout(h: BotHarness) -> None:
+    ex = await h.slash("author papers", name="Mara Many")
+    message_id = int(ex.original_message["id"])
+    view = h.bot.get_cog("Authors").open_views[message_id]  # type: ignore[union-attr]
+    await view.on_timeout()  # what discord.py calls after the timeout (no real waiting)
+    shown = h.fake.messages[str(message_id)]
+    assert all(b["disabled"] for b in buttons(shown).values())
+
+
+async def test_papers_sorted_by_citations(h: BotHarness) -> None:
+    ex = await h.slash("author papers", name="Mara Many", sort="cited")
+    assert ex.original_message["embeds"][0]["footer"]["text"] == "Page 1 of 3 · sort: cited"
+    assert "most cited first" in ex.original_message["embeds"][0]["description"]
+
+
+async def test_compare_two_authors_side_by_side_with_one_chart(h: BotHarness) -> None:
+    ex = await h.slash("author compare", first="Mara Many", second="Ola Other")
+    message = ex.original_message
+    (embed,) = message["embeds"]
+    assert embed["title"] == "Mara Many vs Ola Other"
+    columns = {f["name"]: f["value"] for f in embed["fields"]}
+    assert "h-index: 12" in columns["Mara Many"] and "h-index: 40" in columns["Ola Other"]
+    assert "papers tracked: 12" in columns["Mara Many"]
+    assert "LG" in columns["Mara Many"].split("\n")[0]
+    assert_within_discord_limits(embed)
+    (attachment,) = message["attachments"]
+    decode_png(h.fake.attachment_bytes[attachment["id"]])
+
+
+async def test_compare_the_same_author_twice_is_refused(h: BotHarness) -> None:
+    ex = await h.slash("author compare", first="Mara Many", second="Mara Many")
+    (message,) = ex.user_messages
+    assert message["flags"] & 64 and "same author" in message["content"]
+
+
+async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+
+    papers = await h.component("profile:papers", message=profile)
+    (page,) = papers.user_messages
+    assert page["flags"] & 64 and titles(page)[0] == "Result number 1"
+
+    opened = await h.component("profile:compare", message=profile)
+    assert opened.callback_type == 9
+    done = await h.submit_modal(opened, {"compare:second": "Ola Other"})
+    (comparison,) = done.user_messages
+    assert comparison["embeds"][0]["title"] == "Mara Many vs Ola Other"
+
+    follow = await h.component("profile:follow", message=profile)
+    (reply,) = follow.user_messages
+    assert reply["flags"] & 64 and "You now follow Mara Many" in reply["content"]
+    async with h.bot.database.reader() as session:
+        (mine,) = await FollowRepository(session).list_for_user(MEMBER_ID)
+    assert mine.author.display_name == "Mara Many" and mine.scope == "user"
+
+
+async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
+    await h.component(
+        "profile:follow",
+        message=(await h.slash("author profile", name="Mara Many")).original_message,
+    )
+    ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
+    (embed,) = ex.callback.json["data"]["embeds"]
+    assert embed["title"] == "Result number 3"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Why"] == "Mara Many" and fields["Category"] == "ML"
+    assert embed["footer"]["text"] == "arXiv:2501.00003v1"
+
+    other = await h.slash("paper", option_values={"id": "2502.00001"})
+    (embed,) = other.callback.json["data"]["embeds"]
+    assert "tracked for an author not followed here" in embed["footer"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2612.99999", "does not track arXiv:2612.99999"),
+        ("not-an-id", "not an arXiv id"),
+        ("<@123> 2501", "not an arXiv id"),
+    ],
+)
+async def test_paper_with_unknown_or_malformed_id(h: BotHarness, value: str, expected: str) -> None:
+    ex = await h.slash("paper", option_values={"id": value})
+    data = ex.callback.json["data"]
+    assert data["flags"] == 64 and expected in data["content"] and "embeds" not in data
