@@ -46,7 +46,7 @@ class General(commands.Cog, name="General"):
     @app_commands.command(name="status", description="Version, uptime, database and source health")
     async def status(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.bot.services.status.report()
+        report = await self.bot.services.status.report(interaction.guild_id)
         await interaction.followup.send(
             embed=status_embed(report, self.bot.clock.now()), ephemeral=True
         )

@@ -58,4 +58,24 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
         embed.add_field(name="Sources", value=fit_lines(lines, 1024), inline=False)
     else:
         embed.add_field(name="Sources", value="No source has been polled yet.", inline=False)
+    _digest_fields(embed, report, now)
     return embed
+
+
+def _digest_fields(embed: discord.Embed, report: StatusReport, now: datetime) -> None:
+    """This server's digests (paused ones first, with why) and the outbox queue, when any."""
+    if report.digests:
+        lines = []
+        for d in sorted(report.digests, key=lambda d: (not d.paused, d.next_digest_at)):
+            if d.paused:
+                reason = safe(cut(d.paused_reason or "no reason recorded", 150))
+                lines.append(
+                    f"{BAD} <#{d.channel_id}> paused: {reason}. `/digest setup` resumes it."
+                )
+            else:
+                lines.append(f"{OK} <#{d.channel_id}> next digest {_ago(d.next_digest_at, now)}")
+        embed.add_field(name="Digests", value=fit_lines(lines, 1024), inline=False)
+    if any(report.queue.values()):
+        shown = ("pending", "sending", "sent", "failed", "dead")
+        value = " · ".join(f"{status} {report.queue.get(status, 0)}" for status in shown)
+        embed.add_field(name="Delivery queue", value=value, inline=False)

@@ -19,6 +19,7 @@ from bot.services.cards import PaperCard, paper_card
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.authors import AuthorRepository
+from db.repositories.digests import DigestScheduleRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.papers import PaperRepository
 
@@ -109,6 +110,12 @@ class DeliveryService:
             log.warning("outbox %s (%s) refused for good: %s", entry.id, entry.kind, error)
             async with self._database.transaction() as session:
                 await OutboxRepository(session).mark_failed(entry.id, error)
+                if entry.kind == "digest" and entry.schedule_id is not None:
+                    # A deleted channel or lost permission: stop planning for it until
+                    # /digest setup resumes it (shown in /status); never retried meanwhile.
+                    await DigestScheduleRepository(session).pause(
+                        entry.schedule_id, str(error), now=self._clock.now()
+                    )
             return "failed"
         except TransientDeliveryError as error:
             return await self._retry_later(entry, error)
@@ -139,6 +146,10 @@ class DeliveryService:
         """The messages of a row. Alerts are rendered at send time from the stored paper."""
         if entry.kind == "alert":
             return [await self._alert_part(entry.payload)]
+        if entry.kind == "digest":  # the planned snapshot: header text + paper ids per message
+            from bot.services.digests import digest_message_parts  # it imports MessagePart
+
+            return await digest_message_parts(self._database, entry.payload)
         raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
 
     async def _alert_part(self, payload: Any) -> MessagePart:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import __version__
 from bot.clock import Clock
 from db.database import Database
+from db.repositories.digests import DigestScheduleRepository
 from db.repositories.health import SourceHealthRepository
+from db.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,24 @@ class SourceHealthView:
 
 
 @dataclass(frozen=True)
+class DigestDestinationView:
+    """One digest destination of the server: when it runs next, or why it is paused."""
+
+    channel_id: int
+    next_digest_at: datetime
+    paused: bool
+    paused_reason: str | None
+
+
+@dataclass(frozen=True)
 class StatusReport:
     version: str
     uptime: timedelta
     database_backend: str
     database_ok: bool
     sources: list[SourceHealthView]
+    digests: list[DigestDestinationView] = field(default_factory=list)  # this server's
+    queue: dict[str, int] = field(default_factory=dict)  # outbox rows by status
 
 
 class StatusService:
@@ -45,9 +59,12 @@ class StatusService:
         self._clock = clock
         self._started_at = started_at
 
-    async def report(self) -> StatusReport:
+    async def report(self, guild_id: int | None = None) -> StatusReport:
+        """The report; with `guild_id`, also that server's digest destinations."""
         database_ok = await self._database.ping()
         sources: list[SourceHealthView] = []
+        digests: list[DigestDestinationView] = []
+        queue: dict[str, int] = {}
         if database_ok:
             try:
                 async with self._database.reader() as session:
@@ -63,6 +80,18 @@ class StatusService:
                     )
                     for row in rows
                 ]
+                async with self._database.reader() as session:
+                    queue = await OutboxRepository(session).counts_by_status()
+                    schedules = (
+                        await DigestScheduleRepository(session).list_for_guild(guild_id)
+                        if guild_id is not None
+                        else []
+                    )
+                digests = [
+                    DigestDestinationView(s.target_id, s.next_digest_at, s.paused, s.paused_reason)
+                    for s in schedules
+                    if s.target_kind == "channel"
+                ]
             except Exception:
                 log.exception("reading source health failed")
                 database_ok = False
@@ -72,4 +101,6 @@ class StatusService:
             database_backend=self._database.backend,
             database_ok=database_ok,
             sources=sources,
+            digests=digests,
+            queue=queue,
         )

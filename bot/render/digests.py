@@ -1,0 +1,88 @@
+"""Digests for Discord: the size of a card as Discord counts it, previews, confirmations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.render.paper import paper_embed
+from bot.render.text import safe_cut
+from bot.services.cards import PaperCard
+from bot.services.delivery import MessagePart
+from bot.services.digest_times import WEEKDAYS
+from bot.services.digests import DigestPreview, ScheduleView, SendNowResult, SetupResult
+
+CONTENT_LIMIT = 2000
+
+
+def card_size(card: PaperCard) -> int:
+    """Characters of the rendered embed that count toward Discord's 6,000 per message."""
+    return len(paper_embed(card))
+
+
+def message_kwargs(part: MessagePart) -> dict[str, Any]:
+    """`content` and `embeds` of one message, exactly as `DiscordSender` posts them."""
+    return {
+        "content": safe_cut(part.content, CONTENT_LIMIT) or None,
+        "embeds": [paper_embed(card) for card in part.cards],
+    }
+
+
+def destination(view: ScheduleView) -> str:
+    """'<#channel>' or 'your DMs'."""
+    return f"<#{view.target_id}>" if view.target_kind == "channel" else "your DMs"
+
+
+def when(view: ScheduleView) -> str:
+    """'every Monday at 09:00 (Europe/Zurich), next <t:...:F>'."""
+    next_at = discord.utils.format_dt(view.next_digest_at, "F")
+    return f"every {WEEKDAYS[view.weekday]} at {view.local_time} ({view.timezone}), next {next_at}"
+
+
+def setup_text(result: SetupResult) -> str:
+    """The confirmation of `/digest setup` and `/digest me`."""
+    view = result.schedule
+    verb = "set up" if result.created else ("resumed" if result.resumed else "changed")
+    lines = [f"Weekly digest for {destination(view)} {verb}: {when(view)}."]
+    if result.requeued:
+        lines.append(
+            f"{result.requeued} digest(s) that could not be delivered before will be sent now."
+        )
+    if not view.post_when_empty:
+        lines.append("Weeks without new papers post nothing.")
+    return "\n".join(lines)
+
+
+def off_text(view: ScheduleView) -> str:
+    return (
+        f"Weekly digest for {destination(view)} turned off. "
+        "Set it up again to resume: nothing is skipped or repeated."
+    )
+
+
+def preview_intro(preview: DigestPreview) -> str:
+    """The line above a preview: what it is, and when it would be posted."""
+    view = preview.schedule
+    if view.paused:
+        state = f"This digest is **paused** ({view.paused_reason}); `/digest setup` resumes it."
+    else:
+        state = f"It would be posted {discord.utils.format_dt(view.next_digest_at, 'F')}."
+    if not preview.parts:
+        return (
+            f"Preview for {destination(view)}: no new papers since the last digest, and empty "
+            f"weeks post nothing here. {state}"
+        )
+    count = len(preview.parts)
+    messages = "1 message" if count == 1 else f"{count} messages"
+    return f"Preview of the next digest for {destination(view)} ({messages}). {state}"
+
+
+def send_now_text(result: SendNowResult, channel_id: int) -> str:
+    if not result.queued:
+        return (
+            f"Nothing new for <#{channel_id}> since the last digest ({result.range_text}): "
+            "nothing was posted."
+        )
+    papers = "1 paper" if result.paper_count == 1 else f"{result.paper_count} papers"
+    return f"Digest with {papers} queued for <#{channel_id}>: it appears within a few seconds."

@@ -1,0 +1,206 @@
+"""What one digest says: papers grouped once each, a header, and the split into messages.
+
+Pure logic, no I/O and no discord: the size of a rendered card comes from a `measure`
+function injected from bot/render, so the split follows the real embed. The planned digest is
+stored in the outbox as plain JSON (`ComposedDigest.payload`): per message, the header text and
+the paper ids with the followed authors they are there for. Delivery and `/digest preview`
+turn that into the same `PaperCard`s through `CardBook`, so both show the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.services.cards import PaperCard, paper_card
+from db.models import Paper
+from db.repositories.digests import DigestCandidate
+
+log = logging.getLogger(__name__)
+
+MAX_EMBEDS_PER_MESSAGE = 10  # Discord's limit
+MAX_EMBED_CHARS = 6000  # Discord's limit on the embeds of one message, together
+# Planned messages keep 500 characters spare: a paper may get a new version (a longer title or
+# abstract) between planning and sending, and the message must still be accepted.
+EMBED_BUDGET = MAX_EMBED_CHARS - 500
+
+Measure = Callable[[PaperCard], int]
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One paper of a digest and the followed authors it is there for (author ids)."""
+
+    paper_id: int
+    author_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PlannedPart:
+    """One Discord message of a digest: text (the header on the first) and its papers."""
+
+    content: str
+    entries: tuple[DigestEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComposedDigest:
+    """A digest ready to store or show: its messages in order."""
+
+    parts: tuple[PlannedPart, ...]
+    paper_count: int
+    author_count: int
+    range_text: str
+
+    @property
+    def empty(self) -> bool:
+        return self.paper_count == 0
+
+    def payload(self) -> list[dict[str, Any]]:
+        """The JSON snapshot stored in the outbox."""
+        return [
+            {
+                "content": part.content,
+                "cards": [{"paper": e.paper_id, "why": list(e.author_ids)} for e in part.entries],
+            }
+            for part in self.parts
+        ]
+
+    @property
+    def paper_ids(self) -> list[int]:
+        return [e.paper_id for part in self.parts for e in part.entries]
+
+
+def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart]:
+    """The inverse of `ComposedDigest.payload`."""
+    return [
+        PlannedPart(
+            content=str(part.get("content") or ""),
+            entries=tuple(
+                DigestEntry(int(card["paper"]), tuple(int(a) for a in card.get("why", ())))
+                for card in part.get("cards", ())
+            ),
+        )
+        for part in payload
+    ]
+
+
+def group_candidates(candidates: Iterable[DigestCandidate]) -> dict[int, list[DigestEntry]]:
+    """Per schedule, each paper once with every followed author that brought it, in order."""
+    grouped: dict[int, dict[int, list[int]]] = {}
+    for c in candidates:
+        authors = grouped.setdefault(c.schedule_id, {}).setdefault(c.paper_id, [])
+        if c.author_id not in authors:
+            authors.append(c.author_id)
+    return {
+        schedule_id: [DigestEntry(p, tuple(a)) for p, a in papers.items()]
+        for schedule_id, papers in grouped.items()
+    }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def header_text(paper_count: int, author_count: int, range_text: str) -> str:
+    """'12 new papers from 5 followed authors, 21-28 Nov'."""
+    return (
+        f"{_plural(paper_count, 'new paper')} from {_plural(author_count, 'followed author')}, "
+        f"{range_text}"
+    )
+
+
+def empty_text(range_text: str) -> str:
+    """The one line of a week without papers."""
+    return f"No new papers from followed authors, {range_text}."
+
+
+def split_entries(
+    entries: Sequence[DigestEntry],
+    sizes: Sequence[int],
+    *,
+    max_embeds: int = MAX_EMBEDS_PER_MESSAGE,
+    budget: int = EMBED_BUDGET,
+) -> list[list[DigestEntry]]:
+    """Consecutive groups within `max_embeds` cards and `budget` characters each, in order."""
+    groups: list[list[DigestEntry]] = []
+    current: list[DigestEntry] = []
+    used = 0
+    for entry, size in zip(entries, sizes, strict=True):
+        if current and (len(current) >= max_embeds or used + size > budget):
+            groups.append(current)
+            current, used = [], 0
+        current.append(entry)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+@dataclass
+class CardBook:
+    """Papers and author names loaded for digests; builds (and measures) cards, cached.
+
+    One book serves a whole planning run: a paper shared by many channels is built and
+    measured once per set of authors it is shown for.
+    """
+
+    measure: Measure | None = None
+    papers: dict[int, Paper] = field(default_factory=dict)
+    author_names: dict[int, str] = field(default_factory=dict)
+    _cards: dict[DigestEntry, PaperCard] = field(default_factory=dict)
+    _sizes: dict[DigestEntry, int] = field(default_factory=dict)
+
+    def missing_papers(self, paper_ids: Iterable[int]) -> list[int]:
+        return [p for p in dict.fromkeys(paper_ids) if p not in self.papers]
+
+    def missing_authors(self, author_ids: Iterable[int]) -> list[int]:
+        return [a for a in dict.fromkeys(author_ids) if a not in self.author_names]
+
+    def add(self, papers: Iterable[Paper], author_names: Mapping[int, str]) -> None:
+        self.papers.update((p.id, p) for p in papers)
+        self.author_names.update(author_names)
+
+    def available(self, entries: Iterable[DigestEntry]) -> list[DigestEntry]:
+        """The entries whose paper still exists."""
+        return [e for e in entries if e.paper_id in self.papers]
+
+    def card(self, entry: DigestEntry) -> PaperCard:
+        card = self._cards.get(entry)
+        if card is None:
+            names = [self.author_names[a] for a in entry.author_ids if a in self.author_names]
+            card = paper_card(self.papers[entry.paper_id], names)
+            self._cards[entry] = card
+        return card
+
+    def size(self, entry: DigestEntry) -> int:
+        if self.measure is None:
+            raise RuntimeError("this CardBook was built without a measure function")
+        size = self._sizes.get(entry)
+        if size is None:
+            size = self._sizes[entry] = self.measure(self.card(entry))
+        return size
+
+    def compose(
+        self, entries: Sequence[DigestEntry], range_text: str, *, post_when_empty: bool = True
+    ) -> ComposedDigest | None:
+        """The digest of these papers; None when it is empty and empty weeks are not posted."""
+        entries = self.available(entries)
+        if not entries:
+            if not post_when_empty:
+                return None
+            return ComposedDigest((PlannedPart(empty_text(range_text)),), 0, 0, range_text)
+        authors = {a for e in entries for a in e.author_ids}
+        groups = split_entries(entries, [self.size(e) for e in entries])
+        header = header_text(len(entries), len(authors), range_text)
+        parts = tuple(
+            PlannedPart(header if index == 0 else "", tuple(group))
+            for index, group in enumerate(groups)
+        )
+        return ComposedDigest(parts, len(entries), len(authors), range_text)
+
+    def cards_of(self, part: PlannedPart) -> tuple[PaperCard, ...]:
+        """The cards of a planned message (papers deleted since planning are left out)."""
+        return tuple(self.card(e) for e in self.available(part.entries))

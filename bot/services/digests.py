@@ -1,0 +1,309 @@
+"""The `/digest` commands as plain async Python: set up, preview, send now, turn off.
+
+No discord import: cogs call these and render the results. Bad input raises `BadInput`
+before anything is written; an unknown destination raises `NotFoundError`. The planner
+(`digest_planner`) and delivery share the content rules in `digest_content`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.clock import Clock
+from bot.errors import BadInput, NotFoundError
+from bot.services.delivery import MessagePart
+from bot.services.digest_content import (
+    CardBook,
+    Measure,
+    group_candidates,
+    parts_from_payload,
+)
+from bot.services.digest_planner import digest_range, fill_book, plan_row
+from bot.services.digest_times import (
+    manual_period_key,
+    next_occurrence,
+    parse_local_time,
+    resolve_timezone,
+    weekday_index,
+)
+from db.database import Database
+from db.models import DigestSchedule
+from db.repositories.digests import DigestScheduleRepository
+
+log = logging.getLogger(__name__)
+
+TargetKind = Literal["channel", "dm"]
+OFF_REASON = "turned off with /digest off"
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """A digest destination as the user sees it."""
+
+    target_kind: str
+    target_id: int
+    guild_id: int | None
+    weekday: int
+    local_time: str
+    timezone: str
+    next_digest_at: datetime
+    last_cutoff_at: datetime | None
+    paused: bool
+    paused_reason: str | None
+    post_when_empty: bool
+
+    @classmethod
+    def of(cls, schedule: DigestSchedule) -> ScheduleView:
+        return cls(
+            target_kind=schedule.target_kind,
+            target_id=schedule.target_id,
+            guild_id=schedule.guild_id,
+            weekday=schedule.weekday,
+            local_time=schedule.local_time,
+            timezone=schedule.timezone,
+            next_digest_at=schedule.next_digest_at,
+            last_cutoff_at=schedule.last_cutoff_at,
+            paused=schedule.paused,
+            paused_reason=schedule.paused_reason,
+            post_when_empty=schedule.post_when_empty,
+        )
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    schedule: ScheduleView
+    created: bool
+    resumed: bool  # it was paused (an error, or /digest off) and is running again
+    requeued: int  # digests that had failed and are sent again now
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    """What the next digest of a destination would post if it were due now."""
+
+    schedule: ScheduleView
+    parts: list[MessagePart]  # empty: nothing would be posted
+    paper_count: int
+    range_text: str
+
+
+@dataclass(frozen=True)
+class SendNowResult:
+    queued: bool
+    paper_count: int
+    message_count: int
+    range_text: str
+
+
+def _schedule_input(weekday: int | str, time_text: str, timezone: str) -> tuple[int, str, str]:
+    """Validate all three before anything is written; `BadInput` names the first bad one."""
+    return weekday_index(weekday), parse_local_time(time_text), resolve_timezone(timezone)
+
+
+class DigestService:
+    """Digest destinations: one per channel, and one per user for their personal digest."""
+
+    def __init__(self, database: Database, clock: Clock, measure: Measure) -> None:
+        self._database = database
+        self._clock = clock
+        self._measure = measure
+
+    async def setup_channel(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        weekday: int | str,
+        time_text: str,
+        timezone: str,
+        user_id: int,
+        post_when_empty: bool | None = None,
+    ) -> SetupResult:
+        """Create or change a channel's weekly digest; resumes it when it was paused."""
+        return await self._setup(
+            "channel", channel_id, guild_id, weekday, time_text, timezone, user_id, post_when_empty
+        )
+
+    async def setup_personal(
+        self,
+        *,
+        user_id: int,
+        weekday: int | str,
+        time_text: str,
+        timezone: str,
+        post_when_empty: bool | None = None,
+    ) -> SetupResult:
+        """Create or change a user's weekly DM digest of their weekly follows."""
+        return await self._setup(
+            "dm", user_id, None, weekday, time_text, timezone, user_id, post_when_empty
+        )
+
+    async def _setup(
+        self,
+        target_kind: TargetKind,
+        target_id: int,
+        guild_id: int | None,
+        weekday: int | str,
+        time_text: str,
+        timezone: str,
+        user_id: int,
+        post_when_empty: bool | None,
+    ) -> SetupResult:
+        day, local_time, zone = _schedule_input(weekday, time_text, timezone)
+        now = self._clock.now()
+        async with self._database.transaction() as session:
+            repo = DigestScheduleRepository(session)
+            before = await repo.get_for_target(target_kind, target_id)
+            if before is not None and target_kind == "channel" and before.guild_id != guild_id:
+                raise NotFoundError("That channel belongs to another server.")
+            was_paused = before is not None and before.paused
+            schedule = await repo.upsert(
+                target_kind=target_kind,
+                target_id=target_id,
+                guild_id=guild_id,
+                weekday=day,
+                local_time=local_time,
+                timezone=zone,
+                next_digest_at=next_occurrence(day, local_time, zone, now),
+                post_when_empty=post_when_empty,
+                created_by=user_id,
+                now=now,
+            )
+            requeued = await repo.requeue_failed(schedule.id, now=now) if was_paused else 0
+        log.info(
+            "digest %s:%s set to weekday %d %s %s (resumed=%s, requeued=%d)",
+            target_kind,
+            target_id,
+            day,
+            local_time,
+            zone,
+            was_paused,
+            requeued,
+        )
+        return SetupResult(ScheduleView.of(schedule), before is None, was_paused, requeued)
+
+    async def turn_off(
+        self, *, target_kind: TargetKind, target_id: int, guild_id: int | None = None
+    ) -> ScheduleView:
+        """Pause a digest (history and cut-off kept: `/digest setup` resumes without repeats)."""
+        now = self._clock.now()
+        async with self._database.transaction() as session:
+            repo = DigestScheduleRepository(session)
+            schedule = await self._get(repo, target_kind, target_id, guild_id)
+            await repo.pause(schedule.id, OFF_REASON, now=now)
+            await session.refresh(schedule)
+        return ScheduleView.of(schedule)
+
+    async def get(
+        self, *, target_kind: TargetKind, target_id: int, guild_id: int | None = None
+    ) -> ScheduleView:
+        """The destination's schedule, or `NotFoundError`."""
+        async with self._database.reader() as session:
+            schedule = await self._get(
+                DigestScheduleRepository(session), target_kind, target_id, guild_id
+            )
+            return ScheduleView.of(schedule)
+
+    async def preview(
+        self, *, target_kind: TargetKind, target_id: int, guild_id: int | None = None
+    ) -> DigestPreview:
+        """Exactly the messages the next digest would post if it were planned now."""
+        now = self._clock.now()
+        async with self._database.reader() as session:
+            repo = DigestScheduleRepository(session)
+            schedule = await self._get(repo, target_kind, target_id, guild_id)
+            book = CardBook(self._measure)
+            entries = group_candidates(await repo.candidates([schedule.id], until=now)).get(
+                schedule.id, []
+            )
+            await fill_book(session, book, entries)
+            range_text = digest_range(schedule, schedule.next_digest_at, book, entries)
+            composed = book.compose(entries, range_text, post_when_empty=schedule.post_when_empty)
+        parts = message_parts(book, composed.parts) if composed is not None else []
+        return DigestPreview(
+            ScheduleView.of(schedule),
+            parts,
+            composed.paper_count if composed is not None else 0,
+            range_text,
+        )
+
+    async def send_now(self, *, guild_id: int, channel_id: int) -> SendNowResult:
+        """Plan the channel's digest now (cut-off now); its weekly time does not change.
+
+        Nothing is posted when there is nothing new. The deliver tick posts it.
+        """
+        now = self._clock.now()
+        async with self._database.transaction() as session:
+            repo = DigestScheduleRepository(session)
+            schedule = await self._get(repo, "channel", channel_id, guild_id)
+            if schedule.paused:
+                raise BadInput(
+                    f"This digest is paused ({schedule.paused_reason}). "
+                    "Run /digest setup to resume it first."
+                )
+            book = CardBook(self._measure)
+            entries = group_candidates(await repo.candidates([schedule.id], until=now)).get(
+                schedule.id, []
+            )
+            await fill_book(session, book, entries)
+            range_text = digest_range(schedule, now, book, entries)
+            composed = book.compose(entries, range_text, post_when_empty=False)
+            if composed is None:
+                return SendNowResult(False, 0, 0, range_text)
+            row = plan_row(
+                schedule,
+                composed,
+                dedupe_key=f"digest:{schedule.id}:{manual_period_key(now)}",
+                next_digest_at=schedule.next_digest_at,
+                cutoff=now,
+            )
+            created = await repo.record_plans([row], now=now)
+        if not created:
+            raise BadInput("A digest was just queued for this channel: wait a few seconds.")
+        return SendNowResult(True, composed.paper_count, len(composed.parts), range_text)
+
+    async def _get(
+        self,
+        repo: DigestScheduleRepository,
+        target_kind: TargetKind,
+        target_id: int,
+        guild_id: int | None,
+    ) -> DigestSchedule:
+        schedule = await repo.get_for_target(target_kind, target_id)
+        if schedule is None or (target_kind == "channel" and schedule.guild_id != guild_id):
+            if target_kind == "dm":
+                raise NotFoundError(
+                    "You have no personal digest: set one up with /digest me weekday time timezone."
+                )
+            raise NotFoundError(
+                "No digest is set up for that channel: a moderator can run "
+                "/digest setup channel weekday time timezone."
+            )
+        return schedule
+
+
+def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
+    """Planned messages as `MessagePart`s (what the sender posts and preview shows)."""
+    result = []
+    for part in parts:
+        cards = book.cards_of(part)
+        content = part.content
+        if not content and not cards:
+            content = "(The papers of this part of the digest were removed.)"
+        result.append(MessagePart(content=content, cards=cards))
+    return result
+
+
+async def digest_message_parts(
+    database: Database, payload: Iterable[Mapping[str, Any]]
+) -> list[MessagePart]:
+    """The messages of a planned digest (outbox payload), built from the stored papers."""
+    parts = parts_from_payload(payload)
+    book = CardBook()
+    async with database.reader() as session:
+        await fill_book(session, book, (e for part in parts for e in part.entries))
+    return message_parts(book, parts)

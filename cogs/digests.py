@@ -1,0 +1,190 @@
+"""Weekly digests: /digest setup, preview, send-now, off, me.
+
+Thin: check, defer before any I/O, call `DigestService`, render with `bot.render.digests`.
+Bad input (`BadInput`, `NotFoundError`) reaches the user ephemerally through the tree's error
+handler, before anything is written.
+
+Manage Server is checked at run time on setup, send-now and off. It is deliberately not the
+group's default permission: Discord applies default permissions to a whole top-level command,
+so it would hide `/digest me` and `/digest preview` from every plain member.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.render.digests import (
+    message_kwargs,
+    off_text,
+    preview_intro,
+    send_now_text,
+    setup_text,
+)
+from bot.services.digest_times import WEEKDAYS, timezone_suggestions
+from bot.services.digests import DigestService
+
+if TYPE_CHECKING:
+    from bot.app import PaperScoutBot
+
+log = logging.getLogger(__name__)
+
+WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
+TIME_HELP = "Local time, 24-hour HH:MM (e.g. 09:00)"
+ZONE_HELP = "Your IANA time zone: start typing a city (e.g. Zurich)"
+EMPTY_HELP = "Post a one-line note in weeks without new papers (default: yes)"
+
+
+def manage_server_here() -> Any:
+    """Run-time check: in a server, and the invoker has Manage Server there."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    return app_commands.check(predicate)
+
+
+async def _zone_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
+
+
+class Digests(commands.Cog, name="Digests"):
+    """Weekly digests for a channel, or for yourself in DMs."""
+
+    digest = app_commands.Group(name="digest", description="Weekly digests of new papers")
+
+    def __init__(self, bot: PaperScoutBot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self) -> DigestService:
+        return self.bot.services.digests
+
+    @digest.command(name="setup", description="Post a weekly digest in a channel")
+    @app_commands.describe(
+        channel="Where the digest is posted",
+        weekday="Day of the week",
+        time=TIME_HELP,
+        timezone=ZONE_HELP,
+        post_empty_weeks=EMPTY_HELP,
+    )
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.autocomplete(timezone=_zone_choices)
+    @manage_server_here()
+    async def setup(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        weekday: app_commands.Choice[int],
+        time: app_commands.Range[str, 1, 20],
+        timezone: app_commands.Range[str, 1, 64],
+        post_empty_weeks: bool | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.service.setup_channel(
+            guild_id=interaction.guild_id or 0,
+            channel_id=channel.id,
+            weekday=weekday.value,
+            time_text=time,
+            timezone=timezone,
+            user_id=interaction.user.id,
+            post_when_empty=post_empty_weeks,
+        )
+        await interaction.followup.send(setup_text(result), ephemeral=True)
+
+    @digest.command(name="me", description="Get a weekly DM digest of the authors you follow")
+    @app_commands.describe(
+        weekday="Day of the week", time=TIME_HELP, timezone=ZONE_HELP, post_empty_weeks=EMPTY_HELP
+    )
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.autocomplete(timezone=_zone_choices)
+    async def me(
+        self,
+        interaction: discord.Interaction,
+        weekday: app_commands.Choice[int],
+        time: app_commands.Range[str, 1, 20],
+        timezone: app_commands.Range[str, 1, 64],
+        post_empty_weeks: bool | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.service.setup_personal(
+            user_id=interaction.user.id,
+            weekday=weekday.value,
+            time_text=time,
+            timezone=timezone,
+            post_when_empty=post_empty_weeks,
+        )
+        await interaction.followup.send(setup_text(result), ephemeral=True)
+
+    @digest.command(name="preview", description="See privately what the next digest would post")
+    @app_commands.describe(
+        channel="The channel (default: this one)", mine="Preview your personal DM digest instead"
+    )
+    async def preview(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        mine: bool = False,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if mine or interaction.guild is None:
+            result = await self.service.preview(target_kind="dm", target_id=interaction.user.id)
+        else:
+            target = channel.id if channel is not None else interaction.channel_id or 0
+            result = await self.service.preview(
+                target_kind="channel", target_id=target, guild_id=interaction.guild_id
+            )
+        await interaction.followup.send(preview_intro(result), ephemeral=True)
+        for part in result.parts:  # the digest's own messages, exactly as they would be posted
+            await interaction.followup.send(**message_kwargs(part), ephemeral=True)
+
+    @digest.command(name="send-now", description="Post the channel's digest now")
+    @app_commands.describe(channel="The channel (default: this one)")
+    @manage_server_here()
+    async def send_now(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        target = channel.id if channel is not None else interaction.channel_id or 0
+        result = await self.service.send_now(guild_id=interaction.guild_id or 0, channel_id=target)
+        await interaction.followup.send(send_now_text(result, target), ephemeral=True)
+
+    @digest.command(name="off", description="Stop a weekly digest")
+    @app_commands.describe(
+        channel="The channel (default: this one)", mine="Stop your personal DM digest instead"
+    )
+    async def off(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        mine: bool = False,
+    ) -> None:
+        if not mine and interaction.guild is not None and not interaction.permissions.manage_guild:
+            raise UserFacingError(
+                "Turning off a channel's digest needs the Manage Server permission. "
+                "Use `mine:True` to turn off your personal digest."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if mine or interaction.guild is None:
+            view = await self.service.turn_off(target_kind="dm", target_id=interaction.user.id)
+        else:
+            target = channel.id if channel is not None else interaction.channel_id or 0
+            view = await self.service.turn_off(
+                target_kind="channel", target_id=target, guild_id=interaction.guild_id
+            )
+        await interaction.followup.send(off_text(view), ephemeral=True)
+
+
+async def setup(bot: PaperScoutBot) -> None:
+    await bot.add_cog(Digests(bot))
