@@ -16,17 +16,32 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.scheduling.jobs import register_ticks
+from bot.scheduling.sender import DiscordSender
+from bot.services.delivery import DeliveryReport, DeliveryService
+from bot.services.digest_planner import PlanReport
 from bot.tree import PaperScoutTree
 from bot.wiring import Services, build_services
 from db.database import Database
+from db.repositories.leader import Leader, default_holder_id, make_leader
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.general",)
+EXTENSIONS: tuple[str, ...] = ("cogs.general", "cogs.follows", "cogs.authors", "cogs.digests")
 
 
 class PaperScoutBot(commands.Bot):
-    """The PaperScout Discord bot."""
+    """The PaperScout Discord bot.
+
+    With `SHARD_COUNT` set, `PaperScoutBot(settings)` builds a `ShardedPaperScoutBot` (an
+    `AutoShardedBot` running `SHARD_IDS`, or every shard); otherwise a plain `commands.Bot`
+    with one connection, as before.
+    """
+
+    def __new__(cls, settings: Settings, *args: object, **kwargs: object) -> PaperScoutBot:
+        if cls is PaperScoutBot and settings.shard_count is not None:
+            cls = ShardedPaperScoutBot
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -39,13 +54,17 @@ class PaperScoutBot(commands.Bot):
         # No privileged intents: slash commands need none, and the guild cache needs `guilds`.
         intents = discord.Intents.none()
         intents.guilds = True
-        super().__init__(
+        shards: dict[str, object] = {}
+        if isinstance(self, commands.AutoShardedBot):
+            shards = {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids}
+        super().__init__(  # type: ignore[misc]
             command_prefix=commands.when_mentioned,
             intents=intents,
             tree_cls=PaperScoutTree,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             help_command=None,
+            **shards,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -57,6 +76,9 @@ class PaperScoutBot(commands.Bot):
         self._services: Services | None = None
         self.failed_extensions: list[str] = []
         self._release_lock = asyncio.Lock()
+        self.worker_id = default_holder_id()  # this process, in outbox claims and the lease
+        self.leader: Leader | None = None
+        self.delivery: DeliveryService | None = None
 
     @property
     def services(self) -> Services:
@@ -79,12 +101,34 @@ class PaperScoutBot(commands.Bot):
             started_at=self.started_at,
         )
         await self._load_extensions()
+        # Every process delivers; only the leader plans (and polls) (SCALE.md section 6).
+        self.leader = make_leader(self.database, self.worker_id)
+        self.delivery = DeliveryService(
+            self.database, DiscordSender(self), self.clock, self.worker_id
+        )
+        register_ticks(
+            self.scheduler,
+            deliver=self.deliver_tick,
+            poll=self.services.polling.run_cycle,
+            plan=self.plan_tick,
+            refresh_metrics=self.services.profile.refresh_metrics,
+            leader=self.leader,
+        )
         self.scheduler.start()
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.dev_guild_id)
+
+    async def deliver_tick(self) -> DeliveryReport:
+        """Send what the outbox holds that is due (every process)."""
+        assert self.delivery is not None
+        return await self.delivery.deliver_due()
+
+    async def plan_tick(self) -> PlanReport:
+        """Plan the digests that are due (the leader only, through `register_ticks`)."""
+        return await self.services.digest_planner.plan_due()
 
     async def _load_extensions(self) -> None:
         """Load every cog; one that fails is logged and the others still load."""
@@ -111,6 +155,16 @@ class PaperScoutBot(commands.Bot):
         async with self._release_lock:
             if self.http_session is not None and not self.http_session.closed:
                 await self.http_session.close()
+            if self.leader is not None:
+                try:
+                    await self.leader.release()  # another process may lead at once
+                except Exception:
+                    log.warning("could not release leadership cleanly", exc_info=True)
+                self.leader = None
             if self.database is not None:
                 await self.database.dispose()
                 self.database = None
+
+
+class ShardedPaperScoutBot(PaperScoutBot, commands.AutoShardedBot):
+    """The bot over several shards in one process (`SHARD_COUNT`, optionally `SHARD_IDS`)."""

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.render.digests import card_size
+from bot.services.digest_planner import DigestPlanner
+from bot.services.digests import DigestService
+from bot.services.follows import FollowService
+from bot.services.health import DatabaseHealthRecorder
+from bot.services.polling import PollingService
+from bot.services.profile import ProfileService, build_profile_service
 from bot.services.status import StatusService
+from bot.sources.factory import build_sources
 from db.database import Database
 
 
@@ -18,6 +26,11 @@ class Services:
     """Every service a cog or a scheduled job may call."""
 
     status: StatusService
+    digests: DigestService
+    digest_planner: DigestPlanner
+    follows: FollowService
+    profile: ProfileService
+    polling: PollingService
 
 
 def build_services(
@@ -29,4 +42,16 @@ def build_services(
     started_at: datetime,
 ) -> Services:
     """Wire the services; no I/O happens here."""
-    return Services(status=StatusService(database, clock, started_at))
+    sources = build_sources(
+        settings, http_session, health=DatabaseHealthRecorder(database), clock=clock
+    )
+    return Services(
+        status=StatusService(database, clock, started_at),
+        digests=DigestService(database, clock, card_size),
+        digest_planner=DigestPlanner(database, clock, card_size),
+        follows=FollowService(database, sources, clock),
+        profile=build_profile_service(settings, database, sources, clock),
+        polling=PollingService(
+            database, sources, clock, interval=timedelta(minutes=settings.poll_interval_minutes)
+        ),
+    )

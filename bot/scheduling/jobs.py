@@ -11,10 +11,14 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from db.repositories.leader import Leader
+
 log = logging.getLogger(__name__)
 
 DELIVER_EVERY_SECONDS = 10
 POLL_TICK_SECONDS = 60
+PLAN_TICK_SECONDS = 60
+REFRESH_METRICS_HOURS = 24
 
 
 def _guarded(name: str, tick: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
@@ -30,13 +34,36 @@ def _guarded(name: str, tick: Callable[[], Awaitable[object]]) -> Callable[[], A
     return run
 
 
+def _leader_only(
+    leader: Leader | None, tick: Callable[[], Awaitable[object]]
+) -> Callable[[], Awaitable[object]]:
+    """A tick that works only in the leader process (SCALE.md section 2); every process asks."""
+    if leader is None:
+        return tick
+
+    async def run() -> object:
+        if not await leader.is_leader():
+            return None
+        return await tick()
+
+    return run
+
+
 def register_ticks(
     scheduler: AsyncIOScheduler,
     *,
     deliver: Callable[[], Awaitable[object]],
     poll: Callable[[], Awaitable[object]] | None = None,
+    plan: Callable[[], Awaitable[object]] | None = None,
+    refresh_metrics: Callable[[], Awaitable[object]] | None = None,
+    leader: Leader | None = None,
 ) -> None:
-    """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce."""
+    """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
+
+    `poll` and `plan` run only while `leader` says this process leads (every process ticks,
+    one works; another takes over on its next tick when the leader dies); `deliver` runs in
+    every process, made safe by the outbox's row claims.
+    """
     common = {
         "coalesce": True,
         "max_instances": 1,
@@ -52,5 +79,25 @@ def register_ticks(
     )
     if poll is not None:
         scheduler.add_job(
-            _guarded("poll", poll), "interval", seconds=POLL_TICK_SECONDS, id="poll", **common
+            _guarded("poll", _leader_only(leader, poll)),
+            "interval",
+            seconds=POLL_TICK_SECONDS,
+            id="poll",
+            **common,
+        )
+    if plan is not None:
+        scheduler.add_job(
+            _guarded("plan", _leader_only(leader, plan)),
+            "interval",
+            seconds=PLAN_TICK_SECONDS,
+            id="plan",
+            **common,
+        )
+    if refresh_metrics is not None:
+        scheduler.add_job(
+            _guarded("refresh_metrics", _leader_only(leader, refresh_metrics)),
+            "interval",
+            hours=REFRESH_METRICS_HOURS,
+            id="refresh_metrics",
+            **common,
         )
