@@ -2,8 +2,8 @@
 
 It runs the same `ProfileService` (same database, same sources, same rules): an author the bot
 has never seen is fetched and stored exactly as the slash command would. `--json` prints one
-object whose fields are documented in docs/cli-author-json.md (PRODUCT.md section 8): a value
-that is not known is `null`. Exit status: 0 printed, 1 the author could not be shown (the
+object whose fields the README documents (PRODUCT.md section 8): a value that is not known is
+`null`. Exit status: 0 printed, 1 the author could not be shown (the
 reason on stderr), 2 configuration error (handled by `bot.cli`).
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -80,14 +81,26 @@ async def test_postgres_leader_dies_and_another_takes_over(postgres_url: str) ->
     try:
         assert await first.is_leader() is True
         assert await second.is_leader() is False
-        async with second_db.transaction() as session:  # the leader's backend dies
+        # The leader's backend dies. Only this database's advisory locks: pg_locks is
+        # cluster-wide and other tests (other databases) may hold leases of their own.
+        this_database = (
+            "locktype = 'advisory' AND granted AND "
+            "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        async with second_db.transaction() as session:
             killed = await session.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted"
-                )
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE {this_database}")
             )
             assert killed.scalars().all() == [True]
+        # pg_terminate_backend only signals: wait (bounded) until the server freed the lock.
+        for _ in range(500):
+            async with second_db.reader() as session:
+                held = await session.scalar(
+                    text(f"SELECT count(*) FROM pg_locks WHERE {this_database}")
+                )
+            if held == 0:
+                break
+            await asyncio.sleep(0.01)
         assert await second.is_leader() is True
         assert await first.is_leader() is False  # its SELECT 1 fails; it cannot retake it
     finally:
