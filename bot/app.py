@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import discord
@@ -20,6 +22,7 @@ from bot.scheduling.jobs import register_ticks
 from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
+from bot.services.periodic import PeriodicJob
 from bot.tree import PaperScoutTree
 from bot.wiring import Services, build_services
 from db.database import Database
@@ -31,17 +34,11 @@ EXTENSIONS: tuple[str, ...] = ("cogs.general", "cogs.follows", "cogs.authors", "
 
 
 class PaperScoutBot(commands.Bot):
-    """The PaperScout Discord bot.
+    """The PaperScout Discord bot, on one gateway connection (`create_bot` picks the class).
 
-    With `SHARD_COUNT` set, `PaperScoutBot(settings)` builds a `ShardedPaperScoutBot` (an
-    `AutoShardedBot` running `SHARD_IDS`, or every shard); otherwise a plain `commands.Bot`
-    with one connection, as before.
+    `run_jobs=False` builds the services and loads the cogs but starts no scheduler, leader or
+    dev-guild sync: for one-shot commands such as `paperscout sync`.
     """
-
-    def __new__(cls, settings: Settings, *args: object, **kwargs: object) -> PaperScoutBot:
-        if cls is PaperScoutBot and settings.shard_count is not None:
-            cls = ShardedPaperScoutBot
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -50,6 +47,7 @@ class PaperScoutBot(commands.Bot):
         clock: Clock | None = None,
         guild_ready_timeout: float = 2.0,
         extensions: tuple[str, ...] = EXTENSIONS,
+        run_jobs: bool = True,
     ) -> None:
         # No privileged intents: slash commands need none, and the guild cache needs `guilds`.
         intents = discord.Intents.none()
@@ -69,6 +67,7 @@ class PaperScoutBot(commands.Bot):
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.extension_names = extensions
+        self.run_jobs = run_jobs
         self.started_at = self.clock.now()
         self.database: Database | None = None
         self.http_session: aiohttp.ClientSession | None = None
@@ -101,6 +100,12 @@ class PaperScoutBot(commands.Bot):
             started_at=self.started_at,
         )
         await self._load_extensions()
+        if self.run_jobs:
+            await self._start_jobs()
+
+    async def _start_jobs(self) -> None:
+        """The ticks (every process delivers; one leader polls and plans) and the dev sync."""
+        assert self.database is not None and self.scheduler is not None
         # Every process delivers; only the leader plans (and polls) (SCALE.md section 6).
         self.leader = make_leader(self.database, self.worker_id)
         self.delivery = DeliveryService(
@@ -111,7 +116,13 @@ class PaperScoutBot(commands.Bot):
             deliver=self.deliver_tick,
             poll=self.services.polling.run_cycle,
             plan=self.plan_tick,
-            refresh_metrics=self.services.profile.refresh_metrics,
+            refresh_metrics=PeriodicJob(
+                self.database,
+                self.clock,
+                key="metrics_refresh",
+                every=timedelta(days=1),
+                job=self.services.profile.refresh_metrics,
+            ).run_if_due,
             leader=self.leader,
         )
         self.scheduler.start()
@@ -168,3 +179,9 @@ class PaperScoutBot(commands.Bot):
 
 class ShardedPaperScoutBot(PaperScoutBot, commands.AutoShardedBot):
     """The bot over several shards in one process (`SHARD_COUNT`, optionally `SHARD_IDS`)."""
+
+
+def create_bot(settings: Settings, **options: Any) -> PaperScoutBot:
+    """The bot for these settings: sharded when `SHARD_COUNT` is set, else one connection."""
+    cls = ShardedPaperScoutBot if settings.shard_count is not None else PaperScoutBot
+    return cls(settings, **options)

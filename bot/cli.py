@@ -54,9 +54,9 @@ def _migrate(settings: Settings) -> None:
 
 async def _run_bot(settings: Settings) -> None:
     """Run until Discord disconnects for good or SIGTERM/SIGINT arrives, then close everything."""
-    from bot.app import PaperScoutBot
+    from bot.app import create_bot
 
-    bot = PaperScoutBot(settings)
+    bot = create_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -79,9 +79,9 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    from bot.app import PaperScoutBot
+    from bot.app import create_bot
 
-    bot = PaperScoutBot(settings)
+    bot = create_bot(settings, run_jobs=False)  # no scheduler or leader for a one-shot sync
     async with bot:
         await bot.login(settings.token())
         if guild_id is None:

@@ -8,30 +8,25 @@ from collections.abc import Iterable
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-class RedactSecrets(logging.Filter):
-    """Replace any known secret value in a log record's text by `***` (defence in depth)."""
+class RedactingFormatter(logging.Formatter):
+    """Replace any known secret value by `***` in the whole formatted record, traceback
+    included (defence in depth: secrets are `SecretStr` and never logged on purpose)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        super().__init__(fmt)
         self._secrets = [s for s in secrets if s and len(s) >= 6]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
         for secret in self._secrets:
-            redacted = redacted.replace(secret, "***")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+            text = text.replace(secret, "***")
+        return text
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """Log to stderr at `level`; discord.py's chatty gateway logger is kept at WARNING."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(RedactSecrets(secrets))
+    handler.setFormatter(RedactingFormatter(FORMAT, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -47,3 +47,14 @@ def safe_cut(text: str, limit: int) -> str:
         if len(escaped) <= limit or room <= 1:
             return escaped[:limit]
         room -= len(escaped) - limit
+
+
+def cut_lines(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` within `limit` characters, keeping its line breaks (cut at a word when possible)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ellipsis)]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    if space > len(head) // 2:
+        head = head[:space]
+    return head.rstrip() + ellipsis

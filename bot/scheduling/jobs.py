@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 DELIVER_EVERY_SECONDS = 10
 POLL_TICK_SECONDS = 60
 PLAN_TICK_SECONDS = 60
-REFRESH_METRICS_HOURS = 24
+PERIODIC_TICK_MINUTES = 60  # daily jobs: the tick asks the database whether they are due
 
 
 def _guarded(name: str, tick: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
@@ -97,7 +97,7 @@ def register_ticks(
         scheduler.add_job(
             _guarded("refresh_metrics", _leader_only(leader, refresh_metrics)),
             "interval",
-            hours=REFRESH_METRICS_HOURS,
+            minutes=PERIODIC_TICK_MINUTES,
             id="refresh_metrics",
             **common,
         )

@@ -64,3 +64,33 @@ async def test_paperscout_run_logs_in_syncs_answers_and_exits_cleanly_on_sigterm
     assert "Traceback" not in log, log
     assert fake.token not in log  # the token never reaches the logs
     assert (tmp_path / "data" / "bot.db").exists()  # migrated on SQLite under the given path
+
+
+async def test_paperscout_sync_registers_the_commands_and_exits(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+        env.update(
+            DISCORD_TOKEN=fake.token,
+            DISCORD_API_URL=fake.api_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "sync",
+            "--guild",
+            str(fake.guild_id),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=START_TIMEOUT)
+    text = output.decode()
+    assert process.returncode == 0, text
+    names = {c["name"] for c in fake.registered_commands(fake.guild_id)}
+    assert {"help", "status", "follow", "author", "digest"} <= names
+    assert f"commands to guild {fake.guild_id}" in text
+    assert fake.find("PUT", rf"/applications/\d+/commands") == []  # nothing global
+    assert fake.identify_payloads == []  # a one-shot sync never opens the gateway

@@ -37,7 +37,7 @@ import discord.http
 from discord import app_commands
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from bot.app import EXTENSIONS, PaperScoutBot
+from bot.app import EXTENSIONS, PaperScoutBot, create_bot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.discord_endpoints import point_discord_at
@@ -236,7 +236,7 @@ class BotHarness:
                 discord_gateway_url=self.fake.gateway_url,
                 **self.extra_settings,
             )
-            self.bot = PaperScoutBot(
+            self.bot = create_bot(
                 self.settings,
                 clock=self.clock,
                 guild_ready_timeout=0.01,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.logging_setup import RedactSecrets
+from bot.logging_setup import RedactingFormatter
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +95,20 @@ def test_secrets_stay_out_of_repr_and_errors(monkeypatch: pytest.MonkeyPatch) ->
         assert secret not in str(caught.value)
 
 
-def test_log_filter_scrubs_secrets(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("test.redact")
-    logger.addFilter(RedactSecrets(["tok-en-secret"]))
-    with caplog.at_level(logging.INFO, logger="test.redact"):
-        logger.info("url was %s", "https://x/?api_key=tok-en-secret")
-    assert "tok-en-secret" not in caplog.text and "api_key=***" in caplog.text
+def test_log_formatter_scrubs_secrets_from_message_and_traceback() -> None:
+    formatter = RedactingFormatter("%(message)s", ["tok-en-secret"])
+    try:
+        raise RuntimeError("request to https://x/?api_key=tok-en-secret failed")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "t",
+            logging.ERROR,
+            __file__,
+            1,
+            "url was %s",
+            ("/?api_key=tok-en-secret",),
+            exc_info=sys.exc_info(),
+        )
+    text = formatter.format(record)
+    assert "tok-en-secret" not in text
+    assert "url was /?api_key=***" in text and "RuntimeError: request to" in text

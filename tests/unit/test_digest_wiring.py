@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
-from bot.app import PaperScoutBot, ShardedPaperScoutBot
+from bot.app import PaperScoutBot, ShardedPaperScoutBot, create_bot
 from bot.config import Settings
 from bot.scheduling.jobs import register_ticks
 
@@ -59,14 +59,14 @@ def settings(**values: object) -> Settings:
 
 
 def test_one_connection_unless_shards_are_configured() -> None:
-    plain = PaperScoutBot(settings())
+    plain = create_bot(settings())
     assert type(plain) is PaperScoutBot and not isinstance(plain, commands.AutoShardedBot)
     assert plain.shard_count is None
 
-    sharded = PaperScoutBot(settings(shard_count=4, shard_ids="2-3"))
+    sharded = create_bot(settings(shard_count=4, shard_ids="2-3"))
     assert isinstance(sharded, ShardedPaperScoutBot)
     assert isinstance(sharded, commands.AutoShardedBot)
     assert (sharded.shard_count, sharded.shard_ids) == (4, [2, 3])
 
-    every_shard = PaperScoutBot(settings(shard_count=2))
+    every_shard = create_bot(settings(shard_count=2))
     assert isinstance(every_shard, commands.AutoShardedBot) and every_shard.shard_ids is None
