@@ -13,6 +13,9 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.render.text import cut_lines
+
+MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,35 @@ def _user_message(error: app_commands.AppCommandError) -> str | None:
     return None
 
 
+def report_incident(interaction: discord.Interaction, error: BaseException, where: str) -> str:
+    """Log `error` under a new incident id; return what the user reads (the id, nothing else)."""
+    incident = uuid.uuid4().hex[:8]
+    log.error(
+        "incident %s: %s failed for user %s in guild %s",
+        incident,
+        where,
+        interaction.user.id,
+        interaction.guild_id,
+        exc_info=error,
+    )
+    return f"Something went wrong on my side (incident `{incident}`). It has been logged."
+
+
+async def reply_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
+    """A view's or form's one error path: a domain error's message, or an incident id."""
+    if isinstance(error, UserFacingError):
+        message = error.user_message
+    else:
+        message = report_incident(interaction, error, where)
+    try:
+        await reply_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply for interaction %s", interaction.id)
+
+
 async def reply_ephemeral(interaction: discord.Interaction, content: str) -> None:
     """Answer privately, whether or not the interaction was already answered or deferred."""
+    content = cut_lines(content, MESSAGE_LIMIT)
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=True)
     else:
@@ -59,19 +89,8 @@ class PaperScoutTree(app_commands.CommandTree):
     ) -> None:
         message = _user_message(error)
         if message is None:
-            incident = uuid.uuid4().hex[:8]
             command = interaction.command.qualified_name if interaction.command else "?"
-            log.error(
-                "incident %s: /%s failed for user %s in guild %s",
-                incident,
-                command,
-                interaction.user.id,
-                interaction.guild_id,
-                exc_info=getattr(error, "original", error),
-            )
-            message = (
-                f"Something went wrong on my side (incident `{incident}`). It has been logged."
-            )
+            message = report_incident(interaction, getattr(error, "original", error), f"/{command}")
         try:
             await reply_ephemeral(interaction, message)
         except discord.HTTPException:

@@ -1,6 +1,8 @@
 """Buttons and forms of the author commands: profile actions, paper pages, the compare form.
 
 Every view disables its buttons when it times out (the message stays, the buttons grey out).
+An error in a button or the form answers the presser privately: a domain error's message, or
+the incident id the command tree's handler would show (`bot.tree.reply_error`).
 Pagination answers only the person who ran the command (`interaction_check`); profile buttons
 act for whoever presses them (Follow follows for the presser, Papers and Compare answer the
 presser privately).
@@ -15,6 +17,7 @@ import discord
 
 from bot.render.profile import papers_page_embed
 from bot.services.profile import PaperPage, Profile
+from bot.tree import reply_error
 
 if TYPE_CHECKING:
     from cogs.authors import Authors
@@ -49,6 +52,15 @@ class TimeoutDisablingView(discord.ui.View):
         except discord.HTTPException as error:
             log.info("could not disable expired buttons: %s", error)
 
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any],
+    ) -> None:
+        custom_id = getattr(item, "custom_id", None) or type(item).__name__
+        await reply_error(interaction, error, f"{type(self).__name__} button {custom_id}")
+
 
 class PapersView(TimeoutDisablingView):
     """Previous / Next over an author's papers; only the invoker can turn pages."""
@@ -75,11 +87,12 @@ class PapersView(TimeoutDisablingView):
         return False
 
     async def _turn(self, interaction: discord.Interaction, delta: int) -> None:
+        await interaction.response.defer()  # the page is read from the database first
         self.page = await self.cog.services.profile.papers_page(
             self.page.author_id, sort=self.page.sort, page=self.page.page + delta
         )
         self._sync_buttons()
-        await interaction.response.edit_message(embed=papers_page_embed(self.page), view=self)
+        await interaction.edit_original_response(embed=papers_page_embed(self.page), view=self)
 
     @discord.ui.button(
         label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="papers:prev"
@@ -95,7 +108,11 @@ class PapersView(TimeoutDisablingView):
 
 
 class CompareModal(discord.ui.Modal, title="Compare with another author"):
-    """Asks for the second author of a comparison."""
+    """Asks for the second author of a comparison.
+
+    No fixed `custom_id`: discord.py keys open forms by it, so two people opening the form on
+    the same profile would answer each other's submission.
+    """
 
     second: discord.ui.TextInput[CompareModal] = discord.ui.TextInput(
         label="Second author (name, OpenAlex id or ORCID)",
@@ -106,7 +123,7 @@ class CompareModal(discord.ui.Modal, title="Compare with another author"):
     )
 
     def __init__(self, cog: Authors, first: Profile) -> None:
-        super().__init__(custom_id=f"compare:{first.author_id}")
+        super().__init__()
         self.cog = cog
         self.first = first
 
@@ -114,6 +131,9 @@ class CompareModal(discord.ui.Modal, title="Compare with another author"):
         await self.cog.send_comparison(
             interaction, f"author:{self.first.author_id}", str(self.second.value), ephemeral=True
         )
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await reply_error(interaction, error, "the Compare form")
 
 
 class ProfileView(TimeoutDisablingView):
@@ -123,8 +143,6 @@ class ProfileView(TimeoutDisablingView):
         super().__init__(timeout=cog.view_timeout)
         self.cog = cog
         self.profile = profile
-        if not cog.can_follow:
-            self.remove_item(self.follow)
 
     @discord.ui.button(
         label="Follow", style=discord.ButtonStyle.primary, custom_id="profile:follow"

@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.render.chart import ChartCache, compare_chart_png, profile_chart_png
+from bot.render.follows import follow_message
 from bot.render.paper import paper_embed
 from bot.render.profile import (
     CHART_FILENAME,
@@ -27,14 +28,8 @@ from bot.render.profile import (
     papers_page_embed,
     profile_embed,
 )
-from bot.render.text import safe
 from bot.services.profile import PaperPage, Profile
 from cogs._author_views import VIEW_TIMEOUT, PapersView, ProfileView, TimeoutDisablingView
-
-try:  # the follow service is built by another part of the project; without it, no Follow button
-    from bot.services.follows import Candidate
-except ImportError:  # pragma: no cover - only while the follow service does not exist
-    Candidate = None  # type: ignore[assignment, misc]
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -61,28 +56,16 @@ class Authors(commands.Cog, name="Authors"):
     def services(self) -> Services:
         return self.bot.services
 
-    @property
-    def can_follow(self) -> bool:
-        return Candidate is not None and getattr(self.services, "follows", None) is not None
-
     # --- autocomplete ----------------------------------------------------------------------
 
     async def author_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """This server's authors and the invoker's first (follow service), then OpenAlex."""
-        follows = getattr(self.services, "follows", None)
-        if follows is not None:
-            found = await follows.suggest(interaction.guild_id, interaction.user.id, current)
-            return [app_commands.Choice(name=c.name, value=c.value) for c in found][:25]
-        candidates = await self.services.profile.suggest(current)
-        return [
-            app_commands.Choice(
-                name=(c.name + (f" · {c.hint}" if c.hint else ""))[:100],
-                value=f"openalex:{c.id}",
-            )
-            for c in candidates
-        ][:25]
+        """This server's authors and the invoker's first, then OpenAlex (the follow service)."""
+        found = await self.services.follows.suggest(
+            interaction.guild_id, interaction.user.id, current
+        )
+        return [app_commands.Choice(name=c.name, value=c.value) for c in found][:25]
 
     # --- commands --------------------------------------------------------------------------
 
@@ -145,12 +128,17 @@ class Authors(commands.Cog, name="Authors"):
     @app_commands.describe(arxiv_id="The arXiv id, e.g. 2411.17700 or astro-ph/0601001")
     @app_commands.rename(arxiv_id="id")
     async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
-        view = await self.services.profile.paper(
-            arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
+        await interaction.response.defer(thinking=True)  # the id is checked, then looked up
+        try:
+            view = await self.services.profile.paper(
+                arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+            )
+        except UserFacingError as error:
+            await self.fail(interaction, error.user_message)
+            return
         card = view.card
         footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
-        await interaction.response.send_message(embed=paper_embed(card, footer=footer))
+        await interaction.followup.send(embed=paper_embed(card, footer=footer))
 
     # --- shared steps (also used by the views) -----------------------------------------------
 
@@ -214,41 +202,15 @@ class Authors(commands.Cog, name="Authors"):
         )
 
     async def follow_for(self, interaction: discord.Interaction, profile: Profile) -> None:
-        """The Follow button: the presser follows the author for themselves (scope me)."""
+        """The Follow button: the presser follows the author for themselves (scope me).
+
+        A domain error reaches the view's `on_error`, which answers the presser privately.
+        """
         await interaction.response.defer(ephemeral=True, thinking=True)
-        follows = getattr(self.services, "follows", None)
-        if follows is None or Candidate is None:
-            await interaction.followup.send("Following is not available here.", ephemeral=True)
-            return
-        candidate = Candidate(
-            value=f"author:{profile.author_id}",
-            display_name=profile.name,
-            openalex_id=profile.openalex_id,
-            local_id=profile.author_id,
-            orcid=profile.orcid,
-            name_variants=profile.name_variants or (profile.name,),
-            affiliations=profile.affiliations,
-            works_count=profile.metrics.works_count,
-            usual_categories=profile.usual_categories,
+        result = await self.services.follows.follow_stored_author(
+            profile.author_id, user_id=interaction.user.id, guild_id=interaction.guild_id
         )
-        try:
-            result = await follows.follow(
-                candidate,
-                scope="me",
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-            )
-        except UserFacingError as error:
-            await interaction.followup.send(error.user_message, ephemeral=True)
-            return
-        name = safe(result.display_name)
-        text = (
-            f"You now follow {name}: their new papers come in your weekly DM digest."
-            if result.created
-            else f"You already follow {name}."
-        )
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.followup.send(follow_message(result), ephemeral=True)
 
 
 async def setup(bot: PaperScoutBot) -> None:

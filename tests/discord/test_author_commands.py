@@ -3,11 +3,16 @@ buttons under a profile (Follow, Papers, Compare...), through the fake Discord."
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
+from db.models import Author
 from db.repositories.follows import FollowRepository
 from tests.discord.author_support import (
     NOW,
@@ -19,6 +24,7 @@ from tests.discord.author_support import (
     seed_author,
 )
 from tests.harness.bot_harness import BotHarness
+from tests.harness.fake_discord import error_body
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.fixtures import HarnessFactory
 from tests.harness.payloads import MEMBER_ID, OWNER_ID
@@ -68,6 +74,12 @@ def titles(message: dict) -> list[str]:  # type: ignore[type-arg]
     return [f["value"].split("](")[0].lstrip("[") for f in message["embeds"][0]["fields"]]
 
 
+async def forget_author(h: BotHarness, name: str) -> None:
+    """The author disappears from the database (as if removed) while their buttons are shown."""
+    async with h.bot.database.transaction() as session:
+        await session.execute(delete(Author).where(Author.display_name == name))
+
+
 async def test_papers_are_paged_five_at_a_time_by_the_invoker_only(h: BotHarness) -> None:
     ex = await h.slash("author papers", name="Mara Many")
     message = ex.original_message
@@ -77,7 +89,7 @@ async def test_papers_are_paged_five_at_a_time_by_the_invoker_only(h: BotHarness
     assert buttons(message)["papers:next"].get("disabled", False) is False
 
     nxt = await h.component("papers:next", message=message)
-    assert nxt.callback_type == 7  # the same message, updated
+    assert nxt.callback_type == 6  # deferred update (the page is read first), then edited
     assert titles(nxt.original_message) == [f"Result number {i}" for i in range(6, 11)]
 
     # Someone else presses: refused privately, the page does not move.
@@ -142,7 +154,7 @@ async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
 
     follow = await h.component("profile:follow", message=profile)
     (reply,) = follow.user_messages
-    assert reply["flags"] & 64 and "You now follow Mara Many" in reply["content"]
+    assert reply["flags"] & 64 and "You now follow **Mara Many**" in reply["content"]
     async with h.bot.database.reader() as session:
         (mine,) = await FollowRepository(session).list_for_user(MEMBER_ID)
     assert mine.author.display_name == "Mara Many" and mine.scope == "user"
@@ -154,14 +166,14 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
         message=(await h.slash("author profile", name="Mara Many")).original_message,
     )
     ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
-    (embed,) = ex.callback.json["data"]["embeds"]
+    (embed,) = ex.original_message["embeds"]
     assert embed["title"] == "Result number 3"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Why"] == "Mara Many" and fields["Category"] == "ML"
     assert embed["footer"]["text"] == "arXiv:2501.00003v1"
 
     other = await h.slash("paper", option_values={"id": "2502.00001"})
-    (embed,) = other.callback.json["data"]["embeds"]
+    (embed,) = other.original_message["embeds"]
     assert "tracked for an author not followed here" in embed["footer"]["text"]
 
 
@@ -175,5 +187,105 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
 )
 async def test_paper_with_unknown_or_malformed_id(h: BotHarness, value: str, expected: str) -> None:
     ex = await h.slash("paper", option_values={"id": value})
-    data = ex.callback.json["data"]
-    assert data["flags"] == 64 and expected in data["content"] and "embeds" not in data
+    (data,) = ex.user_messages  # the public "thinking..." is replaced by a private message
+    assert data["flags"] == 64 and expected in data["content"] and not data.get("embeds")
+
+
+async def test_paper_defers_before_reading_the_database(
+    h: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = h.bot.services.profile
+    lookup = profile.paper
+    acknowledged: dict[str, int | None] = {}
+
+    async def watched(*args: Any, **kwargs: Any) -> Any:
+        acknowledged.update({t: s.ack_type for t, s in h.fake.interactions.items()})
+        return await lookup(*args, **kwargs)
+
+    monkeypatch.setattr(profile, "paper", watched)
+    ex = await h.slash("paper", option_values={"id": "2501.00003"})
+    assert acknowledged[ex.token] == 5  # Discord had the public "thinking..." before the read
+    assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")
+    (message,) = ex.user_messages
+    assert message["embeds"][0]["title"] == "Result number 3" and not message["flags"] & 64
+
+
+async def test_page_turn_after_the_author_is_gone_answers_privately(h: BotHarness) -> None:
+    message = (await h.slash("author papers", name="Mara Many")).original_message
+    await forget_author(h, "Mara Many")
+    nxt = await h.component("papers:next", message=message)
+    assert nxt.callback_type == 6
+    (reply,) = nxt.followup_messages
+    assert reply["flags"] & 64 and "no longer stored" in reply["content"]
+    assert "Page 1 of 3" in h.fake.messages[message["id"]]["embeds"][0]["footer"]["text"]
+
+
+async def test_profile_papers_button_after_the_author_is_gone_answers_privately(
+    h: BotHarness,
+) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    await forget_author(h, "Mara Many")
+    papers = await h.component("profile:papers", message=profile)
+    (reply,) = papers.user_messages  # the private "thinking..." became the error
+    assert reply["flags"] & 64 and "no longer stored" in reply["content"]
+    assert not reply["flags"] & 128  # not loading any more
+
+
+async def test_compare_form_failure_shows_an_incident_id(
+    h: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    opened = await h.component("profile:compare", message=profile)
+    # Discord refuses the comparison message once (not a domain error): an incident, privately.
+    h.fake.fail("POST", r"/webhooks/\d+/[^/]+", 400, error_body(50035, "Invalid Form Body"))
+    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+        done = await h.submit_modal(opened, {"compare:second": "Ola Other"})
+    (reply,) = done.user_messages
+    assert reply["flags"] & 64 and not reply["flags"] & 128 and not reply.get("embeds")
+    incident = re.search(r"incident `([0-9a-f]{8})`", reply["content"])
+    assert incident, reply["content"]
+    (record,) = [r for r in caplog.records if r.name == "bot.tree"]
+    assert incident.group(1) in record.getMessage() and "Compare form" in record.getMessage()
+
+
+async def test_two_people_can_use_the_compare_form_on_one_profile(h: BotHarness) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    owner = h.fake.users[str(OWNER_ID)]
+    mine = await h.component("profile:compare", message=profile)
+    theirs = await h.component("profile:compare", message=profile, invoker=owner)
+    assert mine.state.modal is not None and theirs.state.modal is not None
+    assert mine.state.modal["custom_id"] != theirs.state.modal["custom_id"]
+
+    first = await h.submit_modal(theirs, {"compare:second": "Ola Other"})
+    second = await h.submit_modal(mine, {"compare:second": "Ola Other"})
+    for done in (first, second):
+        (comparison,) = done.user_messages
+        assert comparison["embeds"][0]["title"] == "Mara Many vs Ola Other"
+        assert comparison["flags"] & 64
+
+
+async def test_follow_button_uses_the_follow_service_and_its_message(h: BotHarness) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    first = await h.component("profile:follow", message=profile)
+    (reply,) = first.user_messages
+    assert reply["flags"] & 64
+    # `follow_message`'s wording (weekly, what happens to older papers), not a text of its own
+    assert reply["content"].startswith("You now follow **Mara Many**: ")
+    assert "weekly" in reply["content"]
+    assert reply["content"].endswith("Papers published before now are not announced.")
+    again = await h.component("profile:follow", message=profile)
+    (reply,) = again.user_messages
+    assert reply["content"] == "You already follow **Mara Many**."
+    async with h.bot.database.reader() as session:
+        (mine,) = await FollowRepository(session).list_for_user(MEMBER_ID)
+    assert mine.notify == "weekly" and mine.scope == "user" and mine.channel_id is None
+
+
+async def test_follow_button_after_the_author_is_gone_answers_privately(h: BotHarness) -> None:
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    await forget_author(h, "Mara Many")
+    follow = await h.component("profile:follow", message=profile)
+    (reply,) = follow.user_messages
+    assert reply["flags"] & 64 and "no longer stored" in reply["content"]
+    async with h.bot.database.reader() as session:
+        assert await FollowRepository(session).list_for_user(MEMBER_ID) == []

@@ -92,5 +92,5 @@ async def test_paperscout_sync_registers_the_commands_and_exits(tmp_path: Path) 
     names = {c["name"] for c in fake.registered_commands(fake.guild_id)}
     assert {"help", "status", "follow", "author", "digest"} <= names
     assert f"commands to guild {fake.guild_id}" in text
-    assert fake.find("PUT", rf"/applications/\d+/commands") == []  # nothing global
+    assert fake.find("PUT", r"/applications/\d+/commands") == []  # nothing global
     assert fake.identify_payloads == []  # a one-shot sync never opens the gateway
