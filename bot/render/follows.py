@@ -43,27 +43,58 @@ def _who(scope: str) -> str:
     return "You" if scope == "me" else "This channel"
 
 
+DM_DIGEST_HINT = "run `/digest me weekday time timezone` to get a weekly DM"
+CHANNEL_DIGEST_HINT = "a moderator can run `/digest setup` to post them here"
+
+
+def _no_digest(result: FollowResult) -> bool:
+    """A weekly follow whose digest (the user's DM one, or the channel's) is not set up."""
+    return result.notify == "weekly" and not result.has_digest
+
+
 def follow_message(result: FollowResult) -> str:
-    """What the user reads after `/follow author` (or picking from the menu)."""
+    """What the user reads after `/follow author` (or picking from the menu).
+
+    A weekly follow whose digest is not set up says how to set it up: without a digest its
+    papers are delivered nowhere.
+    """
     name = f"**{_safe_fit(result.display_name, 200)}**"
     where = _safe_fit(result.affiliations[0], 120) if result.affiliations else None
     described = name + (f" ({where})" if where else "")
+    hint = DM_DIGEST_HINT if result.scope == "me" else CHANNEL_DIGEST_HINT
     if not result.created:
         text = f"{_who(result.scope)} already follow{'s' if result.scope != 'me' else ''} "
         text += f"{described}."
         if result.notify_changed:
             text += f" Notifications are now **{result.notify}**."
+            if _no_digest(result):
+                owner = "You have" if result.scope == "me" else "This channel has"
+                text += f" {owner} no weekly digest yet: {hint}."
         return text
     if result.scope == "me":
-        how = (
-            "a DM as soon as they post a new paper"
-            if result.notify == "instant"
-            else "their new papers in your weekly digest"
-        )
-        text = f"You now follow {described}: you will get {how}."
+        if result.notify == "instant":
+            text = f"You now follow {described}: you will get a DM as soon as they post a new "
+            text += "paper."
+        elif result.has_digest:
+            text = (
+                f"You now follow {described}: you will get their new papers in your weekly digest."
+            )
+        else:
+            text = (
+                f"You now follow {described}: their new papers go into your weekly digest, "
+                f"which is not set up yet: {hint}."
+            )
+    elif result.notify == "instant":
+        text = f"This channel now follows {described}: new papers are posted here as soon as "
+        text += "they appear."
+    elif result.has_digest:
+        text = f"This channel now follows {described}: new papers are posted here in its weekly "
+        text += "digest."
     else:
-        how = "as soon as they appear" if result.notify == "instant" else "in its weekly digest"
-        text = f"This channel now follows {described}: new papers are posted here {how}."
+        text = (
+            f"This channel now follows {described}: new papers go into its weekly digest, which "
+            f"is not set up yet: {hint}."
+        )
     if result.usual_categories:
         text += f" Usual categories: {', '.join(safe(c) for c in result.usual_categories)}."
     return text + " Papers published before now are not announced."

@@ -32,10 +32,15 @@ def match_variants(display_name: str, variants: Iterable[str]) -> tuple[str, ...
     """The name forms worth matching arXiv strings with: usable keys, no initial-only forms.
 
     An initial-only variant (`H. Piwowar`) would let every `H-anything Piwowar` match; the
-    `initial` key of the full name already covers `H. Piwowar`.
+    `initial` key of the full name already covers `H. Piwowar` (see `bot.names`). Empty when
+    every form is initial-only or unusable: callers then match on the display name alone
+    (`variants or (display_name,)`), which is never stored as a variant.
     """
     kept: dict[str, str] = {}
-    for name in (display_name, *variants):
+    for raw in (display_name, *variants):
+        name = " ".join((raw or "").split())
+        if not name:
+            continue
         keys = name_keys(name)
         if keys.empty or keys.abbreviated:
             continue
@@ -78,10 +83,15 @@ def select_author_papers(papers: Sequence[Paper], variants: Sequence[str]) -> li
 
 
 def paper_record(paper: Paper) -> PaperRecord | None:
-    """A source paper as the repository stores it; None when it lacks what storage needs."""
+    """A source paper as the repository stores it; None when it lacks what storage needs.
+
+    A listing-feed item has no submission date: its announcement date stands in (a little
+    later than the real v1 date, which only makes priming more generous by a day or two). A
+    paper without any category is not stored (never with category "").
+    """
     published = paper.published or paper.announced
     category = paper.primary_category or (paper.categories[0] if paper.categories else None)
-    if published is None or category is None:
+    if published is None or not category:
         return None
     return PaperRecord(
         arxiv_id=paper.arxiv_id,
@@ -123,22 +133,54 @@ async def store_metrics(
     )
 
 
+async def store_identity(
+    authors: AuthorRepository,
+    *,
+    display_name: str,
+    now: datetime,
+    openalex_id: str | None = None,
+    orcid: str | None = None,
+    s2_id: str | None = None,
+    name_variants: Iterable[str] = (),
+    affiliations: Iterable[str] = (),
+    usual_categories: Sequence[str] | None = None,
+) -> Author:
+    """The one way an author's identity is stored: the row, its match variants and keys.
+
+    Upserts by OpenAlex id (without one, a new row is inserted). The stored variants are
+    `match_variants` (no initial-only forms); the keys are those of the variants, or of the
+    display name when no variant is usable. `usual_categories` None keeps the stored ones.
+    """
+    variants = match_variants(display_name, name_variants)
+    author = await authors.upsert(
+        display_name=display_name,
+        now=now,
+        openalex_id=openalex_id,
+        orcid=orcid,
+        s2_id=s2_id,
+        name_variants=list(variants),
+        usual_categories=list(usual_categories) if usual_categories is not None else None,
+        affiliations=[a for a in affiliations if a],
+    )
+    await authors.set_name_keys(author.id, match_keys(variants or (display_name,)))
+    return author
+
+
 async def store_author(
     authors: AuthorRepository, record: AuthorRecord | None, name: str, now: datetime
 ) -> Author:
     """Insert (or, by OpenAlex id, update) the author a record or a bare name describes."""
     display = (record.display_name if record else "") or name
-    variants = match_variants(display, record.name_variants if record else ())
-    author = await authors.upsert(
+    author = await store_identity(
+        authors,
         display_name=display,
         now=now,
         openalex_id=record.openalex_id if record else None,
         orcid=record.orcid if record else None,
         s2_id=record.external_ids.get("s2") if record else None,
-        name_variants=list(variants),
-        affiliations=[a for a in (record.affiliations if record else ()) if a],
+        name_variants=record.name_variants if record else (),
+        affiliations=record.affiliations if record else (),
     )
-    await authors.set_name_keys(author.id, match_keys(variants or (display,)))
     if record is not None:
         await store_metrics(authors, author.id, record, now)
     return author

@@ -7,6 +7,8 @@ Identity: an author is stored with their OpenAlex id (stable), display name, the
 used to match arXiv author strings, affiliations, usual arXiv categories and the match keys of
 every variant (`bot.names.name_keys`: the union of the `full`, `first` and `initial` keys, so a
 paper author string's keys find the candidates with `AuthorRepository.find_by_name_keys`).
+It is stored by `author_fetch.store_identity`, as profiles store theirs: initial-only forms
+(`H. Piwowar`) are never stored as variants.
 
 Choice values identify a candidate exactly: `openalex:A5048491430` for an OpenAlex author,
 `author:<local id>` for a stored author without one.
@@ -31,6 +33,7 @@ from typing import Literal
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, name_keys, normalize_text
+from bot.services.author_fetch import match_variants, store_identity
 from bot.sources.arxiv_query import author_term
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
@@ -39,6 +42,7 @@ from bot.sources.openalex_parsing import bare_orcid, short_openalex_id
 from db.database import Database
 from db.models import Author, Follow
 from db.repositories.authors import AuthorRepository
+from db.repositories.digests import DigestScheduleRepository
 from db.repositories.follows import FollowRepository
 
 log = logging.getLogger(__name__)
@@ -134,6 +138,8 @@ class FollowResult:
     created: bool
     notify_changed: bool
     categories_checked: bool  # False when arXiv could not be asked (outage): none stored
+    # The weekly digest the follow feeds (the user's DM one, or the channel's) is set up.
+    has_digest: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,28 +239,6 @@ def _query_for_suggestions(text: str) -> str | None:
         return check_name(text)
     except BadInput:
         return "" if not (text or "").strip() else None
-
-
-def _matching_variants(display_name: str, variants: Iterable[str]) -> tuple[str, ...]:
-    """Variants worth matching arXiv strings with: usable keys, and no initial-only forms.
-
-    An initial-only variant (`H. Piwowar`) is dropped when a full one exists: the full name's
-    `initial` key already matches `H. Piwowar`, and keeping it would let every `H-anything
-    Piwowar` match (see `bot.names`).
-    """
-    ordered = list(dict.fromkeys(v.strip() for v in (display_name, *variants) if v and v.strip()))
-    usable = [v for v in ordered if not name_keys(v).empty]
-    full = [v for v in usable if not name_keys(v).abbreviated]
-    return tuple(full or usable or ordered[:1])
-
-
-def _match_keys(variants: Iterable[str]) -> list[str]:
-    """Every match key of every variant (full, first and initial), sorted."""
-    keys: set[str] = set()
-    for variant in variants:
-        parsed = name_keys(variant)
-        keys |= parsed.full | parsed.first | parsed.initial
-    return sorted(keys)
 
 
 def usual_categories(
@@ -605,8 +589,8 @@ class FollowService:
         repo_scope = _repo_scope(scope)
         target = _target(scope, user_id, channel_id)
         now = now or self._clock.now()
-        variants = _matching_variants(candidate.display_name, candidate.name_variants)
-        categories = await self._categories_for(candidate, variants)
+        variants = match_variants(candidate.display_name, candidate.name_variants)
+        categories = await self._categories_for(candidate, variants or (candidate.display_name,))
         async with self._database.transaction() as session:
             authors = AuthorRepository(session)
             if candidate.openalex_id is None and candidate.local_id is not None:
@@ -616,16 +600,16 @@ class FollowService:
                     raise NotFoundError("That author is gone. Type the name and pick again.")
                 author = stored
             else:
-                author = await authors.upsert(
+                author = await store_identity(
+                    authors,
                     display_name=candidate.display_name,
                     now=now,
                     openalex_id=candidate.openalex_id,
                     orcid=candidate.orcid,
-                    name_variants=variants,
-                    usual_categories=list(categories) if categories is not None else None,
-                    affiliations=list(candidate.affiliations),
+                    name_variants=candidate.name_variants,
+                    affiliations=candidate.affiliations,
+                    usual_categories=categories,
                 )
-                await authors.set_name_keys(author.id, _match_keys(variants))
             follows = FollowRepository(session)
             existing = await self._existing_notify(follows, author.id, scope, target)
             wanted: Notify = notify or existing or "weekly"
@@ -638,6 +622,9 @@ class FollowService:
                 guild_id=guild_id,
                 notify=wanted,
             )
+            digest = await DigestScheduleRepository(session).get_for_target(
+                "dm" if scope == "me" else "channel", target
+            )
             result = FollowResult(
                 author_id=author.id,
                 display_name=author.display_name,
@@ -649,6 +636,7 @@ class FollowService:
                 created=created,
                 notify_changed=existing is not None and existing != wanted,
                 categories_checked=categories is not None,
+                has_digest=digest is not None,
             )
         log.info(
             "follow %s: author %s (%s) scope=%s target=%s notify=%s",
@@ -660,6 +648,27 @@ class FollowService:
             wanted,
         )
         return result
+
+    async def follow_stored_author(
+        self,
+        author_id: int,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        now: datetime | None = None,
+    ) -> FollowResult:
+        """The user follows a stored author for themselves, weekly unless they chose otherwise.
+
+        For the Follow button under a profile: the author is already stored, nothing to resolve.
+        """
+        async with self._database.reader() as session:
+            author = await AuthorRepository(session).get(author_id)
+            if author is None:
+                raise NotFoundError("That author is no longer stored. Run the command again.")
+            candidate = _candidate_from_author(author)
+        return await self.follow(
+            candidate, scope="me", user_id=user_id, guild_id=guild_id, channel_id=None, now=now
+        )
 
     @staticmethod
     async def _existing_notify(

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.services.author_fetch import paper_record
 from bot.services.matching import (
     AcceptedMatch,
     FollowedAuthor,
@@ -53,7 +54,7 @@ from db.repositories.feeds import FeedStateRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.health import SourceHealthRepository
 from db.repositories.outbox import OutboxRepository, OutboxRow
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.papers import PaperRecord, PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -130,33 +131,6 @@ class StoreResult:
 # --- storing (shared by the service and benchmarks/bench_sources.py) --------------------------
 
 
-def paper_record(paper: Paper) -> PaperRecord | None:
-    """The database record of a fetched paper; None when it has no usable date.
-
-    A listing-feed item has no submission date: its announcement date stands in (a little
-    later than the real v1 date, which only makes priming more generous by a day or two).
-    """
-    published = paper.published or paper.announced
-    if published is None:
-        return None
-    primary = paper.primary_category or (paper.categories[0] if paper.categories else "")
-    return PaperRecord(
-        arxiv_id=paper.arxiv_id,
-        title=paper.title,
-        published=published,
-        updated=paper.updated or published,
-        primary_category=primary,
-        version=paper.version or 1,
-        abstract=paper.abstract,
-        categories=tuple(paper.categories),
-        authors=tuple(PaperAuthorRecord(a.name, a.affiliations) for a in paper.authors),
-        doi=paper.doi,
-        journal_ref=paper.journal_ref,
-        comment=paper.comment,
-        source=paper.source,
-    )
-
-
 async def store_matches(
     session: AsyncSession, matches: Sequence[AcceptedMatch], *, now: datetime
 ) -> StoreResult:
@@ -170,7 +144,7 @@ async def store_matches(
     for match in matches:
         record = paper_record(match.paper)
         if record is None:
-            log.warning("paper %s has no date; not stored", match.paper.arxiv_id)
+            log.warning("paper %s has no date or category; not stored", match.paper.arxiv_id)
             continue
         known = records.get(record.arxiv_id)
         if known is None or record.version > known.version:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -229,8 +228,13 @@ class ProfileService:
             database, clock, openalex=openalex, semantic_scholar=semantic_scholar
         )
         self._profiles: OrderedDict[tuple[int, int | None], _Cached] = OrderedDict()
-        self._resolved: dict[str, tuple[int, float]] = {}
+        # Resolved queries (normalised) -> (author id, when), bounded like `_profiles`.
+        self._resolved: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._down_until: dict[str, float] = {}
+        # Single flight: concurrent askers of one new name, or of one stale author, share the
+        # one upstream fetch in progress (as `ChartCache.get` shares a render).
+        self._resolving: dict[str, asyncio.Future[tuple[int, list[str]]]] = {}
+        self._refreshing: dict[int, asyncio.Future[_Outcome]] = {}
 
     @property
     def has_metrics_source(self) -> bool:
@@ -258,7 +262,7 @@ class ProfileService:
         if remembered is None:
             return None
         entry = self._profiles.get((remembered[0], RECENT_COUNT))
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if entry is None or now - entry.checked > RECHECK_SECONDS:
             return None
         if now - entry.stamp > self.cache_seconds or now - remembered[1] > self.cache_seconds:
@@ -365,12 +369,31 @@ class ProfileService:
     # --- resolving ------------------------------------------------------------------------
 
     async def _resolve(self, query: AuthorQuery) -> tuple[int, list[str]]:
-        remembered = self._resolved.get(query.cache_key)
-        if remembered is not None and time.monotonic() - remembered[1] < self.cache_seconds:
-            return remembered[0], []
+        """The stored author id `query` names; one lookup at a time per normalised query.
+
+        Concurrent asks for the same name share the lookup in progress, so a new author is
+        fetched and stored once, not once per asker.
+        """
+        key = query.cache_key
+        remembered = self._resolved.get(key)
+        if remembered is not None:
+            if self._clock.monotonic() - remembered[1] < self.cache_seconds:
+                self._resolved.move_to_end(key)
+                return remembered[0], []
+            del self._resolved[key]
+        pending = self._resolving.get(key)
+        if pending is None:
+            pending = _single_flight(self._resolving, key, self._resolve_once(query))
+        author_id, notices = await asyncio.shield(pending)
+        return author_id, list(notices)
+
+    async def _resolve_once(self, query: AuthorQuery) -> tuple[int, list[str]]:
         author_id, notices = await self._find_or_fetch(query)
         if not notices:  # a degraded answer is not remembered: the next ask tries again
-            self._resolved[query.cache_key] = (author_id, time.monotonic())
+            self._resolved[query.cache_key] = (author_id, self._clock.monotonic())
+            self._resolved.move_to_end(query.cache_key)
+            while len(self._resolved) > CACHE_ENTRIES:
+                self._resolved.popitem(last=False)
         return author_id, notices
 
     async def _find_or_fetch(self, query: AuthorQuery) -> tuple[int, list[str]]:
@@ -500,7 +523,15 @@ class ProfileService:
             )
         now = self._clock.now()
         async with self._database.transaction() as session:
-            author = await store_author(AuthorRepository(session), record, name, now)
+            authors = AuthorRepository(session)
+            # Without an OpenAlex id nothing stops a second row for the same person (another
+            # spelling asked meanwhile): an author stored by this name since is reused.
+            known = (
+                None
+                if record and record.openalex_id
+                else await self._stored_by_name(authors, display)
+            )
+            author = known or await store_author(authors, record, name, now)
             await store_papers(PaperRepository(session), author.id, mine, now)
             author_id = author.id
         log.info("profile: stored new author %s (%s), %d papers", author_id, display, len(mine))
@@ -510,6 +541,22 @@ class ProfileService:
 
     def _stale(self, author: Author, now: datetime) -> bool:
         return author.metrics_as_of is None or now - author.metrics_as_of > self.metrics_max_age
+
+    async def _refresh_shared(self, author: Author) -> _Outcome:
+        """`_refresh_one`, once at a time per author: concurrent viewers share the fetch."""
+        pending = self._refreshing.get(author.id)
+        if pending is None:
+            pending = _single_flight(self._refreshing, author.id, self._refresh_if_stale(author))
+        outcome = await asyncio.shield(pending)
+        return _Outcome(outcome.record, list(outcome.notices), outcome.reason, outcome.definitive)
+
+    async def _refresh_if_stale(self, author: Author) -> _Outcome:
+        """Refresh unless a refresh that just finished already made the metrics fresh."""
+        async with self._database.reader() as session:
+            current = await AuthorRepository(session).get(author.id)
+        if current is not None and not self._stale(current, self._clock.now()):
+            return _Outcome()
+        return await self._refresh_one(current or author)
 
     async def _refresh_one(self, author: Author) -> _Outcome:
         """Fetch fresh metrics for one stored author and cache them; notices on failure."""
@@ -572,7 +619,7 @@ class ProfileService:
         metrics_trouble = any(n.startswith(("OpenAlex", "Semantic")) for n in notices)
         if self._stale(author, now):
             if self.has_metrics_source:
-                outcome = await self._refresh_one(author)
+                outcome = await self._refresh_shared(author)
                 notices = notices + outcome.notices
                 metrics_trouble = metrics_trouble or bool(outcome.notices)
                 reason = outcome.reason
@@ -590,11 +637,11 @@ class ProfileService:
         if (
             cached is not None
             and cached.version == version
-            and time.monotonic() - cached.stamp < self.cache_seconds
+            and self._clock.monotonic() - cached.stamp < self.cache_seconds
             and not notices
         ):
             self._profiles.move_to_end(key)
-            cached.checked = time.monotonic()
+            cached.checked = self._clock.monotonic()
             return cached.profile
         async with self._database.reader() as session:
             papers = await PaperRepository(session).papers_for_author(
@@ -602,7 +649,7 @@ class ProfileService:
             )
         profile = await self._compute(author, papers, version, now, notices, reason, paper_limit)
         if not notices:
-            stamp = time.monotonic()
+            stamp = self._clock.monotonic()
             self._profiles[key] = _Cached(version, stamp, stamp, profile)
             while len(self._profiles) > CACHE_ENTRIES:
                 self._profiles.popitem(last=False)
@@ -669,7 +716,7 @@ class ProfileService:
 
     async def _call(self, source: str, call: Awaitable[T]) -> T:
         """One upstream call within the budget; a failing source is skipped for a minute."""
-        if time.monotonic() < self._down_until.get(source, 0.0):
+        if self._clock.monotonic() < self._down_until.get(source, 0.0):
             if asyncio.iscoroutine(call):
                 call.close()  # never awaited: avoid the "was never awaited" warning
             raise SourceError("skipped: failed moments ago", source=source)
@@ -679,10 +726,30 @@ class ProfileService:
         except NotFound:
             raise
         except (SourceError, TimeoutError):
-            self._down_until[source] = time.monotonic() + DOWN_SECONDS
+            self._down_until[source] = self._clock.monotonic() + DOWN_SECONDS
             raise
         self._down_until.pop(source, None)
         return result
+
+
+K = TypeVar("K")
+
+
+def _single_flight(
+    pending: dict[K, asyncio.Future[T]], key: K, work: Awaitable[T]
+) -> asyncio.Future[T]:
+    """Start `work` as the one task for `key` in `pending`; it leaves `pending` when done."""
+    task = asyncio.ensure_future(work)
+    pending[key] = task
+
+    def done(finished: asyncio.Future[T]) -> None:
+        if pending.get(key) is finished:
+            del pending[key]
+        if not finished.cancelled():
+            finished.exception()  # retrieved: every asker may have gone (cancelled) meanwhile
+
+    task.add_done_callback(done)
+    return task
 
 
 def _search_kwargs(source: str) -> dict[str, int]:

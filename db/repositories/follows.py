@@ -107,8 +107,12 @@ class FollowRepository:
         return await self._list(Follow.scope == "channel", Follow.target_id == channel_id)
 
     async def list_for_guild(self, guild_id: int) -> list[Follow]:
-        """Every follow made in a server (both scopes), by author name."""
-        return await self._list(Follow.guild_id == guild_id)
+        """The channel follows of a server, by author name.
+
+        Personal follows (scope 'user') carry the server they were made in, but they are
+        private: no member may see another's, so they are never part of a server's list.
+        """
+        return await self._list(Follow.scope == "channel", Follow.guild_id == guild_id)
 
     async def _list(self, *conditions: object) -> list[Follow]:
         result = await self.session.execute(
@@ -150,13 +154,18 @@ class FollowRepository:
     async def authors_in_guild(
         self, guild_id: int, query: str = "", limit: int = 25
     ) -> list[Author]:
-        """Authors followed in a server whose name contains `query` (for autocomplete).
+        """Authors a server's channels follow whose name contains `query` (for autocomplete).
 
-        Only this server's follows are considered, so no other server's data leaks.
+        Only this server's channel follows are considered: no other server's data, and no
+        member's personal follows (those are private; the caller adds the invoker's own).
         """
         in_guild = (
             select(Follow.author_id)
-            .where(Follow.author_id == Author.id, Follow.guild_id == guild_id)
+            .where(
+                Follow.author_id == Author.id,
+                Follow.scope == "channel",
+                Follow.guild_id == guild_id,
+            )
             .exists()
         )
         stmt = select(Author).where(in_guild)

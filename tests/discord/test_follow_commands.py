@@ -195,9 +195,11 @@ async def test_follow_with_an_autocomplete_value_stores_the_author_and_the_follo
 
     ex = await h.slash("follow author", name=choices[0]["value"])
     assert ex.callback_type == 5 and ex.callback.json["data"]["flags"] == EPHEMERAL  # deferred
+    # No `/digest me` yet: the reply says how to get the weekly DM the follow feeds.
     assert reply(ex) == (
-        "You now follow **Heather Piwowar** (OpenAlex): you will get their new papers in your "
-        "weekly digest. Usual categories: cs.DL, cs.CY. Papers published before now are not "
+        "You now follow **Heather Piwowar** (OpenAlex): their new papers go into your weekly "
+        "digest, which is not set up yet: run `/digest me weekday time timezone` to get a "
+        "weekly DM. Usual categories: cs.DL, cs.CY. Papers published before now are not "
         "announced."
     )
     assert ex.original_message["mentions"] == []
@@ -293,8 +295,9 @@ async def test_an_ambiguous_name_offers_a_menu_and_stores_only_the_pick(
     assert picked.callback_type == 6  # deferred update: the menu message is edited
     shown = h.fake.messages[menu["id"]]
     assert shown["content"] == (
-        "This channel now follows **Joseph Mearman** (Bangor University): new papers are posted "
-        "here in its weekly digest. Papers published before now are not announced."
+        "This channel now follows **Joseph Mearman** (Bangor University): new papers go into its "
+        "weekly digest, which is not set up yet: a moderator can run `/digest setup` to post "
+        "them here. Papers published before now are not announced."
     )
     assert shown["components"] == []
     rows = await stored(h)
@@ -405,6 +408,96 @@ async def test_only_manage_server_can_follow_for_the_channel(
     ]
 
 
+async def test_an_initial_only_name_is_stored_without_initial_only_variants(h: BotHarness) -> None:
+    """`follow()` stores identities as `author_fetch.store_identity` does (see bot/names.py)."""
+    from bot.services.author_fetch import match_keys
+    from bot.services.follows import Candidate
+
+    await h.bot.services.follows.follow(
+        Candidate(
+            value="openalex:A5000000001",
+            display_name="H. Piwowar",
+            openalex_id="A5000000001",
+            name_variants=("H. Piwowar", "H. A. Piwowar"),
+            affiliations=("", "OpenAlex"),
+        ),
+        scope="me",
+        user_id=int(h.fake.member["id"]),
+        guild_id=h.fake.guild_id,
+        channel_id=h.fake.channel_id,
+    )
+    rows = await stored(h)
+    (author,) = rows.authors
+    assert author.name_variants == []  # the display name alone is matched on
+    assert author.affiliations == ["OpenAlex"]
+    assert rows.keys[author.id] == sorted(match_keys(["H. Piwowar"]))
+
+
+# --- the digest a weekly follow feeds ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_a_weekly_follow_without_a_digest_says_how_to_get_one(
+    h_any_db: BotHarness,
+) -> None:
+    h = h_any_db
+    first = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert "which is not set up yet: run `/digest me weekday time timezone`" in reply(first)
+    channel = await h.slash(
+        "follow author", name=f"openalex:{PIWOWAR}", scope="channel", permissions=MANAGE
+    )
+    assert reply(channel).startswith(
+        "This channel now follows **Heather Piwowar** (OpenAlex): new papers go into its "
+        "weekly digest, which is not set up yet: a moderator can run `/digest setup` to post "
+        "them here."
+    )
+    # Instant follows need no digest: nothing about one.
+    instant = await h.slash("follow author", name=f"openalex:{MEARMAN}", notify="instant")
+    assert reply(instant) == (
+        "You now follow **Joseph Mearman** (Bangor University): you will get a DM as soon as "
+        "they post a new paper. Papers published before now are not announced."
+    )
+    # Back to weekly, still without a digest: said again.
+    weekly = await h.slash("follow author", name=f"openalex:{MEARMAN}", notify="weekly")
+    assert reply(weekly) == (
+        "You already follow **Joseph Mearman** (Bangor University). Notifications are now "
+        "**weekly**. You have no weekly digest yet: run `/digest me weekday time timezone` to "
+        "get a weekly DM."
+    )
+
+    # With a DM digest (and only the invoker's own: the channel still has none).
+    assert "Monday" in reply(await h.slash("digest me", weekday=0, time="07:30", timezone="UTC"))
+    await h.slash("unfollow author", name=f"openalex:{PIWOWAR}")
+    mine = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
+    assert reply(mine) == (
+        "You now follow **Heather Piwowar** (OpenAlex): you will get their new papers in your "
+        "weekly digest. Usual categories: cs.DL, cs.CY. Papers published before now are not "
+        "announced."
+    )
+    other = await h.slash("follow author", name=f"openalex:{PIWOWAR}", invoker=h.fake.owner)
+    assert "which is not set up yet: run `/digest me" in reply(other)
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_a_channel_follow_with_a_digest_set_up_needs_no_hint(h: BotHarness) -> None:
+    setup = await h.slash(
+        "digest setup",
+        option_values={"channel": str(h.fake.channel_id)},
+        weekday=0,
+        time="09:00",
+        timezone="UTC",
+        permissions=MANAGE,
+    )
+    assert "Monday" in reply(setup)
+    ex = await h.slash(
+        "follow author", name=f"openalex:{MEARMAN}", scope="channel", permissions=MANAGE
+    )
+    assert reply(ex) == (
+        "This channel now follows **Joseph Mearman** (Bangor University): new papers are posted "
+        "here in its weekly digest. Papers published before now are not announced."
+    )
+
+
 # --- upstream failures --------------------------------------------------------------------
 
 
@@ -434,8 +527,9 @@ async def test_an_arxiv_outage_does_not_block_the_follow(
     with caplog.at_level(logging.WARNING, logger="bot.services.follows"):
         ex = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
     assert reply(ex) == (
-        "You now follow **Heather Piwowar** (OpenAlex): you will get their new papers in your "
-        "weekly digest. Papers published before now are not announced."
+        "You now follow **Heather Piwowar** (OpenAlex): their new papers go into your weekly "
+        "digest, which is not set up yet: run `/digest me weekday time timezone` to get a "
+        "weekly DM. Papers published before now are not announced."
     )
     (author,) = (await stored(h)).authors
     assert author.usual_categories == []
@@ -498,11 +592,12 @@ async def test_another_server_never_sees_this_servers_follows(
         assert rows.counts[:2] == (2, 2)
         piwowar_id = next(a.id for a in rows.authors if a.openalex_id == PIWOWAR)
 
-        # Server 1 sees its own authors while typing (no upstream needed for an empty prefix).
+        # Server 1 sees its own authors while typing (no upstream needed for an empty prefix):
+        # the channel's, then alice's personal follow, which only alice sees.
         here = await h.autocomplete("follow author", focused="name", name="")
         assert [c["name"] for c in here.choices] == [
             "Heather Piwowar · OpenAlex (followed here)",
-            "Joseph Mearman · Bangor University (followed here)",
+            "Joseph Mearman · Bangor University (you follow)",
         ]
 
         where = {"guild": guild2, "channel": lab, "invoker": bob}
