@@ -23,10 +23,10 @@ from bot.render.follows import follow_message
 from bot.render.paper import paper_embed
 from bot.render.profile import (
     CHART_FILENAME,
+    ProfileCards,
     compare_embed,
     paper_footer,
     papers_page_embed,
-    profile_embed,
 )
 from bot.services.profile import PaperPage, Profile
 from cogs._author_views import VIEW_TIMEOUT, PapersView, ProfileView, TimeoutDisablingView
@@ -48,6 +48,7 @@ class Authors(commands.Cog, name="Authors"):
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
         self.charts = ChartCache()
+        self.cards = ProfileCards()  # the card of a hot profile is built once, then reused
         self.view_timeout: float = VIEW_TIMEOUT
         # The live views by message id (bounded): lets tests and shutdown reach them.
         self.open_views: OrderedDict[int, TimeoutDisablingView] = OrderedDict()
@@ -81,7 +82,7 @@ class Authors(commands.Cog, name="Authors"):
         if hot is not None and png is not None:  # all in memory: answer at once, one request
             view = ProfileView(self, hot)
             callback = await interaction.response.send_message(
-                embed=profile_embed(hot),
+                embed=self.cards.card(hot),
                 file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
                 view=view,
             )
@@ -165,7 +166,7 @@ class Authors(commands.Cog, name="Authors"):
         )
         view = ProfileView(self, profile)
         message = await interaction.followup.send(
-            embed=profile_embed(profile),
+            embed=self.cards.card(profile),
             file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
             view=view,
             wait=True,

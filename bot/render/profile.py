@@ -7,6 +7,7 @@ titles, abstracts, affiliations) is escaped and cut at a word boundary.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -166,6 +167,36 @@ def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
     else:
         embed.add_field(name="Recent papers", value="No tracked arXiv papers yet.", inline=False)
     return embed
+
+
+class ProfileCards:
+    """Profile cards built once per `Profile` object: a hot profile is answered without rendering.
+
+    `ProfileService` hands out the same frozen `Profile` while its data is unchanged, so the card
+    (about 0.3 ms of escaping and fitting text per render) is built on the first ask and reused
+    until the service returns a new `Profile` for that author and data version. The embeds
+    returned are shared: senders only serialise them (`Embed.to_dict` copies), nobody edits one.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._cards: OrderedDict[str, tuple[Profile, discord.Embed]] = OrderedDict()
+        self.renders = 0
+
+    def card(self, profile: Profile) -> discord.Embed:
+        """`profile_embed(profile)` (with the chart), built once per `Profile` object."""
+        key = profile.chart_key
+        entry = self._cards.get(key)
+        if entry is not None and entry[0] is profile:
+            self._cards.move_to_end(key)
+            return entry[1]
+        embed = profile_embed(profile)
+        self.renders += 1
+        self._cards[key] = (profile, embed)  # holds the profile: its identity stays unique
+        self._cards.move_to_end(key)
+        while len(self._cards) > self.max_entries:
+            self._cards.popitem(last=False)
+        return embed
 
 
 def papers_page_embed(page: PaperPage) -> discord.Embed:

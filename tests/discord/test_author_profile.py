@@ -88,6 +88,15 @@ async def test_profile_of_a_new_author_is_fetched_stored_and_shown(
         assert again.callback_type == 4  # hot in memory: answered at once, no defer needed
         assert again.original_message["embeds"][0]["description"] == embed["description"]
         assert len(upstream.requests) == before
+        # The hot answer is the same card (built once, reused), chart and buttons included.
+        third = await h.slash("author profile", name="Heather Piwowar")
+        cog = h.bot.get_cog("Authors")
+        assert cog is not None and cog.cards.renders == 1  # type: ignore[attr-defined]
+        for hot in (again, third):
+            shown = hot.original_message
+            assert shown["embeds"] == message["embeds"]
+            assert chart_bytes(h, shown) == chart_bytes(h, message)
+            assert shown["components"] == message["components"]
 
 
 async def test_profile_by_autocomplete_value_uses_the_openalex_id(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 import discord
 
 from bot.render.chart import ChartCache, profile_chart_png
-from bot.render.profile import embed_chars, footer_text, metrics_line, profile_embed
+from bot.render.profile import (
+    ProfileCards,
+    embed_chars,
+    footer_text,
+    metrics_line,
+    profile_embed,
+)
 from bot.services.cards import CardAuthor, PaperCard
 from bot.services.metrics import Score
 from bot.services.profile import Metrics, Profile
@@ -95,3 +102,20 @@ def test_chart_cache_renders_once_for_concurrent_askers() -> None:
     results = asyncio.run(ask_many())
     assert len(calls) == 1 and len({id(r) for r in results}) == 1
     assert results[0].startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_profile_cards_build_a_card_once_per_profile_object() -> None:
+    cards = ProfileCards(max_entries=2)
+    profile = _profile()
+    first = cards.card(profile)
+    assert first.to_dict() == profile_embed(profile).to_dict()  # the same card as before
+    assert cards.card(profile) is first and cards.renders == 1  # reused, not rebuilt
+    # A new Profile (new data, or a fresh computation with notices) gets its own card.
+    changed = dataclasses.replace(profile, papers_tracked=6)
+    second = cards.card(changed)
+    assert second is not first and cards.renders == 2
+    assert "6 papers tracked" in (second.description or "")
+    # Bounded: the least recently used card goes.
+    for author_id in (2, 3):
+        cards.card(dataclasses.replace(profile, author_id=author_id))
+    assert cards.card(changed) is not second and cards.renders == 5
