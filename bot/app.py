@@ -23,6 +23,7 @@ from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
 from bot.services.periodic import PeriodicJob
+from bot.services.polling import PollSummary
 from bot.tree import PaperScoutTree
 from bot.wiring import Services, build_services
 from db.database import Database
@@ -114,7 +115,7 @@ class PaperScoutBot(commands.Bot):
         register_ticks(
             self.scheduler,
             deliver=self.deliver_tick,
-            poll=self.services.polling.run_cycle,
+            poll=self.poll_tick,
             plan=self.plan_tick,
             refresh_metrics=PeriodicJob(
                 self.database,
@@ -136,6 +137,20 @@ class PaperScoutBot(commands.Bot):
         """Send what the outbox holds that is due (every process)."""
         assert self.delivery is not None
         return await self.delivery.deliver_due()
+
+    async def poll_tick(self) -> PollSummary:
+        """Poll the due feeds, then announce outages and recoveries (the leader only).
+
+        The check runs even when the cycle raised (health may have changed before), and its
+        own failure is logged without hiding the cycle's result or error.
+        """
+        try:
+            return await self.services.polling.run_cycle()
+        finally:
+            try:
+                await self.services.notices.check()
+            except Exception:
+                log.exception("outage notice check failed; the next poll tick will retry")
 
     async def plan_tick(self) -> PlanReport:
         """Plan the digests that are due (the leader only, through `register_ticks`)."""

@@ -14,6 +14,7 @@ from bot.services.digest_planner import DigestPlanner
 from bot.services.digests import DigestService
 from bot.services.follows import FollowService
 from bot.services.health import DatabaseHealthRecorder
+from bot.services.notices import OutageNotifier
 from bot.services.polling import PollingService
 from bot.services.profile import ProfileService, build_profile_service
 from bot.services.status import StatusService
@@ -31,6 +32,7 @@ class Services:
     follows: FollowService
     profile: ProfileService
     polling: PollingService
+    notices: OutageNotifier
 
 
 def build_services(
@@ -54,4 +56,5 @@ def build_services(
         polling=PollingService(
             database, sources, clock, interval=timedelta(minutes=settings.poll_interval_minutes)
         ),
+        notices=OutageNotifier(database, clock),
     )

@@ -58,6 +58,8 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
         embed.add_field(name="Sources", value=fit_lines(lines, 1024), inline=False)
     else:
         embed.add_field(name="Sources", value="No source has been polled yet.", inline=False)
+    if report.last_poll_at is not None:
+        embed.add_field(name="Last poll", value=_ago(report.last_poll_at, now), inline=False)
     _digest_fields(embed, report, now)
     return embed
 

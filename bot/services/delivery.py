@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.services.cards import PaperCard, paper_card
+from bot.services.notices import notice_text
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.authors import AuthorRepository
@@ -143,13 +144,15 @@ class DeliveryService:
         return "retry"
 
     async def _parts(self, entry: OutboxEntry) -> list[MessagePart]:
-        """The messages of a row. Alerts are rendered at send time from the stored paper."""
+        """The messages of a row. Alerts and notices are rendered at send time."""
         if entry.kind == "alert":
             return [await self._alert_part(entry.payload)]
         if entry.kind == "digest":  # the planned snapshot: header text + paper ids per message
             from bot.services.digests import digest_message_parts  # it imports MessagePart
 
             return await digest_message_parts(self._database, entry.payload)
+        if entry.kind == "notice":  # an outage or recovery notice: one plain sentence
+            return [MessagePart(content=notice_text(entry.payload))]
         raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
 
     async def _alert_part(self, payload: Any) -> MessagePart:

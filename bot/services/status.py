@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from bot import __version__
 from bot.clock import Clock
+from bot.services.polling import API_FEED_KEY, RSS_FEED_PREFIX
 from db.database import Database
 from db.repositories.digests import DigestScheduleRepository
+from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from db.repositories.outbox import OutboxRepository
 
@@ -49,6 +51,12 @@ class StatusReport:
     sources: list[SourceHealthView]
     digests: list[DigestDestinationView] = field(default_factory=list)  # this server's
     queue: dict[str, int] = field(default_factory=dict)  # outbox rows by status
+    last_poll_at: datetime | None = None  # the poller's most recent successful feed poll
+
+
+def is_poll_feed(key: str) -> bool:
+    """A feed the poller keeps (`feed_state` also holds periodic jobs such as metrics_refresh)."""
+    return key == API_FEED_KEY or key.startswith(RSS_FEED_PREFIX)
 
 
 class StatusService:
@@ -65,6 +73,7 @@ class StatusService:
         sources: list[SourceHealthView] = []
         digests: list[DigestDestinationView] = []
         queue: dict[str, int] = {}
+        last_poll_at: datetime | None = None
         if database_ok:
             try:
                 async with self._database.reader() as session:
@@ -82,11 +91,16 @@ class StatusService:
                 ]
                 async with self._database.reader() as session:
                     queue = await OutboxRepository(session).counts_by_status()
+                    feeds = await FeedStateRepository(session).list_all()
                     schedules = (
                         await DigestScheduleRepository(session).list_for_guild(guild_id)
                         if guild_id is not None
                         else []
                     )
+                polled = [
+                    f.last_success_at for f in feeds if is_poll_feed(f.key) and f.last_success_at
+                ]
+                last_poll_at = max(polled, default=None)
                 digests = [
                     DigestDestinationView(s.target_id, s.next_digest_at, s.paused, s.paused_reason)
                     for s in schedules
@@ -103,4 +117,5 @@ class StatusService:
             sources=sources,
             digests=digests,
             queue=queue,
+            last_poll_at=last_poll_at,
         )

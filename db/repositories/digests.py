@@ -165,6 +165,15 @@ class DigestScheduleRepository:
         )
         return list(result.scalars())
 
+    async def list_active(self, target_kind: TargetKind) -> list[DigestSchedule]:
+        """Every un-paused schedule of this kind ('channel' or 'dm'), by id."""
+        result = await self.session.execute(
+            select(DigestSchedule)
+            .where(DigestSchedule.target_kind == target_kind, DigestSchedule.paused.is_(False))
+            .order_by(DigestSchedule.id)
+        )
+        return list(result.scalars())
+
     async def due(self, now: datetime, limit: int = 100) -> list[DigestSchedule]:
         """Un-paused schedules whose `next_digest_at` <= now, oldest due first."""
         now = require_aware(now, "now")

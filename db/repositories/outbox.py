@@ -144,6 +144,23 @@ class OutboxRepository:
         )
         return result.scalar_one_or_none()
 
+    async def latest_destinations(
+        self, kind: OutboxKind, dedupe_prefix: str
+    ) -> list[tuple[str, int, int | None]]:
+        """(destination_kind, destination_id, guild_id) of the rows of `kind` whose dedupe key
+        starts with `dedupe_prefix` and that were planned last (the same `created_at`, as one
+        `enqueue_many` plans them), by id; [] when there are none."""
+        matching = (OutboxEntry.kind == kind) & OutboxEntry.dedupe_key.startswith(
+            dedupe_prefix, autoescape=True
+        )
+        latest = select(func.max(OutboxEntry.created_at)).where(matching).scalar_subquery()
+        result = await self.session.execute(
+            select(OutboxEntry.destination_kind, OutboxEntry.destination_id, OutboxEntry.guild_id)
+            .where(matching, OutboxEntry.created_at == latest)
+            .order_by(OutboxEntry.id)
+        )
+        return [(k, int(d), g) for k, d, g in result]
+
     async def claim(
         self, worker_id: str, *, limit: int, lease_seconds: float, now: datetime
     ) -> list[OutboxEntry]:
