@@ -12,7 +12,7 @@ so it would hide `/digest me` and `/digest preview` from every plain member.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import discord
 from discord import app_commands
@@ -27,7 +27,7 @@ from bot.render.digests import (
     setup_text,
 )
 from bot.services.digest_times import WEEKDAYS, timezone_suggestions
-from bot.services.digests import DigestService
+from bot.services.digests import DigestService, TargetKind
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -38,6 +38,7 @@ WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumer
 TIME_HELP = "Local time, 24-hour HH:MM (e.g. 09:00)"
 ZONE_HELP = "Your IANA time zone: start typing a city (e.g. Zurich)"
 EMPTY_HELP = "Post a one-line note in weeks without new papers (default: yes)"
+CHANNEL_HELP = "The channel (default: this one)"
 
 
 def manage_server_here() -> Any:
@@ -57,6 +58,27 @@ async def _zone_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
+
+
+class _Target(NamedTuple):
+    """The digest a command acts on, as `DigestService` names it."""
+
+    kind: TargetKind
+    id: int
+    guild_id: int | None
+
+
+def _target(
+    interaction: discord.Interaction, channel: discord.TextChannel | None, mine: bool = False
+) -> _Target:
+    """The digest a command acts on: the channel argument's, or this channel's.
+
+    The invoker's DM digest instead with `mine`, or outside a server.
+    """
+    if mine or interaction.guild is None:
+        return _Target("dm", interaction.user.id, None)
+    channel_id = channel.id if channel is not None else interaction.channel_id or 0
+    return _Target("channel", channel_id, interaction.guild_id)
 
 
 class Digests(commands.Cog, name="Digests"):
@@ -128,9 +150,7 @@ class Digests(commands.Cog, name="Digests"):
         await interaction.followup.send(setup_text(result), ephemeral=True)
 
     @digest.command(name="preview", description="See privately what the next digest would post")
-    @app_commands.describe(
-        channel="The channel (default: this one)", mine="Preview your personal DM digest instead"
-    )
+    @app_commands.describe(channel=CHANNEL_HELP, mine="Preview your personal DM digest instead")
     async def preview(
         self,
         interaction: discord.Interaction,
@@ -138,32 +158,27 @@ class Digests(commands.Cog, name="Digests"):
         mine: bool = False,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if mine or interaction.guild is None:
-            result = await self.service.preview(target_kind="dm", target_id=interaction.user.id)
-        else:
-            target = channel.id if channel is not None else interaction.channel_id or 0
-            result = await self.service.preview(
-                target_kind="channel", target_id=target, guild_id=interaction.guild_id
-            )
+        target = _target(interaction, channel, mine)
+        result = await self.service.preview(
+            target_kind=target.kind, target_id=target.id, guild_id=target.guild_id
+        )
         await interaction.followup.send(preview_intro(result), ephemeral=True)
         for part in result.parts:  # the digest's own messages, exactly as they would be posted
             await interaction.followup.send(**message_kwargs(part), ephemeral=True)
 
     @digest.command(name="send-now", description="Post the channel's digest now")
-    @app_commands.describe(channel="The channel (default: this one)")
+    @app_commands.describe(channel=CHANNEL_HELP)
     @manage_server_here()
     async def send_now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        target = channel.id if channel is not None else interaction.channel_id or 0
+        target = _target(interaction, channel).id
         result = await self.service.send_now(guild_id=interaction.guild_id or 0, channel_id=target)
         await interaction.followup.send(send_now_text(result, target), ephemeral=True)
 
     @digest.command(name="off", description="Stop a weekly digest")
-    @app_commands.describe(
-        channel="The channel (default: this one)", mine="Stop your personal DM digest instead"
-    )
+    @app_commands.describe(channel=CHANNEL_HELP, mine="Stop your personal DM digest instead")
     async def off(
         self,
         interaction: discord.Interaction,
@@ -176,13 +191,10 @@ class Digests(commands.Cog, name="Digests"):
                 "Use `mine:True` to turn off your personal digest."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if mine or interaction.guild is None:
-            view = await self.service.turn_off(target_kind="dm", target_id=interaction.user.id)
-        else:
-            target = channel.id if channel is not None else interaction.channel_id or 0
-            view = await self.service.turn_off(
-                target_kind="channel", target_id=target, guild_id=interaction.guild_id
-            )
+        target = _target(interaction, channel, mine)
+        view = await self.service.turn_off(
+            target_kind=target.kind, target_id=target.id, guild_id=target.guild_id
+        )
         await interaction.followup.send(off_text(view), ephemeral=True)
 
 

@@ -1,4 +1,5 @@
-"""Shared test fixtures: the two real databases every DB-touching test runs on.
+"""Shared test fixtures: the two real databases every DB-touching test runs on, a migrated
+`Database` on them (`db`), and the fake upstream (`upstream`).
 
 `database_url` is parametrised over SQLite (always) and PostgreSQL. PostgreSQL is reached through
 `TEST_DATABASE_URL` (default: postgresql+asyncpg://postgres@127.0.0.1:5432/test); each test gets a
@@ -19,6 +20,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+
+from db.database import Database
+from db.migrate import upgrade_to_head_async
+from tests.harness.fake_upstream import FakeUpstream
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -129,6 +134,25 @@ async def database_url(backend: str, request: pytest.FixtureRequest) -> AsyncIte
     else:
         async with fresh_postgres_database() as url:
             yield url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A `Database` on a freshly migrated database (both backends)."""
+    await upgrade_to_head_async(database_url)
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeUpstream]:
+    """The fake upstream on loopback with every recorded fixture routed (tests that need other
+    routes override it)."""
+    async with FakeUpstream() as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 
 from bot.errors import UserFacingError
-from bot.render.text import cut, safe
+from bot.render.text import cut, safe, safe_cut
 from bot.services.follows import Candidate, FollowedAuthor, FollowResult, Resolution, UnfollowResult
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,6 @@ PREVIOUS_CUSTOM_ID = "follows:previous"
 NEXT_CUSTOM_ID = "follows:next"
 
 OnPick = Callable[[discord.Interaction, Candidate], Awaitable[None]]
-
-
-def _safe_fit(text: str, limit: int) -> str:
-    """`safe(cut(text))` within `limit` characters (escaping can lengthen the text)."""
-    room = limit
-    while True:
-        escaped = safe(cut(text, room))
-        if len(escaped) <= limit or room <= 1:
-            return escaped[:limit]
-        room -= len(escaped) - limit
 
 
 def _who(scope: str) -> str:
@@ -58,8 +48,8 @@ def follow_message(result: FollowResult) -> str:
     A weekly follow whose digest is not set up says how to set it up: without a digest its
     papers are delivered nowhere.
     """
-    name = f"**{_safe_fit(result.display_name, 200)}**"
-    where = _safe_fit(result.affiliations[0], 120) if result.affiliations else None
+    name = f"**{safe_cut(result.display_name, 200)}**"
+    where = safe_cut(result.affiliations[0], 120) if result.affiliations else None
     described = name + (f" ({where})" if where else "")
     hint = DM_DIGEST_HINT if result.scope == "me" else CHANNEL_DIGEST_HINT
     if not result.created:
@@ -102,7 +92,7 @@ def follow_message(result: FollowResult) -> str:
 
 def unfollow_message(result: UnfollowResult) -> str:
     """What the user reads after `/unfollow author`."""
-    name = f"**{_safe_fit(result.display_name, 200)}**"
+    name = f"**{safe_cut(result.display_name, 200)}**"
     who = "You no longer follow" if result.scope == "me" else "This channel no longer follows"
     return f"{who} {name}."
 
@@ -110,7 +100,7 @@ def unfollow_message(result: UnfollowResult) -> str:
 def ambiguous_message(resolution: Resolution) -> str:
     """The text above the candidate menu."""
     return (
-        f"Several authors match “{_safe_fit(resolution.query, 200)}”. Pick the one you mean "
+        f"Several authors match “{safe_cut(resolution.query, 200)}”. Pick the one you mean "
         "below (nothing is stored until you do)."
     )
 
@@ -239,16 +229,16 @@ def following_embeds(
     """`/following` as pages of PAGE_SIZE authors each (at least one page)."""
     title = "Authors you follow" if scope == "me" else "Authors this channel follows"
     if scope != "me" and channel_name:
-        title = f"Authors #{_safe_fit(channel_name, 90)} follows"
+        title = f"Authors #{safe_cut(channel_name, 90)} follows"
     pages = [follows[i : i + PAGE_SIZE] for i in range(0, len(follows), PAGE_SIZE)] or [[]]
     embeds: list[discord.Embed] = []
     for number, page in enumerate(pages, start=1):
         lines = []
         for entry in page:
-            line = f"**{_safe_fit(entry.display_name, 120)}**"
+            line = f"**{safe_cut(entry.display_name, 120)}**"
             details = []
             if entry.affiliations:
-                details.append(_safe_fit(entry.affiliations[0], 80))
+                details.append(safe_cut(entry.affiliations[0], 80))
             if entry.usual_categories:
                 details.append(", ".join(safe(c) for c in entry.usual_categories))
             details.append(entry.notify)

@@ -60,9 +60,9 @@ def register_ticks(
 ) -> None:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
-    `poll` and `plan` run only while `leader` says this process leads (every process ticks,
-    one works; another takes over on its next tick when the leader dies); `deliver` runs in
-    every process, made safe by the outbox's row claims.
+    `poll`, `plan` and `refresh_metrics` run only while `leader` says this process leads
+    (every process ticks, one works; another takes over on its next tick when the leader
+    dies); `deliver` runs in every process, made safe by the outbox's row claims.
     """
     common = {
         "coalesce": True,
@@ -70,34 +70,14 @@ def register_ticks(
         "misfire_grace_time": 300,
         "replace_existing": True,
     }
-    scheduler.add_job(
-        _guarded("deliver", deliver),
-        "interval",
-        seconds=DELIVER_EVERY_SECONDS,
-        id="deliver",
-        **common,
-    )
-    if poll is not None:
-        scheduler.add_job(
-            _guarded("poll", _leader_only(leader, poll)),
-            "interval",
-            seconds=POLL_TICK_SECONDS,
-            id="poll",
-            **common,
-        )
-    if plan is not None:
-        scheduler.add_job(
-            _guarded("plan", _leader_only(leader, plan)),
-            "interval",
-            seconds=PLAN_TICK_SECONDS,
-            id="plan",
-            **common,
-        )
-    if refresh_metrics is not None:
-        scheduler.add_job(
-            _guarded("refresh_metrics", _leader_only(leader, refresh_metrics)),
-            "interval",
-            minutes=PERIODIC_TICK_MINUTES,
-            id="refresh_metrics",
-            **common,
-        )
+    ticks: list[tuple[str, Callable[[], Awaitable[object]] | None, dict[str, int], bool]] = [
+        ("deliver", deliver, {"seconds": DELIVER_EVERY_SECONDS}, False),
+        ("poll", poll, {"seconds": POLL_TICK_SECONDS}, True),
+        ("plan", plan, {"seconds": PLAN_TICK_SECONDS}, True),
+        ("refresh_metrics", refresh_metrics, {"minutes": PERIODIC_TICK_MINUTES}, True),
+    ]
+    for name, tick, every, leader_only in ticks:
+        if tick is None:
+            continue
+        work = _leader_only(leader, tick) if leader_only else tick
+        scheduler.add_job(_guarded(name, work), "interval", id=name, **every, **common)

@@ -14,7 +14,8 @@ Choice values identify a candidate exactly: `openalex:A5048491430` for an OpenAl
 `author:<local id>` for a stored author without one.
 
 Messages built here go to the user as is (the tree's error handler sends `user_message`), so
-outside text in them is escaped with `_plain` (the user's own text is validated first).
+outside text in them is made inert with `bot.plain_text.plain` (the user's own text is
+validated first).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from typing import Literal
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, name_keys, normalize_text
+from bot.plain_text import one_line, plain
 from bot.services.author_fetch import match_variants, store_identity
+from bot.services.author_query import LOCAL_PREFIX, MAX_NAME_LENGTH, OPENALEX_PREFIX
 from bot.sources.arxiv_query import author_term
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
@@ -50,7 +53,6 @@ log = logging.getLogger(__name__)
 Scope = Literal["me", "channel"]
 Notify = Literal["weekly", "instant"]
 
-MAX_NAME_LENGTH = 200
 MAX_CHOICES = 25  # Discord's limit for autocomplete choices and select options
 CHOICE_TEXT_LIMIT = 100  # Discord's limit for a choice's name and value, a select label
 SEARCH_PER_PAGE = 25
@@ -63,15 +65,11 @@ CATEGORY_SAMPLE = 50
 USUAL_CATEGORY_COUNT = 3
 SUGGESTION_COUNT = 5
 
-OPENALEX_PREFIX = "openalex:"
-LOCAL_PREFIX = "author:"
-
 _OPENALEX_AUTHOR_RE = re.compile(r"^A\d{4,}$")
 _LOCAL_ID_RE = re.compile(r"^\d{1,18}$")
 _MENTION_RE = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>|@", re.IGNORECASE)
 # Characters that Discord renders as markdown: author names never need them.
 _MARKDOWN_RE = re.compile(r"[*_`~|]|\[[^\]]*\]\([^)]*\)|^\s*(?:>|#{1,3}\s|-#\s)")
-_ESCAPE_RE = re.compile(r"([\\*_`~|>\[\]#])")
 
 
 # --- plain data the cog renders -----------------------------------------------------------
@@ -177,25 +175,14 @@ def _works(count: int | None) -> str | None:
     return f"{count:,} work" + ("" if count == 1 else "s")
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def choice_label(name: str, hint: str | None, works_count: int | None, note: str = "") -> str:
     """`Name · hint · 9 works (note)` within Discord's 100 characters; the name is kept first."""
     extras = [p for p in (hint, _works(works_count)) if p]
     tail = "".join(f" · {p}" for p in extras) + (f" ({note})" if note else "")
     if len(name) + len(tail) <= CHOICE_TEXT_LIMIT:
         return name + tail
-    name = _cut(name, 60) if len(name) > 60 else name
-    return _cut(name + tail, CHOICE_TEXT_LIMIT)
-
-
-def _plain(text: str) -> str:
-    """Outside text made inert for a Discord message: markdown escaped, mentions broken."""
-    text = _ESCAPE_RE.sub(r"\\\1", " ".join(text.split()))
-    return text.replace("@", "@\u200b")
+    name = one_line(name, 60) if len(name) > 60 else name
+    return one_line(name + tail, CHOICE_TEXT_LIMIT)
 
 
 def _has_control(text: str) -> bool:
@@ -509,7 +496,7 @@ class FollowService:
             record = await self._sources.openalex.get_author(author_id)
         except NotFound as error:
             raise NotFoundError(
-                f"OpenAlex has no author `{_plain(author_id)}`. Type the name and pick the "
+                f"OpenAlex has no author `{plain(author_id)}`. Type the name and pick the "
                 "author from the list."
             ) from error
         except SourceError as error:
@@ -559,12 +546,10 @@ class FollowService:
             key=lambda c: difflib.SequenceMatcher(None, wanted, normalize_text(c.name)).ratio(),
             reverse=True,
         )[:SUGGESTION_COUNT]
-        head = f"No author found for “{_plain(query)}”."
+        head = f"No author found for “{plain(query)}”."
         if not ranked:
             return head + " Check the spelling, or type part of the name and pick from the list."
-        names = ", ".join(
-            _plain(c.name) + (f" ({_plain(c.hint)})" if c.hint else "") for c in ranked
-        )
+        names = ", ".join(plain(c.name) + (f" ({plain(c.hint)})" if c.hint else "") for c in ranked)
         return f"{head} Did you mean: {names}? Pick one from the list as you type."
 
     # --- following -----------------------------------------------------------------------
@@ -741,14 +726,14 @@ class FollowService:
             matches = [f for f in current if self._is_named(f.author, query)]
             if not matches:
                 raise NotFoundError(
-                    f"“{_plain(query)}” is not among the authors {where}. See `/following"
+                    f"“{plain(query)}” is not among the authors {where}. See `/following"
                     + (" scope:channel" if scope == "channel" else "")
                     + "` for the list, or pick the author from the list as you type."
                 )
             if len(matches) > 1:
-                names = ", ".join(_plain(f.author.display_name) for f in matches[:10])
+                names = ", ".join(plain(f.author.display_name) for f in matches[:10])
                 raise BadInput(
-                    f"“{_plain(query)}” matches several authors {where}: {names}. Pick the one "
+                    f"“{plain(query)}” matches several authors {where}: {names}. Pick the one "
                     "you mean from the list as you type."
                 )
             author = matches[0].author

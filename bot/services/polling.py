@@ -358,6 +358,17 @@ class PollingService:
                 f"{key}: not due until {feed.next_poll_at:%Y-%m-%d %H:%M} UTC"
             )
             return False
+        until = self._backing_off(state, source)
+        if until is not None:
+            state.summary.feeds_skipped.append(
+                f"{key}: {source} backing off until {until:%Y-%m-%d %H:%M} UTC"
+            )
+            return False
+        return True
+
+    @staticmethod
+    def _backing_off(state: _CycleState, source: str) -> datetime | None:
+        """When `source` may be asked again, if it failed and is still cooling down."""
         health = state.health.get(source)
         if (
             health is not None
@@ -365,20 +376,8 @@ class PollingService:
             and health.next_try_at is not None
             and health.next_try_at > state.now
         ):
-            state.summary.feeds_skipped.append(
-                f"{key}: {source} backing off until {health.next_try_at:%Y-%m-%d %H:%M} UTC"
-            )
-            return False
-        return True
-
-    def _api_backing_off(self, state: _CycleState) -> bool:
-        health = state.health.get(API_SOURCE)
-        return (
-            health is not None
-            and health.consecutive_failures > 0
-            and health.next_try_at is not None
-            and health.next_try_at > state.now
-        )
+            return health.next_try_at
+        return None
 
     async def _guard(self, state: _CycleState, key: str, poll: Awaitable[None]) -> None:
         """Run one feed; a bug or a database hiccup in it is reported, not raised."""
@@ -448,7 +447,7 @@ class PollingService:
         if not wanted:
             return []
         fetched: dict[str, Paper] = {}
-        if state.api_failed or self._api_backing_off(state):
+        if state.api_failed or self._backing_off(state, API_SOURCE) is not None:
             log.info("arXiv API backing off: %d listing items stored as listed", len(wanted))
         else:
             api = self._sources.arxiv_api

@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, name_keys
+from bot.plain_text import plain
 from bot.services.author_fetch import (
     match_variants,
     select_author_papers,
@@ -55,7 +56,7 @@ from bot.sources.arxiv_ids import split_version
 from bot.sources.arxiv_query import author_term
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
-from bot.sources.models import AuthorCandidate, AuthorRecord, Paper
+from bot.sources.models import AuthorRecord, Paper
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from db.database import Database
@@ -275,12 +276,6 @@ class ProfileService:
         author_id, notices = await self._resolve(query)
         return await self._profile_of(author_id, notices, paper_limit)
 
-    async def profile_by_id(
-        self, author_id: int, *, paper_limit: int | None = RECENT_COUNT
-    ) -> Profile:
-        """The profile of a stored author (e.g. from a button on an earlier profile)."""
-        return await self._profile_of(author_id, [], paper_limit)
-
     async def compare(self, first: str, second: str) -> tuple[Profile, Profile]:
         """Two profiles side by side (resolved one after the other: arXiv wants 3 s spacing)."""
         a = await self.profile(first)
@@ -349,22 +344,6 @@ class ProfileService:
         report = await self.refresher.refresh_followed(batch_size=batch_size)
         self._profiles.clear()  # versions change anyway; drop the memory early
         return report
-
-    async def suggest(self, text: str, *, budget_seconds: float = 2.0) -> list[AuthorCandidate]:
-        """OpenAlex autocomplete candidates (no stored data: nothing of another server leaks).
-
-        Autocomplete must answer within Discord's 3 s: past the budget, or on any failure,
-        there are simply no candidates.
-        """
-        stripped = " ".join((text or "").split())
-        if self.openalex is None or len(stripped) < 2 or len(stripped) > 200:
-            return []
-        try:
-            async with asyncio.timeout(budget_seconds):
-                return await self.openalex.autocomplete_authors(stripped)
-        except (SourceError, TimeoutError) as error:
-            log.info("OpenAlex autocomplete failed or was slow (%s)", error or "timeout")
-            return []
 
     # --- resolving ------------------------------------------------------------------------
 
@@ -518,7 +497,7 @@ class ProfileService:
                     + " Try again in a few minutes."
                 )
             raise NotFoundError(
-                f"No author found for “{_plain(name)}”. Check the spelling, or start typing and "
+                f"No author found for “{plain(name)}”. Check the spelling, or start typing and "
                 "pick the author from the list."
             )
         now = self._clock.now()
@@ -800,11 +779,6 @@ def _affiliations(author: Author, papers: Sequence[StoredPaper]) -> tuple[str, .
             if line.affiliations and index.match(line.name):
                 return tuple(line.affiliations)
     return ()
-
-
-def _plain(text: str) -> str:
-    """The user's own text, made inert for a message (it was validated, this is belt and braces)."""
-    return text.replace("@", "@\u200b").replace("`", "'")
 
 
 def build_profile_service(

@@ -1,15 +1,14 @@
-"""Fixtures for the database tests: a migrated `Database` on SQLite and on PostgreSQL."""
+"""Fixtures for the database tests: a fixed "now" and record factories (`db`, the migrated
+`Database` on SQLite and on PostgreSQL, comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from db.database import Database
-from db.migrate import upgrade_to_head_async
 from db.repositories.papers import PaperAuthorRecord, PaperRecord
 
 # A fixed "now" for tests: Monday 6 January 2025, 12:00 UTC.
@@ -19,17 +18,6 @@ T0 = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def t0() -> datetime:
     return T0
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """A `Database` on a freshly migrated database (both backends)."""
-    await upgrade_to_head_async(database_url)
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 PaperFactory = Callable[..., PaperRecord]

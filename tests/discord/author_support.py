@@ -18,6 +18,7 @@ from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.fixtures import HarnessFactory
 
@@ -25,17 +26,9 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-class FixedClock:
-    """The bot's clock: a fixed `now` the test can move."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
+def FixedClock(now: datetime = NOW) -> ManualClock:
+    """The bot's clock in the author tests: a `ManualClock` at `NOW` the test can move."""
+    return ManualClock(now)
 
 
 def upstream_settings(upstream: FakeUpstream, **extra: Any) -> dict[str, Any]:
@@ -57,7 +50,7 @@ async def author_bot(
     upstream: FakeUpstream,
     *,
     database_url: str | None = None,
-    clock: FixedClock | None = None,
+    clock: ManualClock | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotHarness]:
     """The real bot against the fake Discord and the fake upstream, retries off (no sleeps)."""

@@ -10,7 +10,8 @@ import pytest
 
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
-from tests.discord.author_support import NOW, FixedClock, author_bot, seed_author
+from tests.discord.author_support import NOW, author_bot, seed_author
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
 from tests.harness.fixtures import HarnessFactory
 from tests.harness.payloads import MEMBER_ID
@@ -26,7 +27,7 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
 async def test_refresh_updates_followed_authors_in_one_batch(
     harness_factory: HarnessFactory, upstream: FakeUpstream, database_url: str
 ) -> None:
-    clock = FixedClock()
+    clock = ManualClock(NOW)
     async with author_bot(harness_factory, upstream, database_url=database_url, clock=clock) as h:
         ids = []
         for name, openalex_id in (
@@ -54,7 +55,7 @@ async def test_refresh_updates_followed_authors_in_one_batch(
                 await FollowRepository(session).add(
                     author_id=author_id, scope="user", user_id=MEMBER_ID, now=NOW
                 )
-        clock.current = NOW + timedelta(hours=1)
+        clock.set(NOW + timedelta(hours=1))
 
         report = await h.bot.services.profile.refresh_metrics()
 
@@ -72,7 +73,7 @@ async def test_refresh_updates_followed_authors_in_one_batch(
         assert nobody is not None and nobody.h_index == 7  # not followed: refreshed on view
 
         upstream.add_fault("/openalex/authors", Fault.http_status(503))
-        clock.current = NOW + timedelta(days=1)
+        clock.set(NOW + timedelta(days=1))
         failed = await h.bot.services.profile.refresh_metrics()
         assert failed.failed_batches == 1 and failed.refreshed == 0
         async with h.bot.database.reader() as session:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from bot.scheduling.sender import DiscordSender
 from db.models import DigestSchedule
-from tests.e2e.digest_support import StepClock, add_authors, add_papers, follow, tick
+from tests.e2e.digest_support import add_authors, add_papers, follow, tick
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.payloads import GUILD_ID, MEMBER_ID, OWNER_ID, TEXT_CHANNEL_ID
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday
@@ -60,7 +61,7 @@ async def seed(h: BotHarness, *, user_follows: bool = False) -> tuple[int, int]:
 
 
 async def test_setup_by_a_moderator_stores_the_schedule(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         ex = await setup(h)
         (schedule,) = await stored_schedules(h)
@@ -139,7 +140,7 @@ async def test_time_zone_autocomplete_offers_iana_names(discord_harness: BotHarn
 
 
 async def test_preview_equals_what_is_then_posted(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         ada, grace = await seed(h)
         await setup(h)
@@ -151,7 +152,7 @@ async def test_preview_equals_what_is_then_posted(harness_factory) -> None:
             abstract_words=150,
         )
         preview = await h.slash("digest preview")  # anyone may look
-        clock.current = MONDAY_9_ZURICH
+        clock.set(MONDAY_9_ZURICH)
         await tick(h.bot.database, clock, DiscordSender(h.bot))
         posted = h.fake.channel_messages(TEXT_CHANNEL_ID)
 
@@ -167,7 +168,7 @@ async def test_preview_equals_what_is_then_posted(harness_factory) -> None:
 
 
 async def test_send_now_posts_and_the_weekly_digest_does_not_repeat(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         ada, _ = await seed(h)
         await setup(h)
@@ -181,7 +182,7 @@ async def test_send_now_posts_and_the_weekly_digest_does_not_repeat(harness_fact
         await add_papers(
             h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=clock.now(), start=5
         )
-        clock.current = MONDAY_9_ZURICH
+        clock.set(MONDAY_9_ZURICH)
         await tick(h.bot.database, clock, sender)
         messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
         (schedule,) = await stored_schedules(h)
@@ -199,14 +200,14 @@ async def test_send_now_posts_and_the_weekly_digest_does_not_repeat(harness_fact
 
 
 async def test_personal_digest_goes_to_dms_with_weekly_follows_only(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         ada, grace = await seed(h, user_follows=True)
         ex = await h.slash("digest me", weekday=0, time="07:30", timezone="UTC")
         await add_papers(h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=T0)
         await add_papers(h.bot.database, 1, authors=[(grace, "Grace Hopper")], now=T0, start=1)
         preview = await h.slash("digest preview", mine=True)
-        clock.current = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+        clock.set(datetime(2026, 11, 23, 7, 30, tzinfo=UTC))
         await tick(h.bot.database, clock, DiscordSender(h.bot))
         dms = h.fake.dm_messages(MEMBER_ID)
 
@@ -222,7 +223,7 @@ async def test_personal_digest_goes_to_dms_with_weekly_follows_only(harness_fact
 
 
 async def test_off_pauses_and_setup_resumes_without_repeats(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         ada, _ = await seed(h)
         await setup(h, post_empty_weeks=False)
@@ -231,12 +232,12 @@ async def test_off_pauses_and_setup_resumes_without_repeats(harness_factory) -> 
         preview = await h.slash("digest preview")
         status = await h.slash("status", permissions=MOD)
         sender = DiscordSender(h.bot)
-        clock.current = MONDAY_9_ZURICH
+        clock.set(MONDAY_9_ZURICH)
         await tick(h.bot.database, clock, sender)
         silent = list(h.fake.channel_messages(TEXT_CHANNEL_ID))
         clock.advance(timedelta(hours=1))
         resumed = await setup(h, weekday=1)
-        clock.current = MONDAY_9_ZURICH + timedelta(days=1)
+        clock.set(MONDAY_9_ZURICH + timedelta(days=1))
         await tick(h.bot.database, clock, sender)
         clock.advance(timedelta(days=7))  # an empty week: posting is off, nothing posted
         await tick(h.bot.database, clock, sender)
@@ -253,7 +254,7 @@ async def test_off_pauses_and_setup_resumes_without_repeats(harness_factory) -> 
 
 
 async def test_status_shows_the_next_digest_of_this_server(harness_factory) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         await setup(h)
         ex = await h.slash("status")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from db.models import Author, AuthorNameKey, Follow
 from db.repositories.authors import AuthorRepository
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import FakeDiscord
 from tests.harness.fake_upstream import FakeUpstream, Fault, arxiv_feed
 from tests.harness.fixtures import HarnessFactory
@@ -31,36 +32,18 @@ EPHEMERAL = 64
 MANAGE = discord.Permissions(manage_guild=True)
 
 
-class ManualClock:
+START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
     """`now()` moves only when the test says so; `monotonic()` one second per reading.
 
     The sources' rate limiters wait on `monotonic()` with real sleeps: a frozen monotonic
     clock would make them wait for ever, and a real one would make the tests sleep. A second
     per reading means every limiter gap (0.1 s for OpenAlex) has always passed.
     """
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._monotonic = 1000.0
-
-    def now(self) -> datetime:
-        return self._now
-
-    def monotonic(self) -> float:
-        self._monotonic += 1.0
-        return self._monotonic
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-        self._monotonic += delta.total_seconds()
-
-
-START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
+    return ManualClock(START, monotonic_tick=1.0)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from tests.discord.test_follow_commands import (  # noqa: F401  (fixtures by nam
     MEARMAN,
     PIWOWAR,
     START,
-    ManualClock,
     clock,
     reply,
     stored,
@@ -23,6 +22,7 @@ from tests.discord.test_follow_commands import (  # noqa: F401  (fixtures by nam
     upstream_settings,
 )
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.fixtures import HarnessFactory
 

@@ -24,12 +24,6 @@ MANAGE = discord.Permissions(manage_guild=True)
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[FakeUpstream]:
-    async with FakeUpstream() as server:
-        yield server
-
-
-@pytest.fixture
 async def h(
     harness_factory: HarnessFactory, upstream: FakeUpstream, database_url: str
 ) -> AsyncIterator[BotHarness]:

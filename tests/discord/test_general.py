@@ -11,28 +11,11 @@ from discord import app_commands
 from bot import __version__
 from bot.render.help import METRICS_HELP
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import DiscordWouldReject, FakeDiscord
 from tests.harness.fixtures import HarnessFactory
 
 PRIVILEGED = (1 << 1) | (1 << 8) | (1 << 15)  # GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
-
-
-class ManualClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._monotonic = 1000.0
-
-    def now(self) -> datetime:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._monotonic
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-        self._monotonic += delta.total_seconds()
 
 
 def fields(embed: dict[str, object]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Test helpers for digests: a movable clock, followed authors, new papers, one tick.
+"""Test helpers for digests: followed authors, new papers, one tick.
 
 Shared by tests/e2e/test_digest_*.py, tests/discord/test_digest_*.py, the multi-process
 worker and the benchmark's correctness check; nothing here talks to Discord.
@@ -16,22 +16,7 @@ from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
-
-
-class StepClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
+from tests.harness.clock import ManualClock
 
 
 async def add_authors(database: Database, names: Sequence[str], *, now: datetime) -> list[int]:
@@ -110,7 +95,7 @@ async def add_papers(
     return ids
 
 
-async def tick(database: Database, clock: StepClock, sender: Sender) -> int:
+async def tick(database: Database, clock: ManualClock, sender: Sender) -> int:
     """One planning tick and one delivery tick at the clock's time; returns messages sent."""
     await DigestPlanner(database, clock, card_size).plan_due()
     report = await DeliveryService(database, sender, clock, worker_id="test").deliver_due()

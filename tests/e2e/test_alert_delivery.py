@@ -11,20 +11,10 @@ from db.repositories.authors import AuthorRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.payloads import MEMBER_ID, TEXT_CHANNEL_ID
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-class StepClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
 
 
 async def seed_alert(database: Database, *, destination_kind: str, destination_id: int) -> int:
@@ -65,12 +55,12 @@ async def seed_alert(database: Database, *, destination_kind: str, destination_i
     return entry_id
 
 
-def delivery(h: BotHarness, clock: StepClock) -> DeliveryService:
+def delivery(h: BotHarness, clock: ManualClock) -> DeliveryService:
     return DeliveryService(h.bot.database, DiscordSender(h.bot), clock, worker_id="test")
 
 
 async def test_alert_dm_sent_once_with_the_paper_card(harness_factory, database_url) -> None:
-    clock = StepClock(NOW)
+    clock = ManualClock(NOW)
     async with harness_factory(database_url=database_url) as h:
         entry_id = await seed_alert(
             h.bot.database, destination_kind="user", destination_id=MEMBER_ID
@@ -102,7 +92,7 @@ async def test_alert_dm_sent_once_with_the_paper_card(harness_factory, database_
 async def test_crash_after_posting_before_marking_shows_one_message(
     harness_factory, sqlite_url
 ) -> None:
-    clock = StepClock(NOW)
+    clock = ManualClock(NOW)
     async with harness_factory(database_url=sqlite_url) as h:
         entry_id = await seed_alert(
             h.bot.database, destination_kind="channel", destination_id=TEXT_CHANNEL_ID
@@ -118,13 +108,13 @@ async def test_crash_after_posting_before_marking_shows_one_message(
         )
 
         assert (await service.deliver_due()).sent == 0  # leased: not yet claimable
-        clock.current = NOW + timedelta(minutes=3)  # the lease has expired
+        clock.set(NOW + timedelta(minutes=3))  # the lease has expired
         assert (await service.deliver_due()).sent == 1
         assert len(h.fake.channel_messages(TEXT_CHANNEL_ID)) == 1  # same nonce, same message
 
 
 async def test_closed_dms_fail_for_good(harness_factory, sqlite_url) -> None:
-    clock = StepClock(NOW)
+    clock = ManualClock(NOW)
     async with harness_factory(database_url=sqlite_url) as h:
         h.fake.close_dms(MEMBER_ID)
         dm_entry = await seed_alert(
@@ -132,7 +122,7 @@ async def test_closed_dms_fail_for_good(harness_factory, sqlite_url) -> None:
         )
         service = delivery(h, clock)
         assert (await service.deliver_due()).failed == 1
-        clock.current += timedelta(hours=2)
+        clock.advance(timedelta(hours=2))
         assert await service.deliver_due() == DeliveryReport()  # never retried
         async with h.bot.database.reader() as session:
             entry = await OutboxRepository(session).get(dm_entry)
@@ -142,7 +132,7 @@ async def test_closed_dms_fail_for_good(harness_factory, sqlite_url) -> None:
 
 
 async def test_discord_5xx_is_retried_later_with_backoff(harness_factory, sqlite_url) -> None:
-    clock = StepClock(NOW)
+    clock = ManualClock(NOW)
     async with harness_factory(database_url=sqlite_url) as h:
         entry_id = await seed_alert(
             h.bot.database, destination_kind="channel", destination_id=TEXT_CHANNEL_ID
@@ -160,6 +150,6 @@ async def test_discord_5xx_is_retried_later_with_backoff(harness_factory, sqlite
         async with h.bot.database.reader() as session:
             entry = await OutboxRepository(session).get(entry_id)
         assert entry is not None and entry.status == "pending" and entry.not_before > NOW
-        clock.current = entry.not_before
+        clock.set(entry.not_before)
         assert (await service.deliver_due()).sent == 1
         assert len(h.fake.channel_messages(TEXT_CHANNEL_ID)) == 1

@@ -21,8 +21,9 @@ from db.models import DigestSchedule, OutboxEntry
 from db.repositories.digests import DigestScheduleRepository
 from db.repositories.leader import make_leader
 from db.repositories.outbox import OutboxRepository
-from tests.e2e.digest_support import StepClock, add_authors, add_papers, follow, tick
+from tests.e2e.digest_support import add_authors, add_papers, follow, tick
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.payloads import GUILD_ID, OWNER_ID, TEXT_CHANNEL_ID
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -73,7 +74,7 @@ async def seed_followed(h: BotHarness, names: tuple[str, ...] = ("Ada Lovelace",
 async def test_weekly_digest_posts_once_at_local_time_across_dst(
     harness_factory, database_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     # Sunday 09:00 in Zurich: 07:00 UTC in summer time, 08:00 UTC after 25 October 2026.
     expected = [
         datetime(2026, 10, 11, 7, 0, tzinfo=UTC),
@@ -92,7 +93,7 @@ async def test_weekly_digest_posts_once_at_local_time_across_dst(
         for instant in sorted(instants):
             if instant > expected[-1] + timedelta(minutes=1):
                 break
-            clock.current = instant
+            clock.set(instant)
             if instant + timedelta(minutes=1) in expected:  # two new papers each week
                 week = expected.index(instant + timedelta(minutes=1))
                 await add_papers(
@@ -113,7 +114,7 @@ async def test_weekly_digest_posts_once_at_local_time_across_dst(
 async def test_sixty_papers_split_into_valid_messages_in_order(
     harness_factory, database_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=database_url, clock=clock) as h:
         ada, grace = await seed_followed(h, ("Ada Lovelace", "Grace Hopper"))
         await channel_digest(h)
@@ -125,7 +126,7 @@ async def test_sixty_papers_split_into_valid_messages_in_order(
             title="A long title about transformers " * 6,
             abstract_words=200,
         )
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         sent = await tick(h.bot.database, clock, DiscordSender(h.bot))
         messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
         posts = h.fake.find("POST", rf"/channels/{TEXT_CHANNEL_ID}/messages")
@@ -145,12 +146,12 @@ async def test_sixty_papers_split_into_valid_messages_in_order(
 async def test_crash_after_claim_before_post_sends_once_after_the_lease(
     harness_factory, sqlite_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=sqlite_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(h.bot.database, 3, authors=[(ada, "Ada Lovelace")], now=T0)
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         await DigestPlanner(h.bot.database, clock, card_size).plan_due()
         async with h.bot.database.transaction() as session:  # a worker claims, then dies
             (claimed,) = await OutboxRepository(session).claim(
@@ -172,14 +173,14 @@ async def test_crash_after_claim_before_post_sends_once_after_the_lease(
 async def test_crash_after_posting_before_marking_shows_each_part_once(
     harness_factory, database_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=database_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(
             h.bot.database, 25, authors=[(ada, "Ada Lovelace")], now=T0, abstract_words=200
         )
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         await DigestPlanner(h.bot.database, clock, card_size).plan_due()
         async with h.bot.database.transaction() as session:
             (claimed,) = await OutboxRepository(session).claim(
@@ -214,7 +215,7 @@ async def test_crash_after_posting_before_marking_shows_each_part_once(
 async def test_lost_access_pauses_the_destination_without_retries(
     harness_factory, database_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=database_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h)
@@ -227,7 +228,7 @@ async def test_lost_access_pauses_the_destination_without_retries(
             times=None,
         )
         sender = DiscordSender(h.bot)
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         for _ in range(4 * 7 * 4):  # four weeks of six-hourly ticks
             await tick(h.bot.database, clock, sender)
             clock.advance(timedelta(hours=6))
@@ -265,13 +266,13 @@ async def test_lost_access_pauses_the_destination_without_retries(
 
 
 async def test_deleted_channel_pauses_with_unknown_channel(harness_factory, sqlite_url) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=sqlite_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=T0)
         del h.fake.channels[str(TEXT_CHANNEL_ID)]  # the channel was deleted
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         sender = DiscordSender(h.bot)
         await tick(h.bot.database, clock, sender)
         clock.advance(timedelta(days=8))
@@ -289,13 +290,13 @@ async def test_deleted_channel_pauses_with_unknown_channel(harness_factory, sqli
 async def test_changing_the_schedule_neither_skips_nor_repeats(
     harness_factory, database_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=database_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h, weekday=0)  # Mondays 09:00
         sender = DiscordSender(h.bot)
         await add_papers(h.bot.database, 2, authors=[(ada, "A")], now=T0, start=0)
-        clock.current = datetime(2026, 10, 12, 7, 0, tzinfo=UTC)  # Monday 09:00 Zurich
+        clock.set(datetime(2026, 10, 12, 7, 0, tzinfo=UTC))  # Monday 09:00 Zurich
         await tick(h.bot.database, clock, sender)
         clock.advance(timedelta(hours=3))
         await add_papers(h.bot.database, 2, authors=[(ada, "A")], now=clock.now(), start=10)
@@ -305,9 +306,9 @@ async def test_changing_the_schedule_neither_skips_nor_repeats(
         await channel_digest(h, weekday=2, time_text="08:00")  # and again, before it ran
         clock.advance(timedelta(hours=1))
         await tick(h.bot.database, clock, sender)  # nothing due yet
-        clock.current = datetime(2026, 10, 14, 6, 0, tzinfo=UTC)  # Wednesday 08:00 Zurich
+        clock.set(datetime(2026, 10, 14, 6, 0, tzinfo=UTC))  # Wednesday 08:00 Zurich
         await tick(h.bot.database, clock, sender)
-        clock.current = datetime(2026, 10, 21, 6, 0, tzinfo=UTC)  # a week later: nothing new
+        clock.set(datetime(2026, 10, 21, 6, 0, tzinfo=UTC))  # a week later: nothing new
         await tick(h.bot.database, clock, sender)
         messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
         async with h.bot.database.reader() as session:
@@ -325,12 +326,12 @@ async def test_changing_the_schedule_neither_skips_nor_repeats(
 async def test_the_bots_own_ticks_plan_in_the_leader_and_deliver(
     harness_factory, sqlite_url
 ) -> None:
-    clock = StepClock(T0)
+    clock = ManualClock(T0)
     async with harness_factory(database_url=sqlite_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=T0)
-        clock.current = datetime(2026, 10, 11, 7, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         plan, deliver = h.bot.scheduler.get_job("plan"), h.bot.scheduler.get_job("deliver")
         # Another process holds the lease: this one does not plan.
         rival = make_leader(h.bot.database, "rival-process")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from db.models import OutboxEntry, Paper
 from tests.harness.bot_harness import BotHarness
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.fixtures import HarnessFactory
 from tests.harness.payloads import MEMBER_ID
@@ -26,19 +27,9 @@ FEED = "arxiv_api/synthetic_query_au-Heather-Piwowar_max50.atom.xml"
 NEW_PAPER = "2409.01234"
 
 
-class ManualClock:
+def ticking_clock() -> ManualClock:
     """`now()` moves when told; `monotonic()` a second per reading (limiters never wait)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-        self._monotonic = 1000.0
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        self._monotonic += 1.0
-        return self._monotonic
+    return ManualClock(FOLLOWED_AT, monotonic_tick=1.0)
 
 
 @pytest.fixture
@@ -81,7 +72,7 @@ async def follow_instantly(h: BotHarness) -> None:
 
 
 async def poll_and_deliver(h: BotHarness, clock: ManualClock, hours: float) -> None:
-    clock.current += timedelta(hours=hours)
+    clock.advance(timedelta(hours=hours))
     summary = await h.bot.services.polling.run_cycle()
     assert summary.errors == [], summary.errors
     await h.bot.deliver_tick()
@@ -100,7 +91,7 @@ async def count(h: BotHarness, model: type, *where: object) -> int:
 async def test_follow_poll_dm_once_then_nothing_new_no_v2_alert_and_unfollow(
     harness_factory: HarnessFactory, upstream: FakeUpstream, database_url: str
 ) -> None:
-    clock = ManualClock(FOLLOWED_AT)
+    clock = ticking_clock()
     async with harness_factory(
         database_url=database_url, settings=settings_for(upstream), clock=clock
     ) as h:
@@ -149,11 +140,11 @@ async def test_follow_poll_dm_once_then_nothing_new_no_v2_alert_and_unfollow(
 async def test_alert_found_before_a_restart_is_sent_once_after_it(
     harness_factory: HarnessFactory, upstream: FakeUpstream, sqlite_url: str
 ) -> None:
-    clock = ManualClock(FOLLOWED_AT)
+    clock = ticking_clock()
     settings = settings_for(upstream)
     async with harness_factory(database_url=sqlite_url, settings=settings, clock=clock) as h:
         await follow_instantly(h)
-        clock.current += timedelta(hours=48)
+        clock.advance(timedelta(hours=48))
         summary = await h.bot.services.polling.run_cycle()
         assert summary.alerts_enqueued == 1
         # The bot stops here: the alert is in the outbox, not yet sent.

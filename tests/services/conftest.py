@@ -1,15 +1,14 @@
-"""Fixtures for the service tests: a migrated database (SQLite and PostgreSQL), the fake
-upstream on loopback, sources built by `build_sources` with the database health recorder, and
-a clock that only moves when told (or when a limiter or a retry "sleeps" on it).
+"""Fixtures for the service tests: sources built by `build_sources` with the database health
+recorder, pointed at the fake upstream, and a clock that only moves when told (or when a limiter
+or a retry "sleeps" on it). The migrated database (`db`) and `upstream` come from tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -21,64 +20,20 @@ from bot.services.polling import PollingService
 from bot.sources.factory import Sources, build_sources
 from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
 from db.database import Database
-from db.migrate import upgrade_to_head_async
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 
 
-class SteppingClock:
-    """A `Clock` whose time moves only by `advance` or by sleeping on it (no real waiting)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-        self._monotonic = 1000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self._monotonic
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-        self._monotonic += delta.total_seconds()
-
-    def set(self, moment: datetime) -> None:
-        self.advance(moment - self.current)
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(timedelta(seconds=max(seconds, 0.0)))
-        await asyncio.sleep(0)
-
-
 @pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock(datetime(2024, 5, 4, 6, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """A freshly migrated database, on SQLite and on PostgreSQL."""
-    await upgrade_to_head_async(database_url)
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[FakeUpstream]:
-    async with FakeUpstream() as server:
-        yield server
+def clock() -> ManualClock:
+    return ManualClock(datetime(2024, 5, 4, 6, 0, tzinfo=UTC))
 
 
 @pytest.fixture
 async def sources(
-    db: Database, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, upstream: FakeUpstream, clock: ManualClock
 ) -> AsyncIterator[Sources]:
     """Every source pointed at the fake upstream, reporting health to the database."""
     settings = Settings(
@@ -104,7 +59,7 @@ async def sources(
 
 
 @pytest.fixture
-def service(db: Database, sources: Sources, clock: SteppingClock) -> PollingService:
+def service(db: Database, sources: Sources, clock: ManualClock) -> PollingService:
     return PollingService(db, sources, clock)
 
 

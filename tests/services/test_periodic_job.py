@@ -8,23 +8,13 @@ import pytest
 
 from bot.services.periodic import PeriodicJob
 from db.database import Database
+from tests.harness.clock import ManualClock
 
 START = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.current = START
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
-
-
 async def test_runs_once_a_day_across_restarts(db: Database) -> None:
-    clock, runs = Clock(), []
+    clock, runs = ManualClock(START), []
 
     async def job() -> None:
         runs.append(clock.now())
@@ -33,15 +23,15 @@ async def test_runs_once_a_day_across_restarts(db: Database) -> None:
         return PeriodicJob(db, clock, key="metrics_refresh", every=timedelta(days=1), job=job)
 
     assert await fresh_process().run_if_due() is True  # never ran: due at once
-    clock.current += timedelta(hours=1)
+    clock.advance(timedelta(hours=1))
     assert await fresh_process().run_if_due() is False  # restarted an hour later: not due
-    clock.current += timedelta(hours=23)
+    clock.advance(timedelta(hours=23))
     assert await fresh_process().run_if_due() is True
     assert runs == [START, START + timedelta(days=1)]
 
 
 async def test_a_failed_run_stays_due(db: Database) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
 
     async def failing() -> None:
         raise RuntimeError("upstream down")

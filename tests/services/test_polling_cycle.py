@@ -18,8 +18,9 @@ from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.papers import PaperRepository
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.services.conftest import Dest, SteppingClock, follow_author
+from tests.services.conftest import Dest, follow_author
 
 NOW = datetime(2024, 5, 4, 6, 0, tzinfo=UTC)
 FOLLOWED_SINCE = datetime(2014, 6, 1, tzinfo=UTC)
@@ -118,7 +119,7 @@ async def test_first_poll_stores_links_and_alerts_each_destination_once(
 
 
 async def test_second_poll_of_the_same_feeds_finds_nothing_new(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)
@@ -138,7 +139,7 @@ async def test_second_poll_of_the_same_feeds_finds_nothing_new(
 
 
 async def test_a_new_version_updates_the_paper_and_announces_nothing(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)
@@ -191,7 +192,7 @@ async def test_first_poll_window_starts_before_the_earliest_follow(
 
 
 async def test_catch_up_after_downtime_starts_at_the_last_success(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)
@@ -212,7 +213,7 @@ async def test_catch_up_after_downtime_starts_at_the_last_success(
 
 
 async def test_feeds_are_not_polled_again_before_they_are_due(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)
@@ -235,7 +236,7 @@ async def test_nothing_followed_means_no_request(
 
 
 async def test_links_are_made_once_per_author_and_paper(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)

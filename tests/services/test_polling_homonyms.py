@@ -16,8 +16,9 @@ from sqlalchemy import select
 from bot.services.polling import PollingService
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.services.conftest import Dest, SteppingClock, follow_author
+from tests.services.conftest import Dest, follow_author
 
 STEINER_PAGE = "arxiv_api/synthetic_query_au-Andreas-Steiner_homonyms.atom.xml"
 
@@ -53,7 +54,7 @@ async def alerted(db: Database) -> set[tuple[int, str]]:
 
 
 async def test_each_steiner_gets_only_their_own_papers(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     clock.set(datetime(2026, 11, 28, 6, 0, tzinfo=UTC))
     route_steiner(upstream)
@@ -94,7 +95,7 @@ async def test_each_steiner_gets_only_their_own_papers(
 
 
 async def test_a_known_coauthor_vouches_for_a_paper_outside_the_usual_categories(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     """Cycle 1 links the cs.CV paper with Xiaohua Zhai; cycle 2 brings an initial-only
     "A. Steiner" paper in math.OC with Zhai: accepted because Zhai is a known co-author."""

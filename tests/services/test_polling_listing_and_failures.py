@@ -19,8 +19,9 @@ from db.models import OutboxEntry
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from db.repositories.papers import PaperRepository
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.services.conftest import Dest, SteppingClock, follow_author
+from tests.services.conftest import Dest, follow_author
 
 NOW = datetime(2024, 11, 28, 6, 0, tzinfo=UTC)
 RSS_KEY = "arxiv_rss:cs.CV+cs.LG"
@@ -59,7 +60,7 @@ async def alert_count(db: Database) -> int:
 
 
 async def test_listing_item_is_stored_with_its_full_api_record_and_alerted(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     clock.set(NOW)
     route(upstream)
@@ -87,7 +88,7 @@ async def test_listing_item_is_stored_with_its_full_api_record_and_alerted(
 
 
 async def test_api_outage_is_recorded_and_the_listing_still_delivers(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     clock.set(NOW)
     route(upstream)
@@ -135,7 +136,7 @@ async def test_api_outage_is_recorded_and_the_listing_still_delivers(
 
 
 async def test_listing_outage_leaves_the_api_feed_working(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     clock.set(NOW)
     route(upstream)
@@ -155,7 +156,7 @@ async def test_listing_outage_leaves_the_api_feed_working(
 
 
 async def test_a_broken_progress_callback_does_not_stop_the_poll(
-    db: Database, service: PollingService, upstream: FakeUpstream, clock: SteppingClock
+    db: Database, service: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     clock.set(NOW)
     route(upstream)

@@ -19,8 +19,8 @@ from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author
 from db.repositories.authors import AuthorRepository
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.services.conftest import SteppingClock
 
 PIWOWAR = "A5048491430"
 
@@ -30,7 +30,7 @@ async def author_count(db: Database) -> int:
         return (await session.execute(select(func.count()).select_from(Author))).scalar_one()
 
 
-async def seed(db: Database, clock: SteppingClock, name: str, **values: object) -> int:
+async def seed(db: Database, clock: ManualClock, name: str, **values: object) -> int:
     """An author stored with metrics fetched `metrics_age` ago (default: fresh)."""
     age = values.pop("metrics_age", timedelta(0))
     async with db.transaction() as session:
@@ -55,7 +55,7 @@ async def seed(db: Database, clock: SteppingClock, name: str, **values: object) 
 
 
 async def test_concurrent_profiles_of_a_new_name_store_one_author(
-    db: Database, sources: Sources, clock: SteppingClock, upstream: FakeUpstream
+    db: Database, sources: Sources, clock: ManualClock, upstream: FakeUpstream
 ) -> None:
     # arXiv only: no OpenAlex id to upsert on, so only single flight prevents a duplicate.
     service = ProfileService(db, clock, arxiv=sources.arxiv_api)
@@ -68,22 +68,22 @@ async def test_concurrent_profiles_of_a_new_name_store_one_author(
 
 
 async def test_concurrent_views_of_a_stale_author_refresh_once(
-    db: Database, sources: Sources, clock: SteppingClock, upstream: FakeUpstream
+    db: Database, sources: Sources, clock: ManualClock, upstream: FakeUpstream
 ) -> None:
     author_id = await seed(
         db, clock, "Heather Piwowar", openalex_id=PIWOWAR, metrics_age=timedelta(days=3)
     )
     service = ProfileService(db, clock, openalex=sources.openalex)
-    profiles = await asyncio.gather(*(service.profile_by_id(author_id) for _ in range(8)))
+    profiles = await asyncio.gather(*(service.profile(f"author:{author_id}") for _ in range(8)))
     assert {p.metrics.h_index for p in profiles} == {23}  # every viewer sees the fresh figures
     assert len(upstream.requests_to(f"/openalex/authors/{PIWOWAR}")) == 1
     # Fresh now: a later view asks nobody.
-    await service.profile_by_id(author_id)
+    await service.profile(f"author:{author_id}")
     assert len(upstream.requests_to(f"/openalex/authors/{PIWOWAR}")) == 1
 
 
 async def test_caches_expire_on_the_injected_clock_and_stay_bounded(
-    db: Database, clock: SteppingClock, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = [await seed(db, clock, f"Author Number{chr(97 + i)}") for i in range(5)]
     service = ProfileService(db, clock)

@@ -1,16 +1,14 @@
-"""Fixtures for the source tests: the fake upstream, a fake clock, and sources pointed at them.
+"""Fixtures for the source tests: a fake clock, and sources pointed at the fake upstream.
 
-Time is fake: `FakeClock.sleep` records the delay and advances the clock instead of waiting, and
+Time is fake: `ManualClock.sleep` records the delay and advances the clock instead of waiting, and
 the sources' limiters and retries use it, so backoff and rate limits are asserted on the
 recorded sleeps without real waiting. HTTP is real (aiohttp over loopback).
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -22,47 +20,12 @@ from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 
 CONTACT = "ops@paperscout.example"
 OPENALEX_KEY = "oa-secret-key-123"
 S2_KEY = "s2-secret-key-456"
-
-
-class FakeClock:
-    """`bot.clock.Clock` whose time moves only when someone sleeps on it.
-
-    `sleeps` records the rate limiters' waits, `backoffs` the retry waits (both move the clock).
-    """
-
-    def __init__(self, start: datetime = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)) -> None:
-        self._start = start
-        self._elapsed = 0.0
-        self.sleeps: list[float] = []
-        self.backoffs: list[float] = []
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._elapsed)
-
-    def monotonic(self) -> float:
-        return 1000.0 + self._elapsed
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self._elapsed += max(seconds, 0.0)
-        await asyncio.sleep(0)  # still yield, like a real sleep
-
-    async def backoff_sleep(self, seconds: float) -> None:
-        self.backoffs.append(seconds)
-        self._elapsed += max(seconds, 0.0)
-        await asyncio.sleep(0)
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[FakeUpstream]:
-    """The fake upstream with every recorded fixture routed."""
-    async with FakeUpstream() as server:
-        yield server
 
 
 @pytest.fixture
@@ -72,8 +35,9 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    """Moves only when slept on: `sleeps` are the limiters' waits, `backoffs` the retries'."""
+    return ManualClock()
 
 
 @pytest.fixture
@@ -82,7 +46,7 @@ def health() -> InMemoryHealthRecorder:
 
 
 @pytest.fixture
-def options(clock: FakeClock) -> HttpOptions:
+def options(clock: ManualClock) -> HttpOptions:
     return HttpOptions(
         user_agent=default_user_agent(CONTACT),
         timeout_seconds=2.0,
@@ -94,7 +58,7 @@ def options(clock: FakeClock) -> HttpOptions:
 
 
 @pytest.fixture
-def arxiv_limiter(clock: FakeClock) -> RateLimiter:
+def arxiv_limiter(clock: ManualClock) -> RateLimiter:
     """arXiv's real 3 s spacing, on the fake clock (costs no real time)."""
     return RateLimiter(3.0, name="arxiv.org", clock=clock, sleep=clock.sleep)
 
@@ -129,7 +93,7 @@ def arxiv_rss(
 def openalex(
     session: aiohttp.ClientSession,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     options: HttpOptions,
     health: InMemoryHealthRecorder,
 ) -> OpenAlexSource:
@@ -148,7 +112,7 @@ def openalex(
 def semantic_scholar(
     session: aiohttp.ClientSession,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     options: HttpOptions,
     health: InMemoryHealthRecorder,
 ) -> SemanticScholarSource:

@@ -12,8 +12,9 @@ from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.errors import ArxivQueryError, UnexpectedEmptyPage
 from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.matching import build_index, match_papers
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault, Reply
-from tests.sources.conftest import CONTACT, FakeClock
+from tests.sources.conftest import CONTACT
 
 SINCE = datetime(2013, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2024, 5, 4, tzinfo=UTC)
@@ -51,7 +52,7 @@ async def test_search_pages_through_recorded_pages(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
 ) -> None:
     result = await arxiv_api.search("testing", max_results=20)
     assert len(result.papers) == 20
@@ -97,7 +98,7 @@ async def test_error_feed_400_is_typed_not_retried_and_recorded(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
 ) -> None:
     with pytest.raises(ArxivQueryError) as caught:
         await arxiv_api.fetch_by_ids(["abc"])
@@ -143,7 +144,7 @@ async def test_search_authors_legacy_dialect_two_pages_then_local_filter(
 
 
 async def test_unexpected_empty_non_first_page_is_retried(
-    arxiv_api: ArxivApiSource, upstream: FakeUpstream, clock: FakeClock
+    arxiv_api: ArxivApiSource, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     route_del_maestro(upstream)
     empty = upstream.fixture_bytes("arxiv_api/legacy2024_query_empty.atom.xml")

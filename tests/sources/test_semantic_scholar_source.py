@@ -9,12 +9,13 @@ import pytest
 from bot.sources.errors import BadRequest, NotFound
 from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.semantic_scholar import SemanticScholarSource
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, RecordedRequest, Reply
-from tests.sources.conftest import S2_KEY, FakeClock
+from tests.sources.conftest import S2_KEY
 
 
 async def test_search_authors_many_homonyms(
-    semantic_scholar: SemanticScholarSource, upstream: FakeUpstream, clock: FakeClock
+    semantic_scholar: SemanticScholarSource, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     records = await semantic_scholar.search_authors("turing", limit=100)
     assert len(records) == 59
@@ -72,7 +73,7 @@ async def test_author_batch_chunks_by_1000(
 
 
 async def test_author_papers_paged_with_next(
-    semantic_scholar: SemanticScholarSource, upstream: FakeUpstream, clock: FakeClock
+    semantic_scholar: SemanticScholarSource, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     papers = await semantic_scholar.author_papers("1723755")
     assert len(papers) == 102

@@ -26,8 +26,9 @@ from bot.sources.http import HttpOptions
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.sources.conftest import OPENALEX_KEY, S2_KEY, FakeClock
+from tests.sources.conftest import OPENALEX_KEY, S2_KEY
 
 ID = "astro-ph/0601001"
 
@@ -38,7 +39,7 @@ def api_requests(upstream: FakeUpstream) -> int:
 
 def assert_failed(
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
     kind: str,
     source: str = "arxiv_api",
     *,
@@ -54,7 +55,7 @@ def assert_failed(
 async def test_429_with_retry_after_is_honoured_then_succeeds(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/api/query", Fault.http_status(429, retry_after=7, times=1))
@@ -70,7 +71,7 @@ async def test_429_with_retry_after_is_honoured_then_succeeds(
 async def test_429_forever_ends_rate_limited_with_next_try_after_the_wait(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/api/query", Fault.http_status(429, retry_after=120))
@@ -86,7 +87,7 @@ async def test_429_forever_ends_rate_limited_with_next_try_after_the_wait(
 async def test_retry_after_longer_than_the_policy_allows_is_not_slept_inside_the_call(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/api/query", Fault.http_status(429, retry_after=3600))
@@ -99,7 +100,7 @@ async def test_retry_after_longer_than_the_policy_allows_is_not_slept_inside_the
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 async def test_5xx_once_then_success_after_backoff(
-    arxiv_api: ArxivApiSource, upstream: FakeUpstream, clock: FakeClock, status: int
+    arxiv_api: ArxivApiSource, upstream: FakeUpstream, clock: ManualClock, status: int
 ) -> None:
     upstream.add_fault("/api/query", Fault.http_status(status, times=1))
     assert len(await arxiv_api.fetch_by_ids([ID])) == 1
@@ -112,7 +113,7 @@ async def test_5xx_once_then_success_after_backoff(
 async def test_503_forever_is_upstream_unavailable_with_exponential_backoff(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/api/query", Fault.http_status(503))
@@ -128,7 +129,7 @@ async def test_503_forever_is_upstream_unavailable_with_exponential_backoff(
 async def test_consecutive_failures_grow_the_cool_down_and_success_resets(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     fault = upstream.add_fault("/api/query", Fault.http_status(500))
@@ -153,7 +154,7 @@ async def test_timeout_is_typed_and_retried(
     arxiv_limiter: RateLimiter,
     options: HttpOptions,
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
 ) -> None:
     quick = dataclasses.replace(options, timeout_seconds=0.05)
     source = ArxivApiSource(
@@ -196,7 +197,7 @@ async def test_timeout_once_then_success(
 async def test_broken_bodies_end_in_typed_errors_after_retries(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
     fault: Fault,
     error: type[SourceError],
@@ -228,7 +229,7 @@ async def test_enormous_body_stops_at_the_cap_without_retry(
     arxiv_limiter: RateLimiter,
     options: HttpOptions,
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
     declare_length: bool,
 ) -> None:
     capped = dataclasses.replace(options, max_body_bytes=1024 * 1024)
@@ -245,7 +246,7 @@ async def test_enormous_body_stops_at_the_cap_without_retry(
 async def test_redirect_loop_is_typed_and_not_retried(
     arxiv_api: ArxivApiSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/api/query", Fault.redirect_loop())
@@ -275,7 +276,7 @@ async def test_rss_faults(
     arxiv_rss: ArxivRssSource,
     upstream: FakeUpstream,
     health: InMemoryHealthRecorder,
-    clock: FakeClock,
+    clock: ManualClock,
 ) -> None:
     upstream.add_fault("/rss/cs.CV", Fault.http_status(503, retry_after=5, times=1))
     listing = await arxiv_rss.fetch_listing(["cs.CV"])
@@ -294,7 +295,7 @@ async def test_rss_faults(
 async def test_openalex_429_then_success_and_html_failure(
     openalex: OpenAlexSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault(
@@ -312,7 +313,7 @@ async def test_openalex_429_then_success_and_html_failure(
 async def test_s2_500_then_success_and_empty_body_failure(
     semantic_scholar: SemanticScholarSource,
     upstream: FakeUpstream,
-    clock: FakeClock,
+    clock: ManualClock,
     health: InMemoryHealthRecorder,
 ) -> None:
     upstream.add_fault("/graph/v1/author/search", Fault.http_status(500, times=1))

@@ -19,6 +19,7 @@ from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.http import HttpOptions
 from bot.sources.limiter import RateLimiter
 from bot.sources.matching import build_index, match_papers
+from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import (
     FakeUpstream,
     Fault,
@@ -26,14 +27,13 @@ from tests.harness.fake_upstream import (
     generate_arxiv_entries,
     realistic_names,
 )
-from tests.sources.conftest import FakeClock
 
 SINCE = datetime(2026, 11, 20, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 async def test_api_and_rss_share_one_limiter_one_request_at_a_time(
-    arxiv_api: ArxivApiSource, arxiv_rss: ArxivRssSource, upstream: FakeUpstream, clock: FakeClock
+    arxiv_api: ArxivApiSource, arxiv_rss: ArxivRssSource, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     # Each answer takes 20 ms, so overlapping requests would show up as in_flight > 1.
     upstream.add_fault(None, Fault.slow(0.02))
@@ -120,7 +120,7 @@ async def test_batched_hits_are_filtered_locally_by_name_key(
 
 
 async def test_build_sources_from_settings_shares_the_arxiv_limiter(
-    session: aiohttp.ClientSession, upstream: FakeUpstream, clock: FakeClock
+    session: aiohttp.ClientSession, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     settings = Settings(
         discord_token="x",

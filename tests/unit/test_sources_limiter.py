@@ -1,59 +1,44 @@
-"""`RateLimiter` spacing and exclusivity, on an injected clock (no real waiting)."""
+"""`RateLimiter` spacing and exclusivity, on an injected clock (no real waiting).
+
+The clock's monotonic time only moves when slept on (or advanced by hand)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 
 import pytest
 
 from bot.sources.limiter import RateLimiter
-
-
-class StepClock:
-    """Monotonic time that only moves when slept on (or advanced by hand)."""
-
-    def __init__(self) -> None:
-        self.t = 100.0
-        self.sleeps: list[float] = []
-
-    def now(self):  # pragma: no cover - the limiter only uses monotonic()
-        raise AssertionError("not used")
-
-    def monotonic(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.t += seconds
-        await asyncio.sleep(0)
+from tests.harness.clock import ManualClock
 
 
 async def test_first_request_is_immediate_then_spaced_by_min_interval() -> None:
-    clock = StepClock()
+    clock = ManualClock()
     limiter = RateLimiter(3.0, clock=clock, sleep=clock.sleep)
     starts: list[float] = []
     for _ in range(3):
         async with limiter:
-            starts.append(clock.t)
-            clock.t += 0.5  # the request itself takes 0.5 s
+            starts.append(clock.monotonic())
+            clock.advance(timedelta(seconds=0.5))  # the request itself takes 0.5 s
     assert clock.sleeps == [3.0, 3.0]
     assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [3.5, 3.5]
 
 
 async def test_gap_already_elapsed_means_no_wait() -> None:
-    clock = StepClock()
+    clock = ManualClock()
     limiter = RateLimiter(3.0, clock=clock, sleep=clock.sleep)
     async with limiter:
         pass
-    clock.t += 10
+    clock.advance(timedelta(seconds=10))
     async with limiter:
         pass
     assert clock.sleeps == []
 
 
 async def test_concurrent_users_run_one_at_a_time() -> None:
-    clock = StepClock()
+    clock = ManualClock()
     limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
     inside = 0
     most = 0
@@ -76,7 +61,7 @@ async def test_concurrent_users_run_one_at_a_time() -> None:
 
 
 async def test_hold_off_delays_everyone() -> None:
-    clock = StepClock()
+    clock = ManualClock()
     limiter = RateLimiter(0.0, clock=clock, sleep=clock.sleep)
     limiter.hold_off(30.0)
     async with limiter:
@@ -85,7 +70,7 @@ async def test_hold_off_delays_everyone() -> None:
 
 
 async def test_cancelled_waiter_releases_the_lock() -> None:
-    clock = StepClock()
+    clock = ManualClock()
 
     async def never(seconds: float) -> None:
         await asyncio.Event().wait()
