@@ -315,36 +315,6 @@ class FakeDiscordProcess:
             raise RuntimeError("the fake Discord process exited")
         return dict(json.loads(line))
 
-    def command_payload(self, command: str, options: Mapping[str, Any]) -> dict[str, Any]:
-        """`slash_payload` for alice in #general, options as a mapping (an option may be
-        called `name`), built from the registered schema and validated like Discord."""
-        root, *path = command.split()
-        schema = self.registered_command(root, self.guild["id"])
-        if schema is None:
-            raise DiscordWouldReject(f"/{root} is not registered in guild {self.guild_id}")
-        perms = p.permissions_value(p.MEMBER_PERMISSIONS)
-        data = p.command_data(
-            schema,
-            path=path,
-            values=dict(options),
-            command_id=schema["id"],
-            guild_id=schema.get("guild_id"),
-            focused=None,
-            resolve_entity=self.resolver(self.guild["id"]),
-        )
-        validate_command_interaction(
-            schema, data, autocomplete=False, context=p.CONTEXT_GUILD, member_permissions=perms
-        )
-        return p.interaction(
-            interaction_type=p.INTERACTION_COMMAND,
-            data=data,
-            invoker=dict(self.member),
-            channel=self.channel,
-            guild=self.guild,
-            member_permissions=perms,
-            application_id=self.application_id,
-        )
-
     async def load(
         self,
         command: str,
