@@ -231,8 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.set_defaults(handler=cmd_sync)
     from bot.cli_author import add_author_parser
+    from bot.cli_digest import add_digest_parser
 
     add_author_parser(sub)
+    add_digest_parser(sub)
     return parser
 
 
