@@ -6,14 +6,12 @@ from typing import Any
 
 import discord
 
+from bot.render import outbox
 from bot.render.paper import paper_embed
-from bot.render.text import safe_cut
 from bot.services.cards import PaperCard
 from bot.services.delivery import MessagePart
 from bot.services.digest_times import WEEKDAYS
 from bot.services.digests import DigestPreview, ScheduleView, SendNowResult, SetupResult
-
-CONTENT_LIMIT = 2000
 
 
 def card_size(card: PaperCard) -> int:
@@ -22,11 +20,8 @@ def card_size(card: PaperCard) -> int:
 
 
 def message_kwargs(part: MessagePart) -> dict[str, Any]:
-    """`content` and `embeds` of one message, exactly as `DiscordSender` posts them."""
-    return {
-        "content": safe_cut(part.content, CONTENT_LIMIT) or None,
-        "embeds": [paper_embed(card) for card in part.cards],
-    }
+    """`content` and `embeds` of one message as `DiscordSender` posts them, without the marker."""
+    return outbox.message_kwargs(part)
 
 
 def destination(view: ScheduleView) -> str:

@@ -1,4 +1,5 @@
-"""The Discord side of delivery: posts a `MessagePart` to a channel or a user's DMs."""
+"""The Discord side of delivery: posts a `MessagePart` to a channel or a user's DMs, and finds
+one it posted before (read-before-retry, SCALE.md section 4)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import logging
 import aiohttp
 import discord
 
-from bot.render.paper import paper_embed
-from bot.render.text import safe_cut
+from bot.render.outbox import carries_marker, message_kwargs
 from bot.services.delivery import MessagePart, PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
 MAX_EMBEDS = 10
-CONTENT_LIMIT = 2000
+HISTORY_LIMIT = 20  # a retry comes minutes after the crash: our part is among the last few
 
 
 class DiscordSender:
@@ -24,15 +24,20 @@ class DiscordSender:
         self._client = client
 
     async def send(
-        self, destination_kind: str, destination_id: int, part: MessagePart, *, nonce: str
+        self,
+        destination_kind: str,
+        destination_id: int,
+        part: MessagePart,
+        *,
+        nonce: str,
+        marker: str,
     ) -> str:
         if len(part.cards) > MAX_EMBEDS:
             raise ValueError(f"a message holds at most {MAX_EMBEDS} embeds")
         try:
             target = await self._target(destination_kind, destination_id)
             message = await target.send(
-                content=safe_cut(part.content, CONTENT_LIMIT) or None,
-                embeds=[paper_embed(card) for card in part.cards],
+                **message_kwargs(part, marker),
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
@@ -45,6 +50,41 @@ class DiscordSender:
         except (TimeoutError, discord.RateLimited, aiohttp.ClientError) as error:
             raise TransientDeliveryError(repr(error)) from error
         return str(message.id)
+
+    async def find_sent(
+        self, destination_kind: str, destination_id: int, marker: str
+    ) -> str | None:
+        """Our own message among the destination's last `HISTORY_LIMIT` carrying `marker`.
+
+        A destination that cannot be read (403, 404, any other 4xx) counts as not found: the
+        part is then posted, with its nonce as the remaining guard. 5xx, 429 and network
+        failures raise `TransientDeliveryError`, so the row is retried later instead.
+        """
+        me = self._client.user.id if self._client.user else self._client.application_id
+        if me is None:  # not logged in: we cannot tell our messages from others'
+            log.warning("cannot look for %r before retrying: the client is not logged in", marker)
+            return None
+        try:
+            target = await self._target(destination_kind, destination_id)
+            async for message in target.history(limit=HISTORY_LIMIT):
+                if message.author.id == me and carries_marker(message, marker):
+                    return str(message.id)
+        except discord.HTTPException as error:
+            if error.status >= 500 or error.status == 429:
+                raise TransientDeliveryError(
+                    f"reading history: HTTP {error.status} (Discord code {error.code})"
+                ) from error
+            log.info(
+                "cannot read %s %s to look for %r (HTTP %s): posting",
+                destination_kind,
+                destination_id,
+                marker,
+                error.status,
+            )
+            return None
+        except (TimeoutError, discord.RateLimited, aiohttp.ClientError) as error:
+            raise TransientDeliveryError(f"reading history: {error!r}") from error
+        return None
 
     async def _target(self, destination_kind: str, destination_id: int) -> discord.abc.Messageable:
         if destination_kind == "user":

@@ -4,6 +4,10 @@ The outbox makes delivery survive crashes (SCALE.md section 4): a row is claimed
 transaction, sent with no transaction open, and marked in another. A crash after the claim
 leaves a lease that expires, so the row is sent later; a crash after sending and before marking
 resends with the same nonce, which Discord (and the fake) turns into the same message.
+Discord keeps nonces only for "a few minutes", so a retry also reads before it posts
+(read-before-retry): every part carries a marker (`marker_for`, rendered by
+`bot.render.outbox`), and a row on its second or later attempt first asks the sender whether
+the channel's recent history already holds its part; if so the part is marked sent, not posted.
 The Discord side is behind the `Sender` protocol, so this module never imports discord.
 """
 
@@ -50,9 +54,25 @@ class TransientDeliveryError(Exception):
 
 class Sender(Protocol):
     async def send(
-        self, destination_kind: str, destination_id: int, part: MessagePart, *, nonce: str
+        self,
+        destination_kind: str,
+        destination_id: int,
+        part: MessagePart,
+        *,
+        nonce: str,
+        marker: str,
     ) -> str:
-        """Post one part; return the message id. Raise the delivery errors above."""
+        """Post one part carrying `marker`; return the message id. Raise the errors above."""
+        ...
+
+    async def find_sent(
+        self, destination_kind: str, destination_id: int, marker: str
+    ) -> str | None:
+        """The id of our own recent message carrying `marker`, or None.
+
+        Reads only the last few messages of the destination. A destination that cannot be read
+        (403/404) counts as not found; only a transient failure raises (`TransientDeliveryError`).
+        """
         ...
 
 
@@ -66,6 +86,11 @@ class DeliveryReport:
 def nonce_for(entry_id: int, part: int) -> str:
     """Deterministic and at most 25 characters (Discord's limit)."""
     return f"ps{entry_id}p{part}"
+
+
+def marker_for(entry_id: int, part: int) -> str:
+    """What a posted part shows to be recognised later: `ref <outbox id>.<part>`."""
+    return f"ref {entry_id}.{part}"
 
 
 class DeliveryService:
@@ -94,13 +119,33 @@ class DeliveryService:
     async def _deliver(self, entry: OutboxEntry) -> str:
         try:
             parts = await self._parts(entry)
+            # A retry may follow a crash between posting a part and marking it, possibly after
+            # Discord forgot the nonce: look for the part before posting it again. Parts are
+            # posted in order, so once one is not found, the later ones were never posted.
+            read_first = entry.attempts > 1
             for index in range(entry.parts_sent, len(parts)):
-                message_id = await self._sender.send(
-                    entry.destination_kind,
-                    entry.destination_id,
-                    parts[index],
-                    nonce=nonce_for(entry.id, index),
-                )
+                marker = marker_for(entry.id, index)
+                message_id = None
+                if read_first:
+                    message_id = await self._sender.find_sent(
+                        entry.destination_kind, entry.destination_id, marker
+                    )
+                    read_first = message_id is not None
+                    if message_id is not None:
+                        log.info(
+                            "outbox %s part %d was already posted (%s): not posting again",
+                            entry.id,
+                            index,
+                            message_id,
+                        )
+                if message_id is None:
+                    message_id = await self._sender.send(
+                        entry.destination_kind,
+                        entry.destination_id,
+                        parts[index],
+                        nonce=nonce_for(entry.id, index),
+                        marker=marker,
+                    )
                 async with self._database.transaction() as session:
                     await OutboxRepository(session).mark_part_sent(
                         entry.id,

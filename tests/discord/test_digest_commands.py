@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.scheduling.sender import DiscordSender
 from db.models import DigestSchedule
-from tests.e2e.digest_support import add_authors, add_papers, follow, tick
+from tests.e2e.digest_support import add_authors, add_papers, follow, tick, unmarked
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.payloads import GUILD_ID, MEMBER_ID, OWNER_ID, TEXT_CHANNEL_ID
@@ -162,7 +162,8 @@ async def test_preview_equals_what_is_then_posted(harness_factory) -> None:
     assert all(m["flags"] & 64 for m in previewed)  # private
     assert len(posted) == 3
     assert [(m["content"], m["embeds"]) for m in previewed] == [
-        (m["content"], m["embeds"]) for m in posted
+        (m["content"], m["embeds"])
+        for m in map(unmarked, posted)  # posted ones carry a marker
     ]
     assert posted[0]["content"] == "24 new papers from 2 followed authors, 20-23 Nov"
 
@@ -217,7 +218,7 @@ async def test_personal_digest_goes_to_dms_with_weekly_follows_only(harness_fact
     )
     (dm,) = dms
     assert dm["content"] == "1 new paper from 1 followed author, 20-23 Nov"
-    (embed,) = dm["embeds"]
+    (embed,) = unmarked(dm)["embeds"]  # as posted, its footer ends with the delivery marker
     assert embed["footer"]["text"] == "arXiv:2611.00000v1"  # Grace is an instant follow: not here
     assert h.fake.channel_messages(TEXT_CHANNEL_ID) == []  # no channel digest was set up
 

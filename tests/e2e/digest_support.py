@@ -6,7 +6,8 @@ worker and the benchmark's correctness check; nothing here talks to Discord.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.render.digests import card_size
@@ -17,6 +18,17 @@ from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.clock import ManualClock
+
+MARKER = re.compile(r"( · |\n-# |^-# )ref \d+\.\d+$")
+
+
+def unmarked(message: Mapping) -> dict:
+    """A posted message as users read it, without the delivery marker (`bot.render.outbox`)."""
+    embeds = [dict(e) for e in message.get("embeds") or []]
+    for embed in embeds:
+        if embed.get("footer"):
+            embed["footer"] = {**embed["footer"], "text": MARKER.sub("", embed["footer"]["text"])}
+    return {**message, "content": MARKER.sub("", message.get("content") or ""), "embeds": embeds}
 
 
 async def add_authors(database: Database, names: Sequence[str], *, now: datetime) -> list[int]:

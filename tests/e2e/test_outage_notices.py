@@ -19,6 +19,7 @@ from db.models import OutboxEntry
 from db.repositories.digests import DigestScheduleRepository
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
+from tests.e2e.digest_support import unmarked
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.payloads import GUILD_ID, MEMBER_ID, OWNER_ID, TEXT_CHANNEL_ID
@@ -74,7 +75,8 @@ async def notices(h: BotHarness) -> list[OutboxEntry]:
 
 
 def texts(h: BotHarness, channel_id: int) -> list[str]:
-    return [m["content"] for m in h.fake.channel_messages(channel_id)]
+    """What users read in the channel; each notice ends with its `-# ref` marker line."""
+    return [unmarked(m)["content"] for m in h.fake.channel_messages(channel_id)]
 
 
 async def test_outage_and_recovery_are_each_posted_once_per_digest_channel(

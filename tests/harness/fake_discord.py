@@ -685,6 +685,10 @@ class FakeDiscord:
             self.nonces[(str(message["author"]["id"]), str(channel_id), str(nonce))] = message["id"]
         return message
 
+    def forget_nonces(self) -> None:
+        """Discord's `enforce_nonce` window has passed: a repeated nonce now posts again."""
+        self.nonces.clear()
+
     def channel_messages(self, channel_id: int | str) -> list[dict[str, Any]]:
         """The channel's visible history, oldest first (ephemeral messages are never in it)."""
         return [

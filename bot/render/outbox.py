@@ -1,0 +1,52 @@
+"""Outbox parts as Discord messages, each carrying the marker a retry looks for.
+
+Every message a delivery posts carries `marker_for(outbox id, part)`, e.g. `ref 12.0`, so that a
+retry after a crash between posting and marking can recognise it in the channel's recent history
+(read-before-retry, SCALE.md section 4; section 9 explains why not the nonce). Where it goes:
+
+* a part with paper cards: at the end of the **last** embed's footer,
+  `arXiv:2412.03555v1 · ref 12.0`; the content and the other embeds are unchanged;
+* a text-only part (outage notices, the empty-week line): one more line of Discord subtext,
+  `-# ref 12.0`, which Discord shows small and grey under the text.
+
+`carries_marker` recognises exactly these two places, for exactly that marker (`ref 12.0` is not
+found in `ref 112.0` or `ref 12.01`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.render.paper import paper_embed
+from bot.render.text import safe_cut
+from bot.services.delivery import MessagePart
+
+CONTENT_LIMIT = 2000
+FOOTER_SEPARATOR = " · "
+SUBTEXT = "-# "
+
+
+def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, Any]:
+    """`content` and `embeds` of one message as posted; with `marker`, marked as above."""
+    embeds = [paper_embed(card) for card in part.cards]
+    if marker is None:
+        return {"content": safe_cut(part.content, CONTENT_LIMIT) or None, "embeds": embeds}
+    if embeds:
+        last = embeds[-1]
+        last.set_footer(text=f"{last.footer.text}{FOOTER_SEPARATOR}{marker}")
+        return {"content": safe_cut(part.content, CONTENT_LIMIT) or None, "embeds": embeds}
+    line = SUBTEXT + marker
+    text = safe_cut(part.content, CONTENT_LIMIT - len(line) - 1)
+    return {"content": f"{text}\n{line}" if text else line, "embeds": embeds}
+
+
+def carries_marker(message: discord.Message, marker: str) -> bool:
+    """Whether `message` is the one marked with `marker` (see the module docstring)."""
+    for embed in message.embeds:
+        footer = embed.footer.text or ""
+        if footer == marker or footer.endswith(FOOTER_SEPARATOR + marker):
+            return True
+    lines = (message.content or "").rstrip().splitlines()
+    return bool(lines) and lines[-1].strip() == SUBTEXT + marker
