@@ -482,3 +482,36 @@ class NameIndex(Generic[K]):
             for owner in initial_map.get(key, ()):
                 found.setdefault(owner, MatchStrength.PROBABLE)
         return found
+
+
+# --- Equality for typed names ----------------------------------------------------------------
+
+
+def same_person_name(a: str, b: str) -> bool:
+    """True when two names are written forms of one name: a shared `full` key, or same folded text.
+
+    `Rémy Dupont` = `Remy Dupont` = `Dupont, Rémy` = `R\\'emy Dupont`; a name without a given
+    name (`Dupont`) only equals the same folded text. The one equality the follow, profile and
+    autocomplete code use for "is this typed name that author's name".
+    """
+    if name_keys(a).full & name_keys(b).full:
+        return True
+    folded = normalize_text(a)
+    return bool(folded) and folded == normalize_text(b)
+
+
+def names_match(query: str, names: Iterable[str]) -> bool:
+    """True when `query` is the same name (`same_person_name`) as one of `names`."""
+    return any(same_person_name(query, name) for name in names)
+
+
+def matches_query(query: str, names: Iterable[str]) -> bool:
+    """Autocomplete's test: the folded `query` is part of one of the folded `names`.
+
+    Accents, case, TeX and punctuation are folded on both sides, so `remy` finds `Rémy Dupont`
+    and `dupont r` finds `Dupont, R.`. An empty query matches everything.
+    """
+    folded = normalize_text(query)
+    if not folded:
+        return True
+    return any(folded in normalize_text(name) for name in names)

@@ -10,6 +10,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.config import Settings
 from bot.render.digests import card_size
+from bot.services.author_resolver import build_author_resolver
 from bot.services.digest_planner import DigestPlanner
 from bot.services.digests import DigestService
 from bot.services.follows import FollowService
@@ -47,12 +48,14 @@ def build_services(
     sources = build_sources(
         settings, http_session, health=DatabaseHealthRecorder(database), clock=clock
     )
+    # One resolver for every "typed name -> author" question (/follow and the profiles).
+    resolver = build_author_resolver(settings, database, sources, clock)
     return Services(
         status=StatusService(database, clock, started_at),
         digests=DigestService(database, clock, card_size),
         digest_planner=DigestPlanner(database, clock, card_size),
-        follows=FollowService(database, sources, clock),
-        profile=build_profile_service(settings, database, sources, clock),
+        follows=FollowService(database, sources, clock, resolver=resolver),
+        profile=build_profile_service(settings, database, sources, clock, resolver=resolver),
         polling=PollingService(
             database, sources, clock, interval=timedelta(minutes=settings.poll_interval_minutes)
         ),

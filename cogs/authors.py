@@ -28,6 +28,7 @@ from bot.render.profile import (
     paper_footer,
     papers_page_embed,
 )
+from bot.services.author_resolver import Viewer
 from bot.services.profile import PaperPage, Profile
 from cogs._author_views import VIEW_TIMEOUT, PapersView, ProfileView, TimeoutDisablingView
 
@@ -38,6 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TRACKED_VIEWS = 500
+
+
+def viewer_of(interaction: discord.Interaction) -> Viewer:
+    """Who asks: a typed name finds the stored authors they may see, as `/follow` does."""
+    return Viewer(interaction.guild_id, interaction.user.id)
 
 
 class Authors(commands.Cog, name="Authors"):
@@ -77,7 +83,7 @@ class Authors(commands.Cog, name="Authors"):
     @app_commands.autocomplete(name=author_autocomplete)
     async def profile(self, interaction: discord.Interaction, name: str) -> None:
         self.services.profile.check_query(name)  # bad input: answered privately, nothing deferred
-        hot = self.services.profile.cached(name)
+        hot = self.services.profile.cached(name, viewer=viewer_of(interaction))
         png = self.charts.peek(hot.chart_key) if hot is not None else None
         if hot is not None and png is not None:  # all in memory: answer at once, one request
             view = ProfileView(self, hot)
@@ -91,7 +97,7 @@ class Authors(commands.Cog, name="Authors"):
             return
         await interaction.response.defer(thinking=True)
         try:
-            profile = await self.services.profile.profile(name)
+            profile = await self.services.profile.profile(name, viewer=viewer_of(interaction))
         except UserFacingError as error:
             await self.fail(interaction, error.user_message)
             return
@@ -111,7 +117,9 @@ class Authors(commands.Cog, name="Authors"):
         self.services.profile.check_query(name)
         await interaction.response.defer(thinking=True)
         try:
-            page = await self.services.profile.papers(name, sort=sort)
+            page = await self.services.profile.papers(
+                name, sort=sort, viewer=viewer_of(interaction)
+            )
         except UserFacingError as error:
             await self.fail(interaction, error.user_message)
             return
@@ -188,7 +196,7 @@ class Authors(commands.Cog, name="Authors"):
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         try:
-            a, b = await self.services.profile.compare(first, second)
+            a, b = await self.services.profile.compare(first, second, viewer=viewer_of(interaction))
         except UserFacingError as error:
             await self.fail(interaction, error.user_message)
             return

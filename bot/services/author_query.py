@@ -4,6 +4,8 @@ Autocomplete values are `openalex:A5048491430` and `author:<local id>` (the foll
 the same prefixes, so one choice list serves both commands). A bare `A5048491430`, an OpenAlex
 URL and an ORCID (bare or as a URL) are understood too. Anything else is a name, checked the
 way PRODUCT.md section 7 asks: not empty, not absurdly long, no mentions, no markdown.
+This is the one validator of typed author text: `/follow author`, `/unfollow author` and the
+`/author` commands all use it (through `FollowService.check_name` or `ProfileService.check_query`).
 """
 
 from __future__ import annotations
@@ -46,19 +48,28 @@ def parse_author_query(text: str | None) -> AuthorQuery:
     """The query, or `BadInput` saying what is wrong and how to fix it (nothing is looked up)."""
     stripped = " ".join((text or "").split())
     if not stripped:
-        raise BadInput("The author name is empty. Type a name, e.g. `Heather Piwowar`.")
+        raise BadInput(
+            "The author name is empty. Type a name (e.g. `Heather Piwowar`) and pick the "
+            "author from the list."
+        )
     if len(stripped) > MAX_NAME_LENGTH:
         raise BadInput(
             f"That name is {len(stripped):,} characters long; an author name has at most "
             f"{MAX_NAME_LENGTH}. Type just the author's name."
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in (text or "").strip()):
-        raise BadInput("The name contains control or invisible characters. Type it on one line.")
+        raise BadInput(
+            "The name contains control characters (a line break, a tab or an invisible "
+            "character). Type the author's name on one line."
+        )
     lowered = stripped.lower()
     if lowered.startswith(OPENALEX_PREFIX):
         match = _OPENALEX_RE.match(stripped[len(OPENALEX_PREFIX) :].strip())
         if match is None:
-            raise BadInput("That is not an OpenAlex author id (like `A5048491430`).")
+            raise BadInput(
+                "That is not an OpenAlex author id. Pick the author from the list, or type "
+                "their name (an id looks like `A5048491430`)."
+            )
         return AuthorQuery("openalex", match.group(1).upper())
     if lowered.startswith(LOCAL_PREFIX):
         raw = stripped[len(LOCAL_PREFIX) :].strip()

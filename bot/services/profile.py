@@ -1,8 +1,10 @@
 """Author profiles (PRODUCT.md section 2): the stored papers combined with the metrics record.
 
 `ProfileService.profile(text)` resolves what the user typed (a name, an OpenAlex id, an ORCID,
-or an autocomplete value), fetches an author the bot has never seen on demand (OpenAlex by id or
-name search, else Semantic Scholar; arXiv papers by name, matched locally and stored), refreshes
+or an autocomplete value) with the shared `AuthorResolver` (the one `/follow author` uses: stored
+authors the asker may see by name, then OpenAlex, then Semantic Scholar), fetches an author the
+bot has never seen on demand (the resolved record, else arXiv papers by name, matched locally
+and stored), refreshes
 metrics older than `metrics_max_age`, and returns a plain `Profile`. Every number carries its
 source and date; a number that is not known is None with the reason, never made up.
 
@@ -29,8 +31,7 @@ from typing import Any, Literal, TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadInput, NotFoundError, UpstreamDown
-from bot.names import NameIndex, name_keys
-from bot.plain_text import plain
+from bot.names import NameIndex, names_match
 from bot.services.author_fetch import (
     match_variants,
     select_author_papers,
@@ -39,6 +40,18 @@ from bot.services.author_fetch import (
     store_papers,
 )
 from bot.services.author_query import AuthorQuery, parse_author_query
+from bot.services.author_resolver import (
+    DOWN_SECONDS,
+    SOURCE_LABELS,
+    UPSTREAM_BUDGET_SECONDS,
+    AuthorNotFound,
+    AuthorResolver,
+    SearchUnavailable,
+    UpstreamGuard,
+    Viewer,
+    build_author_resolver,
+    source_label,
+)
 from bot.services.cards import PaperCard, paper_card
 from bot.services.metrics import Score, ai_score, novelty
 from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
@@ -79,23 +92,11 @@ CACHE_SECONDS = 600.0
 # metrics change shows up at most this late. This is what keeps 200 concurrent views cheap.
 RECHECK_SECONDS = 10.0
 CACHE_ENTRIES = 2048
-DOWN_SECONDS = 60.0  # after a failure, a source is not asked again for this long
-UPSTREAM_BUDGET_SECONDS = 25.0  # an interaction token lives 15 min; the user waits less
 ARXIV_MAX_RESULTS = 200
-SEARCH_PER_PAGE = 10
 NOVELTY_IN_THREAD = 60  # papers: above this, TF-IDF runs off the event loop
 
-SOURCE_LABELS = {
-    "openalex": "OpenAlex",
-    "semantic_scholar": "Semantic Scholar",
-    "arxiv_api": "arXiv",
-}
+__all__ = ["DOWN_SECONDS", "SOURCE_LABELS", "ProfileService", "source_label"]
 NO_METRICS_SOURCE = "no metrics source"
-
-
-def source_label(source: str | None) -> str:
-    """`openalex` -> `OpenAlex` (unknown names are shown as they are)."""
-    return SOURCE_LABELS.get(source or "", source or "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ class ProfileService:
         metrics_max_age: timedelta = METRICS_MAX_AGE,
         cache_seconds: float = CACHE_SECONDS,
         upstream_budget_seconds: float = UPSTREAM_BUDGET_SECONDS,
+        resolver: AuthorResolver | None = None,
     ) -> None:
         self._database = database
         self._clock = clock
@@ -224,14 +226,22 @@ class ProfileService:
         self.arxiv = arxiv
         self.metrics_max_age = metrics_max_age
         self.cache_seconds = cache_seconds
-        self.upstream_budget_seconds = upstream_budget_seconds
+        # The one resolver, shared with `/follow` (see `bot.wiring`); its guard also paces the
+        # metrics and arXiv calls made here, so a source that just failed is skipped by both.
+        self.resolver = resolver or AuthorResolver(
+            database,
+            clock,
+            openalex=openalex,
+            semantic_scholar=semantic_scholar,
+            guard=UpstreamGuard(clock, budget_seconds=upstream_budget_seconds),
+        )
+        self._guard = self.resolver.guard
         self.refresher = MetricsRefresher(
             database, clock, openalex=openalex, semantic_scholar=semantic_scholar
         )
         self._profiles: OrderedDict[tuple[int, int | None], _Cached] = OrderedDict()
         # Resolved queries (normalised) -> (author id, when), bounded like `_profiles`.
         self._resolved: OrderedDict[str, tuple[int, float]] = OrderedDict()
-        self._down_until: dict[str, float] = {}
         # Single flight: concurrent askers of one new name, or of one stale author, share the
         # one upstream fetch in progress (as `ChartCache.get` shares a render).
         self._resolving: dict[str, asyncio.Future[tuple[int, list[str]]]] = {}
@@ -248,7 +258,16 @@ class ProfileService:
         """Validate what the user typed before deferring (pure; raises `BadInput`)."""
         return parse_author_query(text)
 
-    def cached(self, text: str) -> Profile | None:
+    @property
+    def upstream_budget_seconds(self) -> float:
+        """How long one upstream call may take (the resolver's guard, shared)."""
+        return self._guard.budget_seconds
+
+    @upstream_budget_seconds.setter
+    def upstream_budget_seconds(self, seconds: float) -> None:
+        self._guard.budget_seconds = seconds
+
+    def cached(self, text: str, *, viewer: Viewer | None = None) -> Profile | None:
         """The profile `text` names when it is hot in memory (no I/O at all), else None.
 
         Only a profile whose data version the database confirmed in the last
@@ -259,7 +278,7 @@ class ProfileService:
             query = parse_author_query(text)
         except BadInput:
             return None
-        remembered = self._resolved.get(query.cache_key)
+        remembered = self._resolved.get(_resolved_key(query, viewer))
         if remembered is None:
             return None
         entry = self._profiles.get((remembered[0], RECENT_COUNT))
@@ -270,28 +289,43 @@ class ProfileService:
             return None
         return entry.profile
 
-    async def profile(self, text: str, *, paper_limit: int | None = RECENT_COUNT) -> Profile:
-        """The profile of the author `text` names; `paper_limit` None lists every paper."""
+    async def profile(
+        self,
+        text: str,
+        *,
+        paper_limit: int | None = RECENT_COUNT,
+        viewer: Viewer | None = None,
+    ) -> Profile:
+        """The profile of the author `text` names; `paper_limit` None lists every paper.
+
+        `viewer` is who asks (their server and user id): a name finds the stored authors they
+        may see, as `/follow author` does. None (the terminal command) sees every one.
+        """
         query = parse_author_query(text)
-        author_id, notices = await self._resolve(query)
+        author_id, notices = await self._resolve(query, viewer)
         return await self._profile_of(author_id, notices, paper_limit)
 
-    async def compare(self, first: str, second: str) -> tuple[Profile, Profile]:
+    async def compare(
+        self, first: str, second: str, *, viewer: Viewer | None = None
+    ) -> tuple[Profile, Profile]:
         """Two profiles side by side (resolved one after the other: arXiv wants 3 s spacing)."""
-        a = await self.profile(first)
-        b = await self.profile(second)
+        a = await self.profile(first, viewer=viewer)
+        b = await self.profile(second, viewer=viewer)
         if a.author_id == b.author_id:
             raise BadInput("Those are the same author twice. Pick two different authors.")
         return a, b
 
-    async def resolve_author_id(self, text: str) -> int:
+    async def resolve_author_id(self, text: str, *, viewer: Viewer | None = None) -> int:
         """The stored id of the author `text` names (fetched on demand when new)."""
-        author_id, _notices = await self._resolve(parse_author_query(text))
+        author_id, _notices = await self._resolve(parse_author_query(text), viewer)
         return author_id
 
-    async def papers(self, text: str, *, sort: Sort = "recent") -> PaperPage:
+    async def papers(
+        self, text: str, *, sort: Sort = "recent", viewer: Viewer | None = None
+    ) -> PaperPage:
         """The first page of the author's papers."""
-        return await self.papers_page(await self.resolve_author_id(text), sort=sort, page=0)
+        author_id = await self.resolve_author_id(text, viewer=viewer)
+        return await self.papers_page(author_id, sort=sort, page=0)
 
     async def papers_page(self, author_id: int, *, sort: Sort, page: int) -> PaperPage:
         """Page `page` (0-based, clamped) of a stored author's papers, `PAGE_SIZE` per page."""
@@ -347,13 +381,13 @@ class ProfileService:
 
     # --- resolving ------------------------------------------------------------------------
 
-    async def _resolve(self, query: AuthorQuery) -> tuple[int, list[str]]:
+    async def _resolve(self, query: AuthorQuery, viewer: Viewer | None) -> tuple[int, list[str]]:
         """The stored author id `query` names; one lookup at a time per normalised query.
 
         Concurrent asks for the same name share the lookup in progress, so a new author is
         fetched and stored once, not once per asker.
         """
-        key = query.cache_key
+        key = _resolved_key(query, viewer)
         remembered = self._resolved.get(key)
         if remembered is not None:
             if self._clock.monotonic() - remembered[1] < self.cache_seconds:
@@ -362,116 +396,47 @@ class ProfileService:
             del self._resolved[key]
         pending = self._resolving.get(key)
         if pending is None:
-            pending = _single_flight(self._resolving, key, self._resolve_once(query))
+            pending = _single_flight(self._resolving, key, self._resolve_once(query, viewer, key))
         author_id, notices = await asyncio.shield(pending)
         return author_id, list(notices)
 
-    async def _resolve_once(self, query: AuthorQuery) -> tuple[int, list[str]]:
-        author_id, notices = await self._find_or_fetch(query)
+    async def _resolve_once(
+        self, query: AuthorQuery, viewer: Viewer | None, key: str
+    ) -> tuple[int, list[str]]:
+        author_id, notices = await self._find_or_fetch(query, viewer)
         if not notices:  # a degraded answer is not remembered: the next ask tries again
-            self._resolved[query.cache_key] = (author_id, self._clock.monotonic())
-            self._resolved.move_to_end(query.cache_key)
+            self._resolved[key] = (author_id, self._clock.monotonic())
+            self._resolved.move_to_end(key)
             while len(self._resolved) > CACHE_ENTRIES:
                 self._resolved.popitem(last=False)
         return author_id, notices
 
-    async def _find_or_fetch(self, query: AuthorQuery) -> tuple[int, list[str]]:
-        async with self._database.reader() as session:
-            authors = AuthorRepository(session)
-            stored: Author | None = None
-            if query.kind == "local":
-                stored = await authors.get(int(query.value))
-                if stored is None:
-                    raise NotFoundError("I do not know that author. Type the name instead.")
-            elif query.kind == "openalex":
-                stored = await authors.get_by_openalex_id(query.value)
-            elif query.kind == "name":
-                stored = await self._stored_by_name(authors, query.value)
-        if stored is not None:
-            return stored.id, []
-        if query.kind in ("openalex", "orcid"):
-            return await self._fetch_by_id(query)
-        return await self._fetch_by_name(query.value)
-
-    @staticmethod
-    async def _stored_by_name(authors: AuthorRepository, name: str) -> Author | None:
-        """A stored author one of whose full-name keys is the name's (best documented first)."""
-        keys = name_keys(name)
-        if not keys.full:
-            return None
-        matches = await authors.find_by_name_keys(sorted(keys.full))
-        ids = sorted({i for found in matches.values() for i in found})
-        if not ids:
-            return None
-        rows = await authors.list_by_ids(ids)
-        rows.sort(key=lambda a: (a.openalex_id is None, a.metrics_as_of is None, a.id))
-        return rows[0] if rows else None
-
-    async def _fetch_by_id(self, query: AuthorQuery) -> tuple[int, list[str]]:
-        if self.openalex is None:
-            raise UpstreamDown(
-                "Looking authors up by id needs OpenAlex, which is not configured here. Type "
-                "the author's name instead."
-            )
+    async def _find_or_fetch(
+        self, query: AuthorQuery, viewer: Viewer | None
+    ) -> tuple[int, list[str]]:
+        """The shared resolver's answer, stored when new; a name nobody knows: arXiv alone."""
         try:
-            record = await self._call("openalex", self.openalex.get_author(query.value))
-        except NotFound:
-            raise NotFoundError(f"OpenAlex has no author `{query.value}`.") from None
-        except (SourceError, TimeoutError) as error:
-            raise UpstreamDown(
-                "OpenAlex is not answering right now, so I cannot look that id up. Try again "
-                "in a few minutes, or type the author's name."
-            ) from error
-        assert record.openalex_id is not None
-        async with self._database.reader() as session:
-            stored = await AuthorRepository(session).get_by_openalex_id(record.openalex_id)
-        if stored is not None:  # an ORCID of an author we know under their OpenAlex id
-            return stored.id, []
-        return await self._store_new(record, record.display_name, [])
-
-    async def _fetch_by_name(self, name: str) -> tuple[int, list[str]]:
-        outcome = await self._search_metrics(name)
-        record = outcome.record
-        if record is not None and record.openalex_id:
+            resolution = await self.resolver.resolve(query, viewer, suggest=False)
+        except (AuthorNotFound, SearchUnavailable) as missing:
+            # No metrics source knows the name (or none answered): arXiv papers may still.
+            return await self._store_new(None, query.value, list(missing.notices))
+        candidate = resolution.best  # an ambiguous name: the most plausible candidate
+        notices = list(resolution.notices)
+        if candidate.local_id is not None:
+            return candidate.local_id, notices
+        if candidate.openalex_id:
             async with self._database.reader() as session:
-                stored = await AuthorRepository(session).get_by_openalex_id(record.openalex_id)
-            if stored is not None:
-                return stored.id, outcome.notices
-        return await self._store_new(record, name, outcome.notices)
-
-    async def _search_metrics(self, name: str) -> _Outcome:
-        """The best metrics record for a name: OpenAlex search, else Semantic Scholar."""
-        outcome = _Outcome()
-        if self.openalex is not None:
-            found = await self._search_one("openalex", self.openalex.search_authors, name)
-            outcome.notices += found.notices
-            if found.definitive:
-                found.notices = outcome.notices
-                return found
-        if self.semantic_scholar is not None:
-            found = await self._search_one(
-                "semantic_scholar", self.semantic_scholar.search_authors, name
-            )
-            found.notices = outcome.notices + found.notices
-            return found
-        return outcome
-
-    async def _search_one(self, source: str, search: Any, name: str) -> _Outcome:
-        try:
-            records: list[AuthorRecord] = await self._call(
-                source, search(name, **_search_kwargs(source))
-            )
-        except (SourceError, TimeoutError) as error:
-            log.warning("%s author search failed for %r: %s", source, name, error)
-            return _Outcome(notices=[f"{source_label(source)} is not answering right now."])
-        return _Outcome(record=_best_record(records, name), definitive=True)
+                stored = await AuthorRepository(session).get_by_openalex_id(candidate.openalex_id)
+            if stored is not None:  # exact id: the same row whoever stored it
+                return stored.id, notices
+        return await self._store_new(candidate.record, query.value, notices)
 
     async def _arxiv_papers(self, name: str) -> tuple[list[Paper], list[str]]:
         term = author_term(name)
         if self.arxiv is None or not term:
             return [], []
         try:
-            result = await self._call(
+            result = await self._guard.call(
                 "arxiv_api",
                 self.arxiv.search(term, max_results=ARXIV_MAX_RESULTS, sort_by="submittedDate"),
             )
@@ -481,7 +446,10 @@ class ProfileService:
         return list(result.papers), []
 
     async def _store_new(
-        self, record: AuthorRecord | None, name: str, notices: list[str]
+        self,
+        record: AuthorRecord | None,
+        name: str,
+        notices: list[str],
     ) -> tuple[int, list[str]]:
         """Store a newly met author with their matched arXiv papers; NotFound if nothing."""
         display = (record.display_name if record else "") or name
@@ -496,21 +464,19 @@ class ProfileService:
                     + " ".join(notices)
                     + " Try again in a few minutes."
                 )
-            raise NotFoundError(
-                f"No author found for “{plain(name)}”. Check the spelling, or start typing and "
-                "pick the author from the list."
-            )
+            raise NotFoundError(await self.resolver.not_found_message(name))
         now = self._clock.now()
         async with self._database.transaction() as session:
             authors = AuthorRepository(session)
             # Without an OpenAlex id nothing stops a second row for the same person (another
-            # spelling asked meanwhile): an author stored by this name since is reused.
+            # spelling asked meanwhile): an author stored by this name since is reused. Any
+            # stored row, seen or not: what is shown is what was just fetched for this name.
             known = (
-                None
+                []
                 if record and record.openalex_id
-                else await self._stored_by_name(authors, display)
+                else await self.resolver.stored_by_name(display, None)
             )
-            author = known or await store_author(authors, record, name, now)
+            author = known[0] if known else await store_author(authors, record, name, now)
             await store_papers(PaperRepository(session), author.id, mine, now)
             author_id = author.id
         log.info("profile: stored new author %s (%s), %d papers", author_id, display, len(mine))
@@ -542,7 +508,7 @@ class ProfileService:
         outcome = _Outcome()
         if self.openalex is not None and author.openalex_id:
             try:
-                outcome.record = await self._call(
+                outcome.record = await self._guard.call(
                     "openalex", self.openalex.get_author(author.openalex_id)
                 )
             except NotFound:
@@ -552,7 +518,7 @@ class ProfileService:
                 outcome.notices.append("OpenAlex is not answering right now.")
         if outcome.record is None and self.semantic_scholar is not None and author.s2_id:
             try:
-                outcome.record = await self._call(
+                outcome.record = await self._guard.call(
                     "semantic_scholar", self.semantic_scholar.get_author(author.s2_id)
                 )
             except NotFound:
@@ -561,9 +527,15 @@ class ProfileService:
                 log.warning("S2 metrics for author %s failed: %s", author.id, error)
                 outcome.notices.append("Semantic Scholar is not answering right now.")
         if outcome.record is None and not (author.openalex_id or author.s2_id):
-            found = await self._search_metrics(author.display_name)
-            outcome.notices += found.notices
-            outcome.record = found.record if _same_person(found.record, author) else None
+            try:
+                records, notices = await self.resolver.search(author.display_name)
+            except SearchUnavailable as down:
+                records, notices = [], list(down.notices)
+            outcome.notices += notices
+            # Only a record that names this very person (never the first homonym).
+            outcome.record = next(
+                (r for r in records if names_match(author.display_name, _record_names(r))), None
+            )
         if outcome.record is not None:
             async with self._database.transaction() as session:
                 repo = AuthorRepository(session)
@@ -691,25 +663,6 @@ class ProfileService:
             notices=tuple(dict.fromkeys(notices)),
         )
 
-    # --- upstream calls ---------------------------------------------------------------------
-
-    async def _call(self, source: str, call: Awaitable[T]) -> T:
-        """One upstream call within the budget; a failing source is skipped for a minute."""
-        if self._clock.monotonic() < self._down_until.get(source, 0.0):
-            if asyncio.iscoroutine(call):
-                call.close()  # never awaited: avoid the "was never awaited" warning
-            raise SourceError("skipped: failed moments ago", source=source)
-        try:
-            async with asyncio.timeout(self.upstream_budget_seconds):
-                result = await call
-        except NotFound:
-            raise
-        except (SourceError, TimeoutError):
-            self._down_until[source] = self._clock.monotonic() + DOWN_SECONDS
-            raise
-        self._down_until.pop(source, None)
-        return result
-
 
 K = TypeVar("K")
 
@@ -731,27 +684,13 @@ def _single_flight(
     return task
 
 
-def _search_kwargs(source: str) -> dict[str, int]:
-    return {"per_page": SEARCH_PER_PAGE} if source == "openalex" else {"limit": SEARCH_PER_PAGE}
+def _resolved_key(query: AuthorQuery, viewer: Viewer | None) -> str:
+    """Who asks is part of the key: two viewers may see different stored authors."""
+    return query.cache_key if viewer is None else f"{viewer.key}|{query.cache_key}"
 
 
-def _best_record(records: Sequence[AuthorRecord], name: str) -> AuthorRecord | None:
-    """The first (most relevant) record sharing a full-name key with `name`, else the first."""
-    wanted = name_keys(name).full
-    for record in records:
-        for variant in (record.display_name, *record.name_variants):
-            if wanted & name_keys(variant).full:
-                return record
-    if wanted and records and records[0].source != "openalex":
-        return None  # S2 search is loose: without a name match, no record beats a wrong one
-    return records[0] if records else None
-
-
-def _same_person(record: AuthorRecord | None, author: Author) -> bool:
-    if record is None:
-        return False
-    wanted = name_keys(author.display_name).full
-    return any(wanted & name_keys(v).full for v in (record.display_name, *record.name_variants))
+def _record_names(record: AuthorRecord) -> tuple[str, ...]:
+    return (record.display_name, *record.name_variants)
 
 
 def _metrics_of(author: Author, reason: str | None) -> Metrics:
@@ -782,15 +721,23 @@ def _affiliations(author: Author, papers: Sequence[StoredPaper]) -> tuple[str, .
 
 
 def build_profile_service(
-    settings: Settings, database: Database, sources: Sources, clock: Clock
+    settings: Settings,
+    database: Database,
+    sources: Sources,
+    clock: Clock,
+    *,
+    resolver: AuthorResolver | None = None,
 ) -> ProfileService:
-    """The service over the shared sources; a source with an empty base URL is not configured."""
+    """The service over the shared sources; a source with an empty base URL is not configured.
+
+    `resolver` is the bot's one `AuthorResolver` (shared with `/follow`); built here if None.
+    """
+    resolver = resolver or build_author_resolver(settings, database, sources, clock)
     return ProfileService(
         database,
         clock,
-        openalex=sources.openalex if settings.openalex_api_url.strip() else None,
-        semantic_scholar=(
-            sources.semantic_scholar if settings.semantic_scholar_api_url.strip() else None
-        ),
+        openalex=resolver.openalex,
+        semantic_scholar=resolver.semantic_scholar,
         arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
+        resolver=resolver,
     )

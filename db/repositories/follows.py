@@ -151,13 +151,13 @@ class FollowRepository:
             follows.extend(result.scalars().unique())
         return follows
 
-    async def authors_in_guild(
-        self, guild_id: int, query: str = "", limit: int = 25
-    ) -> list[Author]:
-        """Authors a server's channels follow whose name contains `query` (for autocomplete).
+    async def authors_in_guild(self, guild_id: int, limit: int = 1000) -> list[Author]:
+        """The authors a server's channels follow, by name (for autocomplete), at most `limit`.
 
         Only this server's channel follows are considered: no other server's data, and no
         member's personal follows (those are private; the caller adds the invoker's own).
+        Names are matched by the caller on folded keys (`bot.names.matches_query`), not in
+        SQL: `lower() LIKE` does not fold accents, and a server follows few authors.
         """
         in_guild = (
             select(Follow.author_id)
@@ -168,13 +168,17 @@ class FollowRepository:
             )
             .exists()
         )
-        stmt = select(Author).where(in_guild)
-        if query:
-            pattern = (
-                "%"
-                + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                + "%"
-            )
-            stmt = stmt.where(func.lower(Author.display_name).like(pattern, escape="\\"))
-        result = await self.session.execute(stmt.order_by(Author.display_name).limit(limit))
+        stmt = select(Author).where(in_guild).order_by(Author.display_name, Author.id)
+        result = await self.session.execute(stmt.limit(limit))
         return list(result.scalars())
+
+    async def follows_of(self, author_ids: Iterable[int]) -> list[Follow]:
+        """Every follow (any scope, any target) of these authors, by id: who may see them."""
+        ids = unique(author_ids)
+        follows: list[Follow] = []
+        for chunk in chunked(ids):
+            result = await self.session.execute(
+                select(Follow).where(Follow.author_id.in_(chunk)).order_by(Follow.id)
+            )
+            follows.extend(result.scalars().unique())
+        return follows

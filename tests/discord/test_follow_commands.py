@@ -74,8 +74,11 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
 
 
 def upstream_settings(upstream: FakeUpstream) -> dict[str, Any]:
+    # Semantic Scholar not configured: a typed name is searched on OpenAlex alone here (the
+    # default URL is the real service, which a test must never reach).
     return {
         "openalex_api_url": upstream.openalex_url,
+        "semantic_scholar_api_url": "",
         "arxiv_api_url": upstream.arxiv_api_url,
         "arxiv_min_interval_seconds": 0,
     }

@@ -226,3 +226,17 @@ def test_strong_wins_over_probable_for_the_same_owner() -> None:
     assert index.match("Andreas Steiner") == {"x": STRONG}
     assert MatchStrength.STRONG > MatchStrength.PROBABLE
     assert str(MatchStrength.PROBABLE) == "probable"
+
+
+def test_one_name_equality_for_typed_names() -> None:
+    from bot.names import matches_query, names_match, same_person_name
+
+    assert same_person_name("Rémy Lefèvre", "remy lefevre")
+    assert same_person_name("Lefèvre, Rémy", "R\\'emy Lef\\`evre")
+    assert same_person_name("Dupont", "dupont")  # no given name: folded text only
+    assert not same_person_name("Anna Steiner", "Andreas Steiner")
+    assert names_match("Kaiming He", ["Someone Else", "Kai-Ming He"])
+    assert matches_query("remy", ["Rémy Lefèvre"])
+    assert matches_query("LEFÈVRE", ["Remy Lefevre"])
+    assert matches_query("", ["Anyone"])
+    assert not matches_query("remy", ["Anna Remington"])

@@ -1,0 +1,514 @@
+"""Which author a typed name or a picked value stands for: the one resolver of the bot.
+
+`/follow author`, `/author profile|papers|compare` and `paperscout author` all turn what the
+user typed (already checked by `author_query.parse_author_query`) into one author, or
+candidates to pick from, or "not found" with the closest suggestions, the same way:
+
+1. `author:<id>` is a stored author, `openalex:A…`, a bare OpenAlex id or an ORCID an exact id
+   (a stored author with that OpenAlex id, else OpenAlex's record).
+2. A name is first looked up among the stored authors by its full-name keys
+   (`bot.names.name_keys`), then searched on OpenAlex, then on Semantic Scholar when OpenAlex
+   is not configured or not answering.
+
+Privacy (PRODUCT.md section 3): a stored author is only found by name or `author:<id>` when
+the asker may see them: followed by one of this server's channels, followed by the asker, or
+followed by nobody (an author stored by a profile view is public data). An author known only
+through another server's or another member's follows is never shown; a name that also names
+them is searched upstream instead (landing on the same row when OpenAlex gives its id, which
+is fine: the id came from OpenAlex, not from the other server). `Viewer` None (the terminal
+command, run by the operator) sees every stored author.
+
+Plain async Python: no `import discord`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import NotFoundError, UpstreamDown
+from bot.names import name_keys, names_match, normalize_text
+from bot.plain_text import one_line, plain
+from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, AuthorQuery
+from bot.sources.errors import NotFound, SourceError
+from bot.sources.factory import Sources
+from bot.sources.models import AuthorCandidate, AuthorRecord
+from bot.sources.openalex import OpenAlexSource
+from bot.sources.semantic_scholar import SemanticScholarSource
+from db.database import Database
+from db.models import Author, Follow
+from db.repositories.authors import AuthorRepository
+from db.repositories.follows import FollowRepository
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_CHOICES = 25  # Discord's limit for autocomplete choices and select options
+CHOICE_TEXT_LIMIT = 100  # Discord's limit for a choice's name and value, a select label
+SEARCH_PER_PAGE = 25
+SUGGESTION_COUNT = 5
+# Autocomplete must be answered within Discord's 3 s, retries included.
+AUTOCOMPLETE_BUDGET_SECONDS = 2.0
+UPSTREAM_BUDGET_SECONDS = 25.0  # an interaction token lives 15 min; the user waits less
+DOWN_SECONDS = 60.0  # after a failure, a source is not asked again for this long
+
+SOURCE_LABELS = {
+    "openalex": "OpenAlex",
+    "semantic_scholar": "Semantic Scholar",
+    "arxiv_api": "arXiv",
+}
+
+
+def source_label(source: str | None) -> str:
+    """`openalex` -> `OpenAlex` (unknown names are shown as they are)."""
+    return SOURCE_LABELS.get(source or "", source or "unknown")
+
+
+# --- plain data -----------------------------------------------------------------------------
+
+
+def _first(values: Sequence[str]) -> str | None:
+    return values[0] if values else None
+
+
+def _works(count: int | None) -> str | None:
+    if count is None:
+        return None
+    return f"{count:,} work" + ("" if count == 1 else "s")
+
+
+def choice_label(name: str, hint: str | None, works_count: int | None, note: str = "") -> str:
+    """`Name · hint · 9 works (note)` within Discord's 100 characters; the name is kept first."""
+    extras = [p for p in (hint, _works(works_count)) if p]
+    tail = "".join(f" · {p}" for p in extras) + (f" ({note})" if note else "")
+    if len(name) + len(tail) <= CHOICE_TEXT_LIMIT:
+        return name + tail
+    name = one_line(name, 60) if len(name) > 60 else name
+    return one_line(name + tail, CHOICE_TEXT_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who asks: what this server's channels and the asker follow is theirs to see."""
+
+    guild_id: int | None
+    user_id: int | None
+
+    @property
+    def key(self) -> str:
+        """Part of a cache key: two viewers may resolve one name differently."""
+        return f"{self.guild_id or 0}:{self.user_id or 0}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An author a query may stand for, with everything needed to store them.
+
+    `local_id` is set for a stored author; `record` is the metrics source's record it came
+    from (None for a stored author), kept for whoever stores the author with their metrics.
+    """
+
+    value: str
+    display_name: str
+    openalex_id: str | None = None
+    local_id: int | None = None
+    orcid: str | None = None
+    name_variants: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    works_count: int | None = None
+    usual_categories: tuple[str, ...] = ()
+    s2_id: str | None = None
+    record: AuthorRecord | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """`Joseph Mearman · Bangor University · 9 works`, at most 100 characters."""
+        return choice_label(self.display_name, _first(self.affiliations), self.works_count)
+
+    @property
+    def detail(self) -> str:
+        """What tells homonyms apart, without the name: `Bangor University · 9 works`."""
+        parts = [p for p in (_first(self.affiliations), _works(self.works_count)) if p]
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a query stands for: one `match`, or `candidates` (best first) to pick from.
+
+    `notices` say what was degraded on the way (a source not answering).
+    """
+
+    query: str
+    match: Candidate | None
+    candidates: tuple[Candidate, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.match is None
+
+    @property
+    def best(self) -> Candidate:
+        """The match, else the first (most plausible) candidate."""
+        return self.match if self.match is not None else self.candidates[0]
+
+
+class AuthorNotFound(NotFoundError):
+    """No author answers to the name; `notices` say which source could not be asked."""
+
+    def __init__(self, user_message: str, notices: Sequence[str] = ()) -> None:
+        super().__init__(user_message)
+        self.notices = tuple(notices)
+
+
+class SearchUnavailable(UpstreamDown):
+    """No configured source could be asked about the name."""
+
+    def __init__(self, user_message: str, notices: Sequence[str] = ()) -> None:
+        super().__init__(user_message)
+        self.notices = tuple(notices)
+
+
+def author_value(author: Author) -> str:
+    """The choice value of a stored author: its OpenAlex id when known, else its local id."""
+    if author.openalex_id:
+        return f"{OPENALEX_PREFIX}{author.openalex_id}"
+    return f"{LOCAL_PREFIX}{author.id}"
+
+
+def candidate_from_author(author: Author) -> Candidate:
+    """A stored author as a candidate (`local_id` set)."""
+    return Candidate(
+        value=author_value(author),
+        display_name=author.display_name,
+        openalex_id=author.openalex_id,
+        local_id=author.id,
+        orcid=author.orcid,
+        name_variants=tuple(author.name_variants or (author.display_name,)),
+        affiliations=tuple(author.affiliations or ()),
+        works_count=author.works_count,
+        usual_categories=tuple(author.usual_categories or ()),
+        s2_id=author.s2_id,
+    )
+
+
+def candidate_from_record(record: AuthorRecord) -> Candidate:
+    """A metrics source's record as a candidate (not stored yet)."""
+    openalex_id = record.openalex_id
+    s2_id = record.external_ids.get("s2")
+    if openalex_id:
+        value = f"{OPENALEX_PREFIX}{openalex_id}"
+    else:  # unique within a candidate list (a select menu needs distinct values)
+        value = f"s2:{s2_id}" if s2_id else record.display_name
+    return Candidate(
+        value=value,
+        display_name=record.display_name,
+        openalex_id=openalex_id,
+        orcid=record.orcid,
+        name_variants=record.name_variants or (record.display_name,),
+        affiliations=record.affiliations,
+        works_count=record.works_count,
+        s2_id=s2_id,
+        record=record,
+    )
+
+
+def visible_to(viewer: Viewer | None, follows: Iterable[Follow]) -> bool:
+    """May `viewer` see an author with these follows? (See the module docstring.)"""
+    if viewer is None:
+        return True
+    found = False
+    for follow in follows:
+        found = True
+        if follow.scope == "channel" and viewer.guild_id is not None:
+            if follow.guild_id == viewer.guild_id:
+                return True
+        if follow.scope == "user" and viewer.user_id is not None:
+            if follow.target_id == viewer.user_id:
+                return True
+    return not found
+
+
+def pick(query: str, candidates: Sequence[Candidate]) -> tuple[Candidate | None, list[Candidate]]:
+    """(the one plausible candidate or None, every candidate with exact name matches first).
+
+    One plausible: the only candidate, or the only one whose name is the typed name.
+    """
+    exact = [c for c in candidates if names_match(query, (c.display_name, *c.name_variants))]
+    ordered = [*exact, *(c for c in candidates if c not in exact)]
+    if len(candidates) == 1:
+        return candidates[0], ordered
+    if len(exact) == 1:
+        return exact[0], ordered
+    return None, ordered
+
+
+# --- upstream calls -------------------------------------------------------------------------
+
+
+class UpstreamGuard:
+    """One upstream call within a time budget; a failing source is skipped for a minute."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        budget_seconds: float = UPSTREAM_BUDGET_SECONDS,
+        down_seconds: float = DOWN_SECONDS,
+    ) -> None:
+        self._clock = clock
+        self.budget_seconds = budget_seconds
+        self.down_seconds = down_seconds
+        self._down_until: dict[str, float] = {}
+
+    async def call(self, source: str, call: Awaitable[T]) -> T:
+        """Await `call` for `source`; `SourceError` at once while the source is marked down."""
+        if self._clock.monotonic() < self._down_until.get(source, 0.0):
+            if asyncio.iscoroutine(call):
+                call.close()  # never awaited: avoid the "was never awaited" warning
+            raise SourceError("skipped: failed moments ago", source=source)
+        try:
+            async with asyncio.timeout(self.budget_seconds):
+                result = await call
+        except NotFound:
+            raise
+        except (SourceError, TimeoutError):
+            self._down_until[source] = self._clock.monotonic() + self.down_seconds
+            raise
+        self._down_until.pop(source, None)
+        return result
+
+
+# --- the resolver ---------------------------------------------------------------------------
+
+
+class AuthorResolver:
+    """Typed text or a picked value -> one author, candidates, or not found with suggestions."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        openalex: OpenAlexSource | None = None,
+        semantic_scholar: SemanticScholarSource | None = None,
+        guard: UpstreamGuard | None = None,
+        autocomplete_budget_seconds: float = AUTOCOMPLETE_BUDGET_SECONDS,
+    ) -> None:
+        self._database = database
+        self.openalex = openalex
+        self.semantic_scholar = semantic_scholar
+        self.guard = guard or UpstreamGuard(clock)
+        self.autocomplete_budget_seconds = autocomplete_budget_seconds
+
+    async def resolve(
+        self, query: AuthorQuery, viewer: Viewer | None, *, suggest: bool = True
+    ) -> Resolution:
+        """What `query` stands for, as `viewer` may see it.
+
+        Raises `NotFoundError` (`AuthorNotFound` for a name: with up to five close names from
+        OpenAlex autocomplete when `suggest`), `SearchUnavailable` when no source could be
+        asked about a name, `UpstreamDown` when an id cannot be looked up.
+        """
+        if query.kind == "local":
+            return Resolution(query.value, await self._local(int(query.value), viewer))
+        if query.kind in ("openalex", "orcid"):
+            return Resolution(query.value, await self._by_id(query))
+        return await self._by_name(query.value, viewer, suggest=suggest)
+
+    # --- stored authors -------------------------------------------------------------------
+
+    async def stored_by_name(self, name: str, viewer: Viewer | None) -> list[Author]:
+        """Stored authors sharing a full-name key with `name`, visible to `viewer`.
+
+        Best documented first (an OpenAlex id, then cached metrics, then the oldest row).
+        """
+        keys = name_keys(name)
+        if not keys.full:
+            return []
+        async with self._database.reader() as session:
+            authors = AuthorRepository(session)
+            matches = await authors.find_by_name_keys(sorted(keys.full))
+            ids = sorted({i for found in matches.values() for i in found})
+            if not ids:
+                return []
+            rows = await authors.list_by_ids(ids)
+            if viewer is not None:
+                follows: dict[int, list[Follow]] = {}
+                for follow in await FollowRepository(session).follows_of(ids):
+                    follows.setdefault(follow.author_id, []).append(follow)
+                rows = [r for r in rows if visible_to(viewer, follows.get(r.id, ()))]
+        rows.sort(key=lambda a: (a.openalex_id is None, a.metrics_as_of is None, a.id))
+        return rows
+
+    async def _local(self, author_id: int, viewer: Viewer | None) -> Candidate:
+        """`author:<id>`: only an author the viewer may see (never another server's)."""
+        async with self._database.reader() as session:
+            author = await AuthorRepository(session).get(author_id)
+            follows = await FollowRepository(session).follows_of([author_id]) if author else []
+        if author is None or not visible_to(viewer, follows):
+            raise NotFoundError(
+                "I do not know that author here. Type the name and pick the author from the list."
+            )
+        return candidate_from_author(author)
+
+    # --- by id ----------------------------------------------------------------------------
+
+    async def _by_id(self, query: AuthorQuery) -> Candidate:
+        if query.kind == "openalex":
+            async with self._database.reader() as session:
+                stored = await AuthorRepository(session).get_by_openalex_id(query.value)
+            if stored is not None:  # exact id: no privacy question, nothing to ask upstream
+                return candidate_from_author(stored)
+        if self.openalex is None:
+            raise UpstreamDown(
+                "Looking authors up by id needs OpenAlex, which is not configured here. Type "
+                "the author's name instead."
+            )
+        try:
+            record = await self.guard.call("openalex", self.openalex.get_author(query.value))
+        except NotFound as error:
+            raise NotFoundError(
+                f"OpenAlex has no author `{plain(query.value)}`. Type the name and pick the "
+                "author from the list."
+            ) from error
+        except (SourceError, TimeoutError) as error:
+            log.warning("OpenAlex get_author(%s) failed: %s", query.value, error)
+            raise UpstreamDown(
+                "I cannot look that author up right now: OpenAlex is not answering. Try again "
+                "in a few minutes, or type the author's name."
+            ) from error
+        if record.openalex_id:  # an ORCID of an author stored under their OpenAlex id
+            async with self._database.reader() as session:
+                stored = await AuthorRepository(session).get_by_openalex_id(record.openalex_id)
+            if stored is not None:
+                return candidate_from_author(stored)
+        return candidate_from_record(record)
+
+    # --- by name --------------------------------------------------------------------------
+
+    async def _by_name(self, name: str, viewer: Viewer | None, *, suggest: bool) -> Resolution:
+        stored = await self.stored_by_name(name, viewer)
+        if stored:
+            candidates = [candidate_from_author(a) for a in stored]
+            if len(candidates) == 1:
+                return Resolution(name, candidates[0])
+            return Resolution(name, None, tuple(candidates[:MAX_CHOICES]))
+        records, notices = await self.search(name)
+        candidates = [candidate_from_record(r) for r in records]
+        if not candidates:
+            message = (
+                await self.not_found_message(name)
+                if suggest
+                else f"No author found for “{plain(name)}”."
+            )
+            raise AuthorNotFound(message, notices)
+        match, ordered = pick(name, candidates)
+        return Resolution(name, match, tuple(ordered[:MAX_CHOICES]), tuple(notices))
+
+    async def search(self, name: str) -> tuple[list[AuthorRecord], list[str]]:
+        """OpenAlex search, else Semantic Scholar: (records, notices of sources that failed).
+
+        `SearchUnavailable` when a configured source failed and none answered.
+        """
+        notices: list[str] = []
+        failed: list[str] = []
+        if self.openalex is not None:
+            try:
+                records = await self.guard.call(
+                    "openalex", self.openalex.search_authors(name, per_page=SEARCH_PER_PAGE)
+                )
+            except (SourceError, TimeoutError) as error:
+                log.warning("OpenAlex author search failed for %r: %s", name, error)
+                notices.append("OpenAlex is not answering right now.")
+                failed.append("OpenAlex")
+            else:
+                return [r for r in records if r.openalex_id], notices
+        if self.semantic_scholar is not None:
+            try:
+                records = await self.guard.call(
+                    "semantic_scholar",
+                    self.semantic_scholar.search_authors(name, limit=SEARCH_PER_PAGE),
+                )
+            except (SourceError, TimeoutError) as error:
+                log.warning("Semantic Scholar author search failed for %r: %s", name, error)
+                notices.append("Semantic Scholar is not answering right now.")
+                failed.append("Semantic Scholar")
+            else:
+                # S2 search is loose: without a name match, no record beats a wrong one.
+                matching = [
+                    r for r in records if names_match(name, (r.display_name, *r.name_variants))
+                ]
+                return matching, notices
+        if failed:
+            verb = "is" if len(failed) == 1 else "are"
+            raise SearchUnavailable(
+                f"I cannot search authors right now: {' and '.join(failed)} {verb} not "
+                "answering. Try again in a few minutes.",
+                notices,
+            )
+        return [], notices
+
+    # --- suggestions ----------------------------------------------------------------------
+
+    async def autocomplete(self, text: str) -> list[AuthorCandidate]:
+        """OpenAlex autocomplete within the budget; [] on any failure (logged) or no OpenAlex."""
+        if self.openalex is None:
+            return []
+        try:
+            async with asyncio.timeout(self.autocomplete_budget_seconds):
+                return await self.openalex.autocomplete_authors(text)
+        except TimeoutError:
+            log.warning(
+                "OpenAlex autocomplete took over %.1fs; local choices only",
+                self.autocomplete_budget_seconds,
+            )
+        except SourceError as error:
+            log.warning("OpenAlex autocomplete failed (%s); local choices only", error)
+        return []
+
+    async def not_found_message(self, query: str) -> str:
+        """ "No author found" with up to five close names from OpenAlex autocomplete."""
+        found: dict[str, AuthorCandidate] = {}
+        # Autocomplete matches prefixes: the surname, then the surname without its last
+        # letter, catch a typo at the end (`Piwowarz` -> `piwowar`).
+        surname = name_keys(query).surname
+        probes = list(dict.fromkeys(p for p in (query, surname, surname[:-1]) if len(p) >= 3))
+        for probe in probes:
+            for candidate in await self.autocomplete(probe):
+                found.setdefault(candidate.id, candidate)
+            if found:
+                break
+        wanted = normalize_text(query)
+        ranked = sorted(
+            found.values(),
+            key=lambda c: difflib.SequenceMatcher(None, wanted, normalize_text(c.name)).ratio(),
+            reverse=True,
+        )[:SUGGESTION_COUNT]
+        head = f"No author found for “{plain(query)}”."
+        if not ranked:
+            return head + " Check the spelling, or type part of the name and pick from the list."
+        names = ", ".join(plain(c.name) + (f" ({plain(c.hint)})" if c.hint else "") for c in ranked)
+        return f"{head} Did you mean: {names}? Pick one from the list as you type."
+
+
+def build_author_resolver(
+    settings: Settings, database: Database, sources: Sources, clock: Clock
+) -> AuthorResolver:
+    """The one resolver over the shared sources; a source with an empty base URL is not used."""
+    return AuthorResolver(
+        database,
+        clock,
+        openalex=sources.openalex if settings.openalex_api_url.strip() else None,
+        semantic_scholar=(
+            sources.semantic_scholar if settings.semantic_scholar_api_url.strip() else None
+        ),
+    )
