@@ -27,3 +27,16 @@ def one_line(text: str, limit: int | None = None) -> str:
 def plain(text: str) -> str:
     """Outside text made inert for a message: one line, markdown escaped, mentions broken."""
     return _MARKDOWN_RE.sub(r"\\\1", one_line(text)).replace("@", "@\u200b")
+
+
+def cut(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """`text` on one line, within `limit` characters, cut at a word boundary when there is one."""
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    room = limit - len(ellipsis)
+    head = text[:room]
+    space = head.rfind(" ")
+    if space > room // 2:
+        head = head[:space]
+    return head.rstrip(" ,.;:") + ellipsis

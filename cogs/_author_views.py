@@ -128,8 +128,10 @@ class CompareModal(discord.ui.Modal, title="Compare with another author"):
         self.first = first
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        # The first author is the profile already shown in this channel: compared by stored id,
+        # not resolved again for the presser (who may not follow them).
         await self.cog.send_comparison(
-            interaction, f"author:{self.first.author_id}", str(self.second.value), ephemeral=True
+            interaction, self.first.author_id, str(self.second.value), ephemeral=True
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:

@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.plain_text import plain
 from bot.render.chart import ChartCache, compare_chart_png, profile_chart_png
 from bot.render.follows import follow_message
 from bot.render.paper import paper_embed
@@ -69,9 +70,13 @@ class Authors(commands.Cog, name="Authors"):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """This server's authors and the invoker's first, then OpenAlex (the follow service)."""
-        found = await self.services.follows.suggest(
-            interaction.guild_id, interaction.user.id, current
-        )
+        try:
+            found = await self.services.follows.suggest(
+                interaction.guild_id, interaction.user.id, current
+            )
+        except Exception:  # autocomplete must always answer; the log keeps the cause
+            log.exception("author autocomplete failed for %r", current[:100])
+            return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in found][:25]
 
     # --- commands --------------------------------------------------------------------------
@@ -148,6 +153,11 @@ class Authors(commands.Cog, name="Authors"):
         card = view.card
         footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
         await interaction.followup.send(embed=paper_embed(card, footer=footer))
+        if view.you_follow:  # personal follows are private: named to the invoker alone
+            await interaction.followup.send(
+                "You follow: " + ", ".join(f"**{plain(n)}**" for n in view.you_follow),
+                ephemeral=True,
+            )
 
     # --- shared steps (also used by the views) -----------------------------------------------
 
@@ -191,12 +201,26 @@ class Authors(commands.Cog, name="Authors"):
         self.track(view, interaction, message.id)
 
     async def send_comparison(
-        self, interaction: discord.Interaction, first: str, second: str, *, ephemeral: bool
+        self,
+        interaction: discord.Interaction,
+        first: str | int,
+        second: str,
+        *,
+        ephemeral: bool,
     ) -> None:
+        """Two authors side by side; `first` is what was typed, or a stored author id.
+
+        An id is the author of a profile already shown (its Compare button): not resolved again.
+        """
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        profiles = self.services.profile
+        viewer = viewer_of(interaction)
         try:
-            a, b = await self.services.profile.compare(first, second, viewer=viewer_of(interaction))
+            if isinstance(first, int):
+                a, b = await profiles.compare_with(first, second, viewer=viewer)
+            else:
+                a, b = await profiles.compare(first, second, viewer=viewer)
         except UserFacingError as error:
             await self.fail(interaction, error.user_message)
             return

@@ -8,14 +8,13 @@ who ran the command and disable themselves when they time out.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
-from bot.errors import UserFacingError
 from bot.render.text import cut, safe, safe_cut
 from bot.services.follows import Candidate, FollowedAuthor, FollowResult, Resolution, UnfollowResult
+from bot.tree import reply_error
 
 log = logging.getLogger(__name__)
 
@@ -113,29 +112,6 @@ def _option(candidate: Candidate) -> discord.SelectOption:
     )
 
 
-async def _reply_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
-    """The views' one error path: a domain error's message, or an incident id."""
-    if isinstance(error, UserFacingError):
-        message = error.user_message
-    else:
-        incident = uuid.uuid4().hex[:8]
-        log.error(
-            "incident %s: %s failed for user %s",
-            incident,
-            where,
-            interaction.user.id,
-            exc_info=error,
-        )
-        message = f"Something went wrong on my side (incident `{incident}`). It has been logged."
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not deliver the error reply for interaction %s", interaction.id)
-
-
 class InvokerOnlyView(discord.ui.View):
     """A view only `invoker_id` may use; disabled (and the message edited) on timeout."""
 
@@ -176,7 +152,7 @@ class InvokerOnlyView(discord.ui.View):
         error: Exception,
         item: discord.ui.Item[discord.ui.View],
     ) -> None:
-        await _reply_error(interaction, error, f"{self.command} ({type(item).__name__})")
+        await reply_error(interaction, error, f"{self.command} ({type(item).__name__})")
 
 
 class CandidatePicker(InvokerOnlyView):
@@ -204,11 +180,26 @@ class CandidatePicker(InvokerOnlyView):
         )
         self.select.callback = self._picked  # type: ignore[method-assign]
         self.add_item(self.select)
+        self._picking = False  # a pick is being followed: a second click must not follow twice
 
     async def _picked(self, interaction: discord.Interaction) -> None:
+        """Follow the pick; the menu stops only once that succeeded.
+
+        If the follow fails, the error reaches `on_error` (the invoker reads it privately) and
+        the menu stays live, so picking again works instead of "This interaction failed".
+        """
+        if self._picking:
+            await interaction.response.send_message(
+                "Already following the author you picked: one moment.", ephemeral=True
+            )
+            return
         candidate = self.candidates[self.select.values[0]]
-        self.stop()  # one pick per menu: a second click must not follow twice
-        await self.on_pick(interaction, candidate)
+        self._picking = True
+        try:
+            await self.on_pick(interaction, candidate)
+        finally:
+            self._picking = False
+        self.stop()  # one pick per menu
 
     async def on_timeout(self) -> None:
         self.disable()

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import discord
 
+from bot.plain_text import cut  # re-exported: render code cuts outside text too
+
 
 def safe(text: str) -> str:
     """Escape markdown and neutralise mentions in text that came from outside (titles, names)."""
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
-def cut(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Cut `text` to at most `limit` characters, at a word boundary when there is one."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    room = limit - len(ellipsis)
-    head = text[:room]
-    space = head.rfind(" ")
-    if space > room // 2:
-        head = head[:space]
-    return head.rstrip(" ,.;:") + ellipsis
 
 
 def fit_lines(lines: list[str], limit: int) -> str:

@@ -44,6 +44,7 @@ from bot.services.author_resolver import (
     Candidate,
     Resolution,
     Viewer,
+    _first,
     author_value,
     candidate_from_author,
     choice_label,
@@ -133,10 +134,6 @@ class UnfollowResult:
 
 
 # --- pure helpers ---------------------------------------------------------------------------
-
-
-def _first(values: Sequence[str]) -> str | None:
-    return values[0] if values else None
 
 
 def check_name(text: str | None) -> str:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.clock import Clock
-from bot.render.text import cut
+from bot.plain_text import cut
 from bot.services.polling import API_SOURCE, RSS_SOURCE
 from db.database import Database
 from db.models import SourceHealth

@@ -73,7 +73,7 @@ from bot.sources.models import AuthorRecord, Paper
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from db.database import Database
-from db.models import Author
+from db.models import Author, Follow
 from db.models import Paper as StoredPaper
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
@@ -178,11 +178,17 @@ class PaperPage:
 
 @dataclass(frozen=True, slots=True)
 class PaperView:
-    """One stored paper and the followed authors (visible to the asker) it is tracked for."""
+    """One stored paper and the followed authors it is tracked for.
+
+    `followed_here` (on the card, public) names only this server's channel follows;
+    `you_follow` names the asker's personal follows among its authors, for the asker alone
+    (PRODUCT.md section 3: personal follows are private).
+    """
 
     card: PaperCard
     followed_here: tuple[str, ...]
     linked_authors: int
+    you_follow: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -315,6 +321,24 @@ class ProfileService:
             raise BadInput("Those are the same author twice. Pick two different authors.")
         return a, b
 
+    async def compare_with(
+        self, author_id: int, second: str, *, viewer: Viewer | None = None
+    ) -> tuple[Profile, Profile]:
+        """A stored author (already shown publicly) side by side with the author `second` names.
+
+        For the Compare button under a profile. Side one is loaded by its stored id, not
+        resolved again: the profile is already public in the channel, so whoever presses the
+        button need not be allowed to look that author up. Only `second` is resolved, for
+        `viewer`.
+        """
+        query = parse_author_query(second)
+        a = await self._profile_of(author_id, [], RECENT_COUNT)
+        second_id, notices = await self._resolve(query, viewer)
+        if second_id == author_id:
+            raise BadInput("Those are the same author twice. Pick two different authors.")
+        b = await self._profile_of(second_id, notices, RECENT_COUNT)
+        return a, b
+
     async def resolve_author_id(self, text: str, *, viewer: Viewer | None = None) -> int:
         """The stored id of the author `text` names (fetched on demand when new)."""
         author_id, _notices = await self._resolve(parse_author_query(text), viewer)
@@ -366,12 +390,15 @@ class ProfileService:
                 )
             linked = (await papers_repo.linked_authors([paper.id])).get(paper.id, [])
             follows = FollowRepository(session)
-            visible = list(await follows.list_for_user(user_id))
-            if guild_id is not None:
-                visible += await follows.list_for_guild(guild_id)
-        names = {f.author_id: f.author.display_name for f in visible}
-        followed = tuple(dict.fromkeys(names[a] for a in linked if a in names))
-        return PaperView(paper_card(paper, followed), followed, len(linked))
+            personal = await follows.list_for_user(user_id)
+            channel = await follows.list_for_guild(guild_id) if guild_id is not None else []
+
+        def named(found: Sequence[Follow]) -> tuple[str, ...]:
+            names = {f.author_id: f.author.display_name for f in found}
+            return tuple(dict.fromkeys(names[a] for a in linked if a in names))
+
+        followed = named(channel)
+        return PaperView(paper_card(paper, followed), followed, len(linked), named(personal))
 
     async def refresh_metrics(self, *, batch_size: int = 100) -> RefreshReport:
         """The daily job: refresh the followed authors' metrics in batches of up to 100 ids."""

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from bot.services.follows import Candidate
+from cogs._author_views import ProfileView
 from db.models import Author
 from db.repositories.follows import FollowRepository
 from tests.discord.author_support import (
@@ -72,6 +74,13 @@ async def h(harness_factory: HarnessFactory, upstream: FakeUpstream) -> AsyncIte
 
 def titles(message: dict) -> list[str]:  # type: ignore[type-arg]
     return [f["value"].split("](")[0].lstrip("[") for f in message["embeds"][0]["fields"]]
+
+
+def profile_author_id(h: BotHarness, message: dict[str, Any]) -> int:
+    """The stored author id behind a profile message (its live view knows it)."""
+    view = h.bot.get_cog("Authors").open_views[int(message["id"])]  # type: ignore[union-attr]
+    assert isinstance(view, ProfileView)
+    return view.profile.author_id
 
 
 async def forget_author(h: BotHarness, name: str) -> None:
@@ -161,16 +170,32 @@ async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
 
 
 async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
-    await h.component(
-        "profile:follow",
-        message=(await h.slash("author profile", name="Mara Many")).original_message,
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    await h.component("profile:follow", message=profile)  # a personal follow: private
+    ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
+    card, mine = ex.user_messages
+    (embed,) = card["embeds"]
+    assert embed["title"] == "Result number 3" and not card["flags"] & 64
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert "Why" not in fields and fields["Category"] == "ML"
+    assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
+
+    # A channel follow of this server is public: named in the card's "Why".
+    author_id = profile_author_id(h, profile)
+    await h.bot.services.follows.follow(
+        Candidate(value=f"author:{author_id}", display_name="", local_id=author_id),
+        scope="channel",
+        user_id=OWNER_ID,
+        guild_id=h.fake.guild_id,
+        channel_id=h.fake.channel_id,
     )
     ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
-    (embed,) = ex.original_message["embeds"]
-    assert embed["title"] == "Result number 3"
+    card, mine = ex.user_messages
+    (embed,) = card["embeds"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Why"] == "Mara Many" and fields["Category"] == "ML"
     assert embed["footer"]["text"] == "arXiv:2501.00003v1"
+    assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
 
     other = await h.slash("paper", option_values={"id": "2502.00001"})
     (embed,) = other.original_message["embeds"]
@@ -262,6 +287,50 @@ async def test_two_people_can_use_the_compare_form_on_one_profile(h: BotHarness)
         (comparison,) = done.user_messages
         assert comparison["embeds"][0]["title"] == "Mara Many vs Ola Other"
         assert comparison["flags"] & 64
+
+
+async def test_compare_button_on_a_profile_only_another_member_follows(h: BotHarness) -> None:
+    """The first author of the Compare form is the profile already shown in the channel: it is
+    not resolved again for the presser, who may not see that author by name or id."""
+    sally = await seed_author(
+        h.bot.database,
+        "Sally Secret",
+        [
+            paper(
+                "2503.00001",
+                title="A secret result",
+                published=NOW - timedelta(days=3),
+                authors=["Sally Secret"],
+            )
+        ],
+    )
+    owner = h.fake.users[str(OWNER_ID)]
+    await h.bot.services.follows.follow(  # the owner (member A) follows Sally for themselves
+        Candidate(value=f"author:{sally}", display_name="", local_id=sally),
+        scope="me",
+        user_id=OWNER_ID,
+        guild_id=h.fake.guild_id,
+        channel_id=h.fake.channel_id,
+    )
+    profile = await h.slash("author profile", name="Sally Secret", invoker=owner)
+    assert not profile.original_message["flags"] & 64  # public in the channel
+    # Member B may not look Sally up themselves...
+    peek = await h.slash("author compare", first=f"author:{sally}", second="Ola Other")
+    (refused,) = peek.user_messages
+    assert refused["flags"] & 64 and "I do not know that author here" in refused["content"]
+
+    # ...but Compare under the profile the channel already shows works for them.
+    opened = await h.component("profile:compare", message=profile.original_message)
+    done = await h.submit_modal(opened, {"compare:second": "Ola Other"})
+    (comparison,) = done.user_messages
+    assert comparison["flags"] & 64
+    assert comparison["embeds"][0]["title"] == "Sally Secret vs Ola Other"
+
+    # The same author twice is still refused (to the owner, who may name Sally).
+    opened = await h.component("profile:compare", message=profile.original_message, invoker=owner)
+    twice = await h.submit_modal(opened, {"compare:second": f"author:{sally}"})
+    (reply,) = twice.user_messages
+    assert reply["flags"] & 64 and "same author twice" in reply["content"]
 
 
 async def test_follow_button_uses_the_follow_service_and_its_message(h: BotHarness) -> None:

@@ -7,6 +7,7 @@ own database).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ import discord
 import pytest
 from sqlalchemy import func, select
 
+from bot.errors import UpstreamDown
 from db.models import Author, AuthorNameKey, Follow
 from db.repositories.authors import AuthorRepository
 from tests.harness.bot_harness import BotHarness
@@ -293,6 +295,53 @@ async def test_an_ambiguous_name_offers_a_menu_and_stores_only_the_pick(
     assert author.usual_categories == []  # arXiv knows no paper by him (empty feed)
     (follow,) = rows.follows
     assert (follow.scope, follow.target_id) == ("channel", h.fake.channel_id)
+
+
+async def test_a_pick_that_fails_leaves_the_menu_usable(
+    h: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upstream failure on the pick answers privately and keeps the menu alive: picking
+    again follows (no "This interaction failed"); a second click during a pick does not."""
+    ex = await h.slash("follow author", name="mearman")
+    menu = ex.original_message
+    service = h.bot.services.follows
+    real_follow = service.follow
+    entered, release = asyncio.Event(), asyncio.Event()
+    calls: list[str] = []
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append("follow")
+        if len(calls) == 1:
+            raise UpstreamDown("OpenAlex is not answering. Try again in a few minutes.")
+        entered.set()
+        await release.wait()
+        return await real_follow(*args, **kwargs)
+
+    monkeypatch.setattr(service, "follow", failing_once)
+    value = [f"openalex:{MEARMAN}"]
+    failed = await h.component("follows:pick", message=menu, values=value)
+    assert failed.callback_type == 6
+    (error,) = failed.followup_messages
+    assert error["flags"] & EPHEMERAL and error["content"].startswith("OpenAlex is not answering")
+    shown = h.fake.messages[menu["id"]]
+    assert shown["content"].startswith("Several authors match")  # the menu is still there
+    assert select_options(shown) and not shown["components"][0]["components"][0].get("disabled")
+    assert (await stored(h)).counts == (0, 0, 0)
+
+    # Pick again: it follows. A click while that pick is in progress follows nothing twice.
+    second = asyncio.create_task(h.component("follows:pick", message=menu, values=value))
+    await asyncio.wait_for(entered.wait(), 5)
+    double = await h.component("follows:pick", message=menu, values=value)
+    assert double.callback_type == 4 and double.callback.json["data"]["flags"] == EPHEMERAL
+    assert double.callback.json["data"]["content"].startswith("Already following the author")
+    release.set()
+    picked = await second
+    assert picked.callback_type == 6 and calls == ["follow", "follow"]
+    shown = h.fake.messages[menu["id"]]
+    assert shown["content"].startswith("You now follow **Joseph Mearman**")
+    assert shown["components"] == []
+    (follow,) = (await stored(h)).follows
+    assert follow.scope == "user"
 
 
 async def test_an_unknown_name_gets_no_author_found_with_suggestions(

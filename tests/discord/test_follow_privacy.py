@@ -2,7 +2,8 @@
 
 A personal follow (scope me) remembers the server it was made in, but no other member of that
 server may learn of it: not in `/follow author` autocomplete ("followed here"), not in the
-footer of `/paper`, not by picking `author:<id>`. Runs on SQLite and PostgreSQL.
+footer or "Why" of `/paper` (a public card: the member's own follows are named to them in a
+private followup), not by picking `author:<id>`. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -89,11 +90,18 @@ async def test_another_members_personal_follow_is_not_followed_here(h: BotHarnes
         None,
         "arXiv:2511.00001v1 · tracked for an author not followed here",
     )
-    # ...but does name the channel's author, and the member sees their own follow.
+    # ...but does name the channel's author. The member's own `/paper` is public too: its card
+    # does not name Sally either; only a private followup tells the member they follow her.
     chan = await h.slash("paper", option_values={"id": "2511.00002"}, invoker=owner)
     assert why_and_footer(chan) == ("Chan Shared", "arXiv:2511.00002v1")
     own = await h.slash("paper", option_values={"id": "2511.00001"})
-    assert why_and_footer(own) == ("Sally Secret", "arXiv:2511.00001v1")
+    assert why_and_footer(own) == (
+        None,
+        "arXiv:2511.00001v1 · tracked for an author not followed here",
+    )
+    card, mine = own.user_messages
+    assert not card["flags"] & 64  # the card is public...
+    assert mine["flags"] & 64 and mine["content"] == "You follow: **Sally Secret**"  # ...this not
 
     # Picking `author:<id>` of Sally is refused to the owner, allowed to the member.
     peek = await h.slash("follow author", name=f"author:{secret}", invoker=owner)
