@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.render.profile import papers_page_embed
+from bot.render.views import ExpiringView
 from bot.services.profile import PaperPage, Profile
 from bot.tree import reply_error
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 VIEW_TIMEOUT = 600.0  # 10 minutes; the interaction token (for the edit) lives 15
 
 
-class TimeoutDisablingView(discord.ui.View):
+class TimeoutDisablingView(ExpiringView):
     """A view that greys its buttons out on timeout by editing the interaction's message."""
 
     def __init__(self, *, timeout: float | None) -> None:
@@ -35,31 +36,13 @@ class TimeoutDisablingView(discord.ui.View):
         self.interaction: discord.Interaction | None = None  # whose message carries the view
         self.message_id: int | None = None
 
-    def disable_all(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button | discord.ui.Select):
-                item.disabled = True
-
-    async def on_timeout(self) -> None:
-        self.disable_all()
+    async def show_disabled(self) -> None:
         if self.interaction is None:
             return
-        try:
-            if self.message_id is not None:
-                await self.interaction.followup.edit_message(self.message_id, view=self)
-            else:
-                await self.interaction.edit_original_response(view=self)
-        except discord.HTTPException as error:
-            log.info("could not disable expired buttons: %s", error)
-
-    async def on_error(
-        self,
-        interaction: discord.Interaction,
-        error: Exception,
-        item: discord.ui.Item[Any],
-    ) -> None:
-        custom_id = getattr(item, "custom_id", None) or type(item).__name__
-        await reply_error(interaction, error, f"{type(self).__name__} button {custom_id}")
+        if self.message_id is not None:
+            await self.interaction.followup.edit_message(self.message_id, view=self)
+        else:
+            await self.interaction.edit_original_response(view=self)
 
 
 class PapersView(TimeoutDisablingView):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import discord
 
 from bot.render.text import cut, safe, safe_cut
+from bot.render.views import ExpiringView
 from bot.services.follows import Candidate, FollowedAuthor, FollowResult, Resolution, UnfollowResult
-from bot.tree import reply_error
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def _option(candidate: Candidate) -> discord.SelectOption:
     )
 
 
-class InvokerOnlyView(discord.ui.View):
+class InvokerOnlyView(ExpiringView):
     """A view only `invoker_id` may use; disabled (and the message edited) on timeout."""
 
     command = "this command"
@@ -132,27 +133,12 @@ class InvokerOnlyView(discord.ui.View):
         )
         return False
 
-    def disable(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button | discord.ui.Select):
-                item.disabled = True
-
-    async def on_timeout(self) -> None:
-        self.disable()
-        if self.message is None:
-            return
-        try:
+    async def show_disabled(self) -> None:
+        if self.message is not None:
             await self.message.edit(view=self)
-        except discord.HTTPException:
-            log.debug("could not disable the expired view on message %s", self.message.id)
 
-    async def on_error(
-        self,
-        interaction: discord.Interaction,
-        error: Exception,
-        item: discord.ui.Item[discord.ui.View],
-    ) -> None:
-        await reply_error(interaction, error, f"{self.command} ({type(item).__name__})")
+    def error_context(self, item: discord.ui.Item[Any]) -> str:
+        return f"{self.command} ({type(item).__name__})"
 
 
 class CandidatePicker(InvokerOnlyView):
@@ -202,7 +188,7 @@ class CandidatePicker(InvokerOnlyView):
         self.stop()  # one pick per menu
 
     async def on_timeout(self) -> None:
-        self.disable()
+        self.disable_all()
         if self.message is None:
             return
         try:
