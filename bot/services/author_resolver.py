@@ -59,18 +59,6 @@ AUTOCOMPLETE_BUDGET_SECONDS = 2.0
 UPSTREAM_BUDGET_SECONDS = 25.0  # an interaction token lives 15 min; the user waits less
 DOWN_SECONDS = 60.0  # after a failure, a source is not asked again for this long
 
-SOURCE_LABELS = {
-    "openalex": "OpenAlex",
-    "semantic_scholar": "Semantic Scholar",
-    "arxiv_api": "arXiv",
-}
-
-
-def source_label(source: str | None) -> str:
-    """`openalex` -> `OpenAlex` (unknown names are shown as they are)."""
-    return SOURCE_LABELS.get(source or "", source or "unknown")
-
-
 # --- plain data -----------------------------------------------------------------------------
 
 

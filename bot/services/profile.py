@@ -42,7 +42,6 @@ from bot.services.author_fetch import (
 from bot.services.author_query import AuthorQuery, parse_author_query
 from bot.services.author_resolver import (
     DOWN_SECONDS,
-    SOURCE_LABELS,
     UPSTREAM_BUDGET_SECONDS,
     AuthorNotFound,
     AuthorResolver,
@@ -50,7 +49,6 @@ from bot.services.author_resolver import (
     UpstreamGuard,
     Viewer,
     build_author_resolver,
-    source_label,
 )
 from bot.services.cards import PaperCard, paper_card
 from bot.services.metrics import Score, ai_score, novelty
@@ -64,6 +62,7 @@ from bot.services.profile_figures import (
     short_field,
     year_points,
 )
+from bot.services.source_labels import SOURCE_LABELS, source_label
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_ids import split_version
 from bot.sources.arxiv_query import author_term
