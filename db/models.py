@@ -296,6 +296,9 @@ class SourceHealth(Base):
     next_try_at: Mapped[datetime | None]
     # An outage notice went out and no recovery notice yet.
     outage_notified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Which outage was announced (the key in its notices' dedupe keys: the last success before
+    # it, ISO, or 'never'); set with `outage_notified`, cleared with it.
+    outage_key: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,7 +10,8 @@ leader and turns health transitions into 'notice' outbox rows:
   keyed `notice:outage:<source>:<last success or 'never'>:<channel id>`. The last success
   does not move during a failure streak, so the key names the outage.
 - recovery: an outage notice went out and `consecutive_failures` is 0 again. One row per
-  channel that got the outage notice and still has an un-paused digest, keyed
+  channel that got THIS outage's notice (found by the outage key stored in
+  `source_health.outage_key` with the flag) and still has an un-paused digest, keyed
   `notice:recovered:<source>:<last failure>:<channel id>` (the outage's last failure).
 
 The rows and the `outage_notified` flag are written in one transaction, with the health row
@@ -30,6 +31,7 @@ from typing import Any, Literal
 from bot.clock import Clock
 from bot.plain_text import cut
 from bot.services.polling import API_SOURCE, RSS_SOURCE
+from bot.services.source_labels import source_label
 from db.database import Database
 from db.models import SourceHealth
 from db.repositories.digests import DigestScheduleRepository
@@ -42,12 +44,6 @@ DEFAULT_THRESHOLD = 3
 # The sources the poller depends on: only their outages delay digests. OpenAlex and Semantic
 # Scholar serve /author and profiles, not digests.
 DIGEST_SOURCES: tuple[str, ...] = (API_SOURCE, RSS_SOURCE)
-SOURCE_LABELS = {
-    "arxiv_api": "arXiv API",
-    "arxiv_rss": "arXiv listing feed",
-    "openalex": "OpenAlex",
-    "semantic_scholar": "Semantic Scholar",
-}
 ERROR_CHARS = 200
 
 NoticeKind = Literal["outage", "recovered"]
@@ -60,11 +56,6 @@ class NoticeReport:
     outages: list[str] = field(default_factory=list)
     recoveries: list[str] = field(default_factory=list)
     enqueued: int = 0
-
-
-def source_label(source: str) -> str:
-    """`arxiv_api` -> `arXiv API` (unknown names are shown as they are)."""
-    return SOURCE_LABELS.get(source, source)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -166,7 +157,15 @@ class OutageNotifier:
                 }
             else:
                 anchor = _iso(row.last_failure_at) or "never"
-                told = await outbox.latest_destinations("notice", f"notice:outage:{source}:")
+                # Only the channels told of THIS outage (its key was stored with the flag): an
+                # outage announced to nobody recovers silently, whoever heard of earlier ones.
+                told = (
+                    await outbox.latest_destinations(
+                        "notice", f"notice:outage:{source}:{row.outage_key}:"
+                    )
+                    if row.outage_key is not None
+                    else []
+                )
                 destinations = [
                     (dest_id, active[dest_id])
                     for dest_kind, dest_id, _ in told
@@ -193,7 +192,10 @@ class OutageNotifier:
                 now=now,
             )
             await SourceHealthRepository(session).set_outage_notified(
-                source, kind == "outage", at=now
+                source,
+                kind == "outage",
+                at=now,
+                outage_key=anchor if kind == "outage" else None,
             )
         log.log(
             logging.WARNING if kind == "outage" else logging.INFO,

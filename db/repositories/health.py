@@ -35,7 +35,8 @@ class SourceHealthRepository:
         """A request to `source` succeeded: failures reset to 0, no backoff.
 
         `last_error` and `outage_notified` are kept: if `outage_notified` is still True on the
-        returned row, a recovery notice is due (then call `set_outage_notified(..., False)`).
+        returned row, a recovery notice is due (then call `set_outage_notified(..., False)`);
+        `outage_key` says which outage it recovers from.
         """
         at = require_aware(at, "at")
         return await self._upsert(
@@ -79,12 +80,21 @@ class SourceHealthRepository:
             },
         )
 
-    async def set_outage_notified(self, source: str, notified: bool, *, at: datetime) -> bool:
-        """Remember that the outage notice (True) or the recovery notice (False) went out."""
+    async def set_outage_notified(
+        self, source: str, notified: bool, *, at: datetime, outage_key: str | None = None
+    ) -> bool:
+        """Remember that the outage notice (True, with the `outage_key` naming that outage) or
+        the recovery notice (False: the key is cleared) went out. False if `source` is unknown."""
+        if outage_key is not None and not notified:
+            raise ValueError("outage_key goes with notified=True only")
         result = await self.session.execute(
             update(SourceHealth)
             .where(SourceHealth.source == source)
-            .values(outage_notified=notified, updated_at=require_aware(at, "at"))
+            .values(
+                outage_notified=notified,
+                outage_key=outage_key,
+                updated_at=require_aware(at, "at"),
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from db.database import Database
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
@@ -22,7 +24,9 @@ async def test_source_health_counts_failures_and_resets(db: Database, t0: dateti
         assert second.consecutive_failures == 2
         assert second.last_error == "TimeoutError: read timed out"
         assert second.next_try_at == t0 + 3 * MINUTE
-        assert await repo.set_outage_notified("arxiv_api", True, at=t0 + MINUTE)
+        assert await repo.set_outage_notified("arxiv_api", True, at=t0 + MINUTE, outage_key="never")
+        with pytest.raises(ValueError):
+            await repo.set_outage_notified("arxiv_api", False, at=t0, outage_key="never")
         await repo.record_success("openalex", t0)
 
     async with db.transaction() as session:
@@ -34,14 +38,15 @@ async def test_source_health_counts_failures_and_resets(db: Database, t0: dateti
         assert recovered.last_failure_at == t0 + MINUTE
         assert recovered.last_error == "TimeoutError: read timed out"  # history for /status
         assert recovered.outage_notified is True  # a recovery notice is due
+        assert recovered.outage_key == "never"  # ... for the outage announced under this key
         assert await repo.set_outage_notified("arxiv_api", False, at=t0 + 5 * MINUTE)
         assert not await repo.set_outage_notified("nowhere", False, at=t0)
 
     async with db.reader() as session:
         rows = await SourceHealthRepository(session).list_all()
-    assert [(r.source, r.consecutive_failures, r.outage_notified) for r in rows] == [
-        ("arxiv_api", 0, False),
-        ("openalex", 0, False),
+    assert [(r.source, r.consecutive_failures, r.outage_notified, r.outage_key) for r in rows] == [
+        ("arxiv_api", 0, False, None),
+        ("openalex", 0, False, None),
     ]
 
 

@@ -44,6 +44,16 @@ async def table_names(url: str) -> set[str]:
     return set(names) - {"alembic_version"}
 
 
+async def column_names(url: str, table: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(lambda c: inspect(c).get_columns(table))
+    finally:
+        await engine.dispose()
+    return {column["name"] for column in columns}
+
+
 def test_models_cover_the_whole_product() -> None:
     assert set(Base.metadata.tables) == EXPECTED_TABLES
 
@@ -55,7 +65,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0001"
+    assert await current_revision_async(database_url) == head_revision() == "0002"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
@@ -87,6 +97,19 @@ async def test_downgrade_to_base_then_upgrade_again(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
+    assert await check_no_drift_async(database_url) == []
+
+
+async def test_0002_adds_and_drops_source_health_outage_key(database_url: str) -> None:
+    await upgrade_to_head_async(database_url)
+    with_key = await column_names(database_url, "source_health")
+    await downgrade_async(database_url, "0001")
+    without_key = await column_names(database_url, "source_health")
+    await upgrade_to_head_async(database_url)
+
+    assert "outage_key" in with_key and "outage_key" not in without_key
+    assert without_key == with_key - {"outage_key"}
+    assert await current_revision_async(database_url) == "0002"
     assert await check_no_drift_async(database_url) == []
 
 

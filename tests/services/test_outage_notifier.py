@@ -174,6 +174,68 @@ async def test_an_outage_with_no_digest_channel_is_remembered_and_recovers_silen
     assert await notice_rows(db) == []
 
 
+async def test_a_second_outage_told_to_nobody_does_not_recover_to_the_first_ones_channels(
+    db: Database, clock: ManualClock
+) -> None:
+    clock.set(NOW)
+    channel = await channel_digest(db, CHANNEL_A)
+    notifier = OutageNotifier(db, clock)
+    await succeed(db, "arxiv_api", NOW - timedelta(days=1))
+    await fail(db, "arxiv_api", NOW, times=3)
+    down_1 = await notifier.check()
+    async with db.reader() as session:
+        flagged = await SourceHealthRepository(session).get("arxiv_api")
+    back_1_at = NOW + timedelta(hours=1)
+    await succeed(db, "arxiv_api", back_1_at)
+    up_1 = await notifier.check()
+    async with db.reader() as session:
+        cleared = await SourceHealthRepository(session).get("arxiv_api")
+
+    async with db.transaction() as session:  # no active digest channel during outage 2
+        await DigestScheduleRepository(session).pause(channel, "no access", now=back_1_at)
+    await fail(db, "arxiv_api", NOW + timedelta(hours=2), times=3)
+    down_2 = await notifier.check()
+    async with db.reader() as session:
+        flagged_2 = await SourceHealthRepository(session).get("arxiv_api")
+    async with db.transaction() as session:  # the channel is back before outage 2 ends
+        await DigestScheduleRepository(session).resume(channel, now=NOW + timedelta(hours=3))
+    await succeed(db, "arxiv_api", NOW + timedelta(hours=4))
+    up_2 = await notifier.check()
+    rows = await notice_rows(db)
+
+    since_1 = (NOW - timedelta(days=1)).isoformat()
+    assert down_1.outages == ["arxiv_api"] and down_1.enqueued == 1
+    assert flagged is not None and flagged.outage_key == since_1
+    assert up_1.recoveries == ["arxiv_api"] and up_1.enqueued == 1
+    assert cleared is not None and not cleared.outage_notified and cleared.outage_key is None
+    assert down_2.outages == ["arxiv_api"] and down_2.enqueued == 0
+    assert flagged_2 is not None and flagged_2.outage_key == back_1_at.isoformat()
+    assert up_2.recoveries == ["arxiv_api"] and up_2.enqueued == 0  # told of outage 1 only
+    assert [(r.payload["kind"], r.destination_id) for r in rows] == [
+        ("outage", CHANNEL_A),
+        ("recovered", CHANNEL_A),
+    ]
+    assert rows[0].dedupe_key == f"notice:outage:arxiv_api:{since_1}:{CHANNEL_A}"
+
+
+async def test_a_flag_without_an_outage_key_recovers_silently(
+    db: Database, clock: ManualClock
+) -> None:
+    """A row flagged before migration 0002 has no key: its recovery goes to nobody."""
+    clock.set(NOW)
+    await channel_digest(db, CHANNEL_A)
+    notifier = OutageNotifier(db, clock)
+    await fail(db, "arxiv_api", NOW, times=3)
+    await notifier.check()  # outage to CHANNEL_A
+    async with db.transaction() as session:
+        await SourceHealthRepository(session).set_outage_notified("arxiv_api", True, at=NOW)
+    await succeed(db, "arxiv_api", NOW + timedelta(hours=1))
+    up = await notifier.check()
+
+    assert up.recoveries == ["arxiv_api"] and up.enqueued == 0
+    assert [r.payload["kind"] for r in await notice_rows(db)] == ["outage"]
+
+
 def test_notice_texts() -> None:
     outage = {
         "kind": "outage",
