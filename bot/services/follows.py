@@ -436,15 +436,10 @@ class FollowService:
     async def _existing_notify(
         follows: FollowRepository, author_id: int, scope: Scope, target: int
     ) -> Notify | None:
-        current = (
-            await follows.list_for_user(target)
-            if scope == "me"
-            else await follows.list_for_channel(target)
-        )
-        for follow in current:
-            if follow.author_id == author_id:
-                return "instant" if follow.notify == "instant" else "weekly"
-        return None
+        follow = await follows.find(author_id=author_id, scope=_repo_scope(scope), target_id=target)
+        if follow is None:
+            return None
+        return "instant" if follow.notify == "instant" else "weekly"
 
     async def _categories_for(
         self, candidate: Candidate, variants: Sequence[str]
@@ -495,11 +490,7 @@ class FollowService:
         where = "you follow" if scope == "me" else "this channel follows"
         async with self._database.transaction() as session:
             follows = FollowRepository(session)
-            current = (
-                await follows.list_for_user(target)
-                if scope == "me"
-                else await follows.list_for_channel(target)
-            )
+            current = await follows.list_for_target(_repo_scope(scope), target)
             matches = [f for f in current if self._is_named(f.author, query)]
             if not matches:
                 raise NotFoundError(
@@ -533,9 +524,5 @@ class FollowService:
         target = _target(scope, user_id, channel_id)
         async with self._database.reader() as session:
             repo = FollowRepository(session)
-            follows = (
-                await repo.list_for_user(target)
-                if scope == "me"
-                else await repo.list_for_channel(target)
-            )
+            follows = await repo.list_for_target(_repo_scope(scope), target)
         return [_followed(f) for f in follows]

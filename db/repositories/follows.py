@@ -106,6 +106,19 @@ class FollowRepository:
         """The follows feeding a channel's digest (scope channel), by author name."""
         return await self._list(Follow.scope == "channel", Follow.target_id == channel_id)
 
+    async def list_for_target(self, scope: str, target_id: int) -> list[Follow]:
+        """A user's personal follows (scope 'user') or a channel's (scope 'channel')."""
+        return await self._list(Follow.scope == scope, Follow.target_id == target_id)
+
+    async def find(self, *, author_id: int, scope: str, target_id: int) -> Follow | None:
+        """The one follow of `author_id` by this target (the unique key), or None."""
+        result = await self.session.execute(
+            select(Follow).where(
+                Follow.author_id == author_id, Follow.scope == scope, Follow.target_id == target_id
+            )
+        )
+        return result.scalar_one_or_none()
+
     async def list_for_guild(self, guild_id: int) -> list[Follow]:
         """The channel follows of a server, by author name.
 

@@ -130,3 +130,21 @@ async def test_database_rejects_inconsistent_follows(db: Database, t0: datetime)
             await FollowRepository(session).add(
                 author_id=ada.id, scope="channel", user_id=ALICE, now=t0
             )
+
+
+async def test_find_one_follow_and_list_by_target(db: Database, t0: datetime) -> None:
+    ada, bob = await authors(db, t0, "Ada", "Bob")
+    async with db.transaction() as session:
+        repo = FollowRepository(session)
+        await repo.add(author_id=ada.id, scope="user", user_id=ALICE, now=t0, notify="instant")
+        await repo.add(author_id=bob.id, scope="channel", user_id=ALICE, channel_id=CHANNEL, now=t0)
+    async with db.reader() as session:
+        repo = FollowRepository(session)
+        mine = await repo.find(author_id=ada.id, scope="user", target_id=ALICE)
+        assert mine is not None and mine.notify == "instant"
+        assert await repo.find(author_id=ada.id, scope="channel", target_id=ALICE) is None
+        assert await repo.find(author_id=bob.id, scope="user", target_id=ALICE) is None
+        assert [f.author.display_name for f in await repo.list_for_target("user", ALICE)] == ["Ada"]
+        assert [f.author.display_name for f in await repo.list_for_target("channel", CHANNEL)] == [
+            "Bob"
+        ]
