@@ -1,23 +1,27 @@
 """Buttons and forms of the author commands: profile actions, paper pages, the compare form.
 
-Every view disables its buttons when it times out (the message stays, the buttons grey out).
-An error in a button or the form answers the presser privately: a domain error's message, or
-the incident id the command tree's handler would show (`bot.tree.reply_error`).
-Pagination answers only the person who ran the command (`interaction_check`); profile buttons
-act for whoever presses them (Follow follows for the presser, Papers and Compare answer the
-presser privately).
+Paper pages disable their buttons when they time out (the message stays, the buttons grey
+out) and answer only the person who ran the command (`interaction_check`). Profile buttons are
+persistent: each one's custom id carries its action and the stored author id
+(`profile:papers:42`), so they keep working for anyone, at any time and across restarts, with
+nothing kept in memory per message (Follow follows for the presser, Papers and Compare answer
+the presser privately). An error in a button or the form answers the presser privately: a
+domain error's message, or the incident id the command tree's handler would show
+(`bot.tree.reply_error`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.errors import UserFacingError
 from bot.render.profile import papers_page_embed
 from bot.render.views import ExpiringView
-from bot.services.profile import PaperPage, Profile
+from bot.services.profile import PaperPage
 from bot.tree import reply_error
 
 if TYPE_CHECKING:
@@ -105,54 +109,74 @@ class CompareModal(discord.ui.Modal, title="Compare with another author"):
         custom_id="compare:second",
     )
 
-    def __init__(self, cog: Authors, first: Profile) -> None:
+    def __init__(self, cog: Authors, first_author_id: int) -> None:
         super().__init__()
         self.cog = cog
-        self.first = first
+        self.first_author_id = first_author_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         # The first author is the profile already shown in this channel: compared by stored id,
         # not resolved again for the presser (who may not follow them).
         await self.cog.send_comparison(
-            interaction, self.first.author_id, str(self.second.value), ephemeral=True
+            interaction, self.first_author_id, str(self.second.value), ephemeral=True
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await reply_error(interaction, error, "the Compare form")
 
 
-class ProfileView(TimeoutDisablingView):
-    """Follow (scope me), Papers and Compare... under a profile card."""
+PROFILE_ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
+    "follow": ("Follow", discord.ButtonStyle.primary),
+    "papers": ("Papers", discord.ButtonStyle.secondary),
+    "compare": ("Compare...", discord.ButtonStyle.secondary),
+}
 
-    def __init__(self, cog: Authors, profile: Profile) -> None:
-        super().__init__(timeout=cog.view_timeout)
-        self.cog = cog
-        self.profile = profile
 
-    @discord.ui.button(
-        label="Follow", style=discord.ButtonStyle.primary, custom_id="profile:follow"
-    )
-    async def follow(
-        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
-    ) -> None:
-        await self.cog.follow_for(interaction, self.profile)
+class ProfileAction(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"profile:(?P<action>follow|papers|compare):(?P<author_id>[0-9]{1,19})",
+):
+    """One button under a profile card: Follow, Papers or Compare... for a stored author."""
 
-    @discord.ui.button(
-        label="Papers", style=discord.ButtonStyle.secondary, custom_id="profile:papers"
-    )
-    async def papers(
-        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
-    ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        page = await self.cog.services.profile.papers_page(
-            self.profile.author_id, sort="recent", page=0
+    def __init__(self, action: str, author_id: int) -> None:
+        label, style = PROFILE_ACTIONS[action]
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"profile:{action}:{author_id}")
         )
-        await self.cog.send_papers_page(interaction, page, ephemeral=True)
+        self.action = action
+        self.author_id = author_id
 
-    @discord.ui.button(
-        label="Compare...", style=discord.ButtonStyle.secondary, custom_id="profile:compare"
-    )
-    async def compare(
-        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
-    ) -> None:
-        await interaction.response.send_modal(CompareModal(self.cog, self.profile))
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[Any],
+        match: re.Match[str],
+    ) -> ProfileAction:
+        return cls(match["action"], int(match["author_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # discord.py only logs an exception raised by a dynamic item: answer it here.
+        try:
+            cog: Authors | None = interaction.client.get_cog("Authors")  # type: ignore[attr-defined]
+            if cog is None:
+                raise UserFacingError("Author profiles are unavailable right now.")
+            if self.action == "follow":
+                await cog.follow_for(interaction, self.author_id)
+            elif self.action == "papers":
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                page = await cog.services.profile.papers_page(self.author_id, sort="recent", page=0)
+                await cog.send_papers_page(interaction, page, ephemeral=True)
+            else:
+                await interaction.response.send_modal(CompareModal(cog, self.author_id))
+        except Exception as error:
+            await reply_error(interaction, error, f"the profile's {self.action} button")
+
+
+class ProfileButtons(discord.ui.View):
+    """The buttons under one author's profile card: persistent (no timeout, nothing stored)."""
+
+    def __init__(self, author_id: int) -> None:
+        super().__init__(timeout=None)
+        for action in PROFILE_ACTIONS:
+            self.add_item(ProfileAction(action, author_id))

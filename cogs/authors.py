@@ -31,7 +31,13 @@ from bot.render.profile import (
 )
 from bot.services.author_resolver import Viewer
 from bot.services.profile import PaperPage, Profile
-from cogs._author_views import VIEW_TIMEOUT, PapersView, ProfileView, TimeoutDisablingView
+from cogs._author_views import (
+    VIEW_TIMEOUT,
+    PapersView,
+    ProfileAction,
+    ProfileButtons,
+    TimeoutDisablingView,
+)
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -64,6 +70,12 @@ class Authors(commands.Cog, name="Authors"):
     def services(self) -> Services:
         return self.bot.services
 
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ProfileAction)  # profile buttons of any age find their way
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ProfileAction)
+
     # --- autocomplete ----------------------------------------------------------------------
 
     async def author_autocomplete(
@@ -91,14 +103,11 @@ class Authors(commands.Cog, name="Authors"):
         hot = self.services.profile.cached(name, viewer=viewer_of(interaction))
         png = self.charts.peek(hot.chart_key) if hot is not None else None
         if hot is not None and png is not None:  # all in memory: answer at once, one request
-            view = ProfileView(self, hot)
-            callback = await interaction.response.send_message(
+            await interaction.response.send_message(
                 embed=self.cards.card(hot),
                 file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-                view=view,
+                view=ProfileButtons(hot.author_id),
             )
-            if callback.message_id is not None:
-                self.track(view, interaction, callback.message_id)
             return
         await interaction.response.defer(thinking=True)
         try:
@@ -182,14 +191,11 @@ class Authors(commands.Cog, name="Authors"):
         png = await self.charts.get(
             profile.chart_key, partial(profile_chart_png, profile.name, profile.years)
         )
-        view = ProfileView(self, profile)
-        message = await interaction.followup.send(
+        await interaction.followup.send(
             embed=self.cards.card(profile),
             file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-            view=view,
-            wait=True,
+            view=ProfileButtons(profile.author_id),
         )
-        self.track(view, interaction, message.id)
 
     async def send_papers_page(
         self, interaction: discord.Interaction, page: PaperPage, *, ephemeral: bool
@@ -234,14 +240,14 @@ class Authors(commands.Cog, name="Authors"):
             ephemeral=ephemeral,
         )
 
-    async def follow_for(self, interaction: discord.Interaction, profile: Profile) -> None:
+    async def follow_for(self, interaction: discord.Interaction, author_id: int) -> None:
         """The Follow button: the presser follows the author for themselves (scope me).
 
-        A domain error reaches the view's `on_error`, which answers the presser privately.
+        A domain error reaches the button's error path, which answers the presser privately.
         """
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.services.follows.follow_stored_author(
-            profile.author_id, user_id=interaction.user.id, guild_id=interaction.guild_id
+            author_id, user_id=interaction.user.id, guild_id=interaction.guild_id
         )
         await interaction.followup.send(follow_message(result), ephemeral=True)
 

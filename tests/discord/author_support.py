@@ -51,11 +51,13 @@ async def author_bot(
     *,
     database_url: str | None = None,
     clock: ManualClock | None = None,
+    migrate: bool = True,
     **settings: Any,
 ) -> AsyncIterator[BotHarness]:
     """The real bot against the fake Discord and the fake upstream, retries off (no sleeps)."""
     async with harness_factory(
         database_url=database_url,
+        migrate=migrate,
         clock=clock or FixedClock(),
         settings=upstream_settings(upstream, **settings),
     ) as h:
@@ -168,6 +170,12 @@ def assert_within_discord_limits(embed: dict[str, Any]) -> None:
         assert 0 < len(f["name"]) <= 256 and 0 < len(f["value"]) <= 1024
     assert len((embed.get("footer") or {}).get("text", "")) <= 2048
     assert embed_total(embed) <= 6000
+
+
+def profile_button(message: dict[str, Any], action: str) -> str:
+    """The custom id of a profile card's `action` button (`profile:<action>:<author id>`)."""
+    (custom_id,) = [c for c in buttons(message) if c.startswith(f"profile:{action}:")]
+    return custom_id
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

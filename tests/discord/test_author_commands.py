@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import delete
 
 from bot.services.follows import Candidate
-from cogs._author_views import ProfileView
 from db.models import Author
 from db.repositories.follows import FollowRepository
 from tests.discord.author_support import (
@@ -23,9 +22,10 @@ from tests.discord.author_support import (
     buttons,
     decode_png,
     paper,
+    profile_button,
     seed_author,
 )
-from tests.harness.bot_harness import BotHarness
+from tests.harness.bot_harness import BotHarness, Exchange
 from tests.harness.fake_discord import error_body
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.fixtures import HarnessFactory
@@ -76,11 +76,14 @@ def titles(message: dict) -> list[str]:  # type: ignore[type-arg]
     return [f["value"].split("](")[0].lstrip("[") for f in message["embeds"][0]["fields"]]
 
 
-def profile_author_id(h: BotHarness, message: dict[str, Any]) -> int:
-    """The stored author id behind a profile message (its live view knows it)."""
-    view = h.bot.get_cog("Authors").open_views[int(message["id"])]  # type: ignore[union-attr]
-    assert isinstance(view, ProfileView)
-    return view.profile.author_id
+def profile_author_id(message: dict[str, Any]) -> int:
+    """The stored author id behind a profile message (its buttons carry it)."""
+    return int(profile_button(message, "follow").rsplit(":", 1)[1])
+
+
+async def press(h: BotHarness, profile: dict[str, Any], action: str, **kwargs: Any) -> Exchange:
+    """Press a profile card's Follow, Papers or Compare... button."""
+    return await h.component(profile_button(profile, action), message=profile, **kwargs)
 
 
 async def forget_author(h: BotHarness, name: str) -> None:
@@ -151,17 +154,17 @@ async def test_compare_the_same_author_twice_is_refused(h: BotHarness) -> None:
 async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
 
-    papers = await h.component("profile:papers", message=profile)
+    papers = await press(h, profile, "papers")
     (page,) = papers.user_messages
     assert page["flags"] & 64 and titles(page)[0] == "Result number 1"
 
-    opened = await h.component("profile:compare", message=profile)
+    opened = await press(h, profile, "compare")
     assert opened.callback_type == 9
     done = await h.submit_modal(opened, {"compare:second": "Ola Other"})
     (comparison,) = done.user_messages
     assert comparison["embeds"][0]["title"] == "Mara Many vs Ola Other"
 
-    follow = await h.component("profile:follow", message=profile)
+    follow = await press(h, profile, "follow")
     (reply,) = follow.user_messages
     assert reply["flags"] & 64 and "You now follow **Mara Many**" in reply["content"]
     async with h.bot.database.reader() as session:
@@ -171,7 +174,7 @@ async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
 
 async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
-    await h.component("profile:follow", message=profile)  # a personal follow: private
+    await press(h, profile, "follow")  # a personal follow: private
     ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
     card, mine = ex.user_messages
     (embed,) = card["embeds"]
@@ -181,7 +184,7 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
 
     # A channel follow of this server is public: named in the card's "Why".
-    author_id = profile_author_id(h, profile)
+    author_id = profile_author_id(profile)
     await h.bot.services.follows.follow(
         Candidate(value=f"author:{author_id}", display_name="", local_id=author_id),
         scope="channel",
@@ -250,7 +253,7 @@ async def test_profile_papers_button_after_the_author_is_gone_answers_privately(
 ) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
     await forget_author(h, "Mara Many")
-    papers = await h.component("profile:papers", message=profile)
+    papers = await press(h, profile, "papers")
     (reply,) = papers.user_messages  # the private "thinking..." became the error
     assert reply["flags"] & 64 and "no longer stored" in reply["content"]
     assert not reply["flags"] & 128  # not loading any more
@@ -260,7 +263,7 @@ async def test_compare_form_failure_shows_an_incident_id(
     h: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
-    opened = await h.component("profile:compare", message=profile)
+    opened = await press(h, profile, "compare")
     # Discord refuses the comparison message once (not a domain error): an incident, privately.
     h.fake.fail("POST", r"/webhooks/\d+/[^/]+", 400, error_body(50035, "Invalid Form Body"))
     with caplog.at_level(logging.ERROR, logger="bot.tree"):
@@ -276,8 +279,8 @@ async def test_compare_form_failure_shows_an_incident_id(
 async def test_two_people_can_use_the_compare_form_on_one_profile(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
     owner = h.fake.users[str(OWNER_ID)]
-    mine = await h.component("profile:compare", message=profile)
-    theirs = await h.component("profile:compare", message=profile, invoker=owner)
+    mine = await press(h, profile, "compare")
+    theirs = await press(h, profile, "compare", invoker=owner)
     assert mine.state.modal is not None and theirs.state.modal is not None
     assert mine.state.modal["custom_id"] != theirs.state.modal["custom_id"]
 
@@ -320,14 +323,14 @@ async def test_compare_button_on_a_profile_only_another_member_follows(h: BotHar
     assert refused["flags"] & 64 and "I do not know that author here" in refused["content"]
 
     # ...but Compare under the profile the channel already shows works for them.
-    opened = await h.component("profile:compare", message=profile.original_message)
+    opened = await press(h, profile.original_message, "compare")
     done = await h.submit_modal(opened, {"compare:second": "Ola Other"})
     (comparison,) = done.user_messages
     assert comparison["flags"] & 64
     assert comparison["embeds"][0]["title"] == "Sally Secret vs Ola Other"
 
     # The same author twice is still refused (to the owner, who may name Sally).
-    opened = await h.component("profile:compare", message=profile.original_message, invoker=owner)
+    opened = await press(h, profile.original_message, "compare", invoker=owner)
     twice = await h.submit_modal(opened, {"compare:second": f"author:{sally}"})
     (reply,) = twice.user_messages
     assert reply["flags"] & 64 and "same author twice" in reply["content"]
@@ -335,14 +338,14 @@ async def test_compare_button_on_a_profile_only_another_member_follows(h: BotHar
 
 async def test_follow_button_uses_the_follow_service_and_its_message(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
-    first = await h.component("profile:follow", message=profile)
+    first = await press(h, profile, "follow")
     (reply,) = first.user_messages
     assert reply["flags"] & 64
     # `follow_message`'s wording (weekly, what happens to older papers), not a text of its own
     assert reply["content"].startswith("You now follow **Mara Many**: ")
     assert "weekly" in reply["content"]
     assert reply["content"].endswith("Papers published before now are not announced.")
-    again = await h.component("profile:follow", message=profile)
+    again = await press(h, profile, "follow")
     (reply,) = again.user_messages
     assert reply["content"] == "You already follow **Mara Many**."
     async with h.bot.database.reader() as session:
@@ -353,8 +356,39 @@ async def test_follow_button_uses_the_follow_service_and_its_message(h: BotHarne
 async def test_follow_button_after_the_author_is_gone_answers_privately(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
     await forget_author(h, "Mara Many")
-    follow = await h.component("profile:follow", message=profile)
+    follow = await press(h, profile, "follow")
     (reply,) = follow.user_messages
     assert reply["flags"] & 64 and "no longer stored" in reply["content"]
     async with h.bot.database.reader() as session:
         assert await FollowRepository(session).list_for_user(MEMBER_ID) == []
+
+
+async def test_profile_buttons_still_work_after_a_restart(
+    harness_factory: HarnessFactory, upstream: FakeUpstream, sqlite_url: str
+) -> None:
+    """Nothing about a profile's buttons lives in memory: a card posted before a restart keeps
+    working (its custom ids carry the action and the stored author)."""
+    async with author_bot(harness_factory, upstream, database_url=sqlite_url) as h:
+        await seed_author(
+            h.bot.database,
+            "Mara Many",
+            [
+                paper(
+                    "2501.00001",
+                    title="Before the restart",
+                    published=NOW - timedelta(days=2),
+                    authors=["Mara Many"],
+                )
+            ],
+        )
+        profile = (await h.slash("author profile", name="Mara Many")).original_message
+
+    async with author_bot(
+        harness_factory, upstream, database_url=sqlite_url, migrate=False
+    ) as restarted:
+        papers = await press(restarted, profile, "papers")
+        (page,) = papers.user_messages
+        assert page["flags"] & 64 and titles(page) == ["Before the restart"]
+        follow = await press(restarted, profile, "follow")
+        (reply,) = follow.user_messages
+        assert reply["content"].startswith("You now follow **Mara Many**")

@@ -71,7 +71,10 @@ async def test_profile_of_a_new_author_is_fetched_stored_and_shown(
         assert_within_discord_limits(embed)
         assert embed["image"]["url"] == "attachment://chart.png"
         assert decode_png(chart_bytes(h, message)) == (800, 340)
-        assert set(buttons(message)) == {"profile:follow", "profile:papers", "profile:compare"}
+        author_id = next(iter(buttons(message))).rsplit(":", 1)[1]
+        assert set(buttons(message)) == {
+            f"profile:{action}:{author_id}" for action in ("follow", "papers", "compare")
+        }
         assert message["flags"] & 64 == 0  # the profile is for the channel
 
         async with h.bot.database.reader() as session:
