@@ -65,6 +65,7 @@ class Authors(commands.Cog, name="Authors"):
         self.view_timeout: float = VIEW_TIMEOUT
         # The live views by message id (bounded): lets tests and shutdown reach them.
         self.open_views: OrderedDict[int, TimeoutDisablingView] = OrderedDict()
+        self._profile_buttons: OrderedDict[int, ProfileButtons] = OrderedDict()
 
     @property
     def services(self) -> Services:
@@ -99,14 +100,14 @@ class Authors(commands.Cog, name="Authors"):
     @app_commands.describe(name="The author: start typing and pick, or an OpenAlex id or ORCID")
     @app_commands.autocomplete(name=author_autocomplete)
     async def profile(self, interaction: discord.Interaction, name: str) -> None:
-        self.services.profile.check_query(name)  # bad input: answered privately, nothing deferred
-        hot = self.services.profile.cached(name, viewer=viewer_of(interaction))
+        query = self.services.profile.check_query(name)  # bad input: answered privately
+        hot = self.services.profile.cached(query, viewer=viewer_of(interaction))
         png = self.charts.peek(hot.chart_key) if hot is not None else None
         if hot is not None and png is not None:  # all in memory: answer at once, one request
             await interaction.response.send_message(
                 embed=self.cards.card(hot),
                 file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-                view=ProfileButtons(hot.author_id),
+                view=self.profile_buttons(hot.author_id),
             )
             return
         await interaction.response.defer(thinking=True)
@@ -187,6 +188,18 @@ class Authors(commands.Cog, name="Authors"):
         while len(self.open_views) > MAX_TRACKED_VIEWS:
             self.open_views.popitem(last=False)
 
+    def profile_buttons(self, author_id: int) -> ProfileButtons:
+        """One persistent view per author, shared by all their cards: it holds nothing per
+        message (no timeout, dynamic items only), so sending it again costs no rebuilding."""
+        view = self._profile_buttons.get(author_id)
+        if view is None:
+            view = self._profile_buttons[author_id] = ProfileButtons(author_id)
+            while len(self._profile_buttons) > MAX_TRACKED_VIEWS:
+                self._profile_buttons.popitem(last=False)
+        else:
+            self._profile_buttons.move_to_end(author_id)
+        return view
+
     async def send_profile(self, interaction: discord.Interaction, profile: Profile) -> None:
         png = await self.charts.get(
             profile.chart_key, partial(profile_chart_png, profile.name, profile.years)
@@ -194,7 +207,7 @@ class Authors(commands.Cog, name="Authors"):
         await interaction.followup.send(
             embed=self.cards.card(profile),
             file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-            view=ProfileButtons(profile.author_id),
+            view=self.profile_buttons(profile.author_id),
         )
 
     async def send_papers_page(

@@ -272,17 +272,14 @@ class ProfileService:
     def upstream_budget_seconds(self, seconds: float) -> None:
         self._guard.budget_seconds = seconds
 
-    def cached(self, text: str, *, viewer: Viewer | None = None) -> Profile | None:
-        """The profile `text` names when it is hot in memory (no I/O at all), else None.
+    def cached(self, query: AuthorQuery, *, viewer: Viewer | None = None) -> Profile | None:
+        """The profile `query` (from `check_query`) names when it is hot in memory (no I/O at
+        all), else None.
 
         Only a profile whose data version the database confirmed in the last
         `RECHECK_SECONDS`, and that carries no notices, is returned; the caller then needs no
         defer. Anything else goes through `profile`.
         """
-        try:
-            query = parse_author_query(text)
-        except BadInput:
-            return None
         remembered = self._resolved.get(_resolved_key(query, viewer))
         if remembered is None:
             return None

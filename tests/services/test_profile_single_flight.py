@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.services import profile as profile_module
 from bot.services.author_fetch import match_keys
+from bot.services.author_query import parse_author_query
 from bot.services.profile import RECHECK_SECONDS, ProfileService
 from bot.sources.factory import Sources
 from db.database import Database
@@ -88,9 +89,10 @@ async def test_caches_expire_on_the_injected_clock_and_stay_bounded(
     ids = [await seed(db, clock, f"Author Number{chr(97 + i)}") for i in range(5)]
     service = ProfileService(db, clock)
     await service.profile(f"author:{ids[0]}")
-    assert service.cached(f"author:{ids[0]}") is not None  # hot
+    first = parse_author_query(f"author:{ids[0]}")
+    assert service.cached(first) is not None  # hot
     clock.advance(timedelta(seconds=RECHECK_SECONDS + 1))
-    assert service.cached(f"author:{ids[0]}") is None  # the database must confirm it again
+    assert service.cached(first) is None  # the database must confirm it again
 
     monkeypatch.setattr(profile_module, "CACHE_ENTRIES", 3)
     for author_id in ids:
