@@ -18,14 +18,21 @@ the harness's own ceiling on this machine.
 Printed for each:
 * end to end: from the fake sending INTERACTION_CREATE to the fake accepting the response
   (the child's clock): what a user would wait for, minus Discord's own network;
-* inside the bot: from discord.py parsing INTERACTION_CREATE to the callback request (card,
-  chart and buttons) accepted, p50 / p99 / max: the issue's "p99 < 50 ms inside the bot";
+* inside the bot: from discord.py parsing INTERACTION_CREATE to the last byte of the
+  callback request (card, chart and buttons) handed to the socket, p50 / p99 / max: the
+  issue's "p99 < 50 ms inside the bot". What follows is Discord's time (network, processing);
+* bot and Discord: the same start, to the callback request answered (the fake's answer time
+  and queue included: one Python process parsing every upload);
 * the bot's service time: CPU time of the bot's event loop thread per interaction (receive,
   parse, command, render, request), and how busy the loop was. One loop serves one interaction
   at a time, so with N in flight a call waits behind up to N - 1 others: about N x service time.
 
-Budget (PRODUCT.md section 9): p99 inside the bot < 50 ms, 0 errors. The exit status is 1 when
-a run has errors; without `--smoke` also when the budget is missed. Counts and time are bounded.
+Each load runs `--repeat` times (interleaved); every run's p99 is printed and the median run is
+reported in full: the machine is shared and one run can be 30% off.
+
+Budget (PRODUCT.md section 9): p99 inside the bot < 50 ms (median run), 0 errors. The exit
+status is 1 when a run has errors; without `--smoke` also when the budget is missed. Counts and
+time are bounded.
 """
 
 from __future__ import annotations
@@ -285,6 +292,13 @@ class Run:
     def service_ms(self) -> float:
         return self.loop_cpu_s / self.calls * 1000 if self.calls else float("nan")
 
+    def summary(self) -> str:
+        return (
+            f"inside the bot p50 {statistics.median(self.to_sent or [float('nan')]):.1f} ms, "
+            f"p99 {percentile(self.to_sent, 99):.1f} ms; {self.service_ms:.2f} ms CPU per call; "
+            f"errors {len(self.errors)}"
+        )
+
     def report(self) -> list[str]:
         utilisation = self.loop_cpu_s / self.busy_s if self.busy_s > 0 else float("nan")
         lines = [
@@ -305,6 +319,12 @@ class Run:
         ]
         lines += [f"  error: {e}" for e in self.errors[:5]]
         return lines
+
+
+def median_run(runs: Sequence[Run]) -> Run:
+    """The run whose p99 inside the bot is the median (the upper one of an even count)."""
+    ordered = sorted(runs, key=lambda one: percentile(one.to_sent, 99))
+    return ordered[len(ordered) // 2]
 
 
 async def measure(
@@ -416,24 +436,26 @@ async def run(args: argparse.Namespace) -> int:
                     args=burst, require_files=False,
                 )  # fmt: skip
                 warmup.errors += pool.errors
-                if args.gc_freeze:
-                    gc.collect()
-                    gc.freeze()  # what the bot would get from freezing after startup
                 renders_after_warmup = cog.charts.renders  # type: ignore[attr-defined]
                 upstream_before = len(upstream.requests)
                 profiler = cProfile.Profile() if args.profile else None
-                profile_run = await measure(
-                    fake, clock, "/author profile, cached metrics", "author profile", profiles,
-                    args=args, require_files=True, profiler=profiler,
-                )  # fmt: skip
+                profile_runs: list[Run] = []
+                baselines: list[Run] = []
+                for _ in range(args.repeat):  # interleaved, so a noisy spell hits both alike
+                    run_ = await measure(
+                        fake, clock, "/author profile, cached metrics", "author profile",
+                        profiles, args=args, require_files=True, profiler=profiler,
+                    )  # fmt: skip
+                    profile_runs.append(run_)
+                    run_ = await measure(
+                        fake, clock, "baseline /help topic:metrics (one embed, one request)",
+                        "help", [{"topic": "metrics"}], args=args, require_files=False,
+                    )  # fmt: skip
+                    baselines.append(run_)
                 if profiler is not None:
                     profiler.dump_stats(args.profile)
                 upstream_calls = len(upstream.requests) - upstream_before
                 run_renders = cog.charts.renders - renders_after_warmup  # type: ignore[attr-defined]
-                baseline = await measure(
-                    fake, clock, "baseline /help topic:metrics (one embed, one request)", "help",
-                    [{"topic": "metrics"}], args=args, require_files=False,
-                )  # fmt: skip
             finally:
                 clock.uninstall()
                 await bot.close()
@@ -445,26 +467,29 @@ async def run(args: argparse.Namespace) -> int:
 
     print(
         f"{len(names)} authors x {args.papers} papers; gateway mode, SQLite; the fake Discord in "
-        "its own process (loopback); the bot alone on this process's event loop; HTTP pool warm"
-        + ("; gc.freeze() after warm-up (experiment)" if args.gc_freeze else "")
+        "its own process (loopback); the bot alone on this process's event loop; HTTP pool warm; "
+        f"{args.repeat} run(s) of each, the median run (by p99 inside the bot) in full"
     )
-    for line in profile_run.report():
-        print(line)
-    print(
-        f"  chart renders {renders_after_warmup} (warm-up) + {run_renders} (run); "
-        f"upstream calls {upstream_calls}; warm-up errors {len(warmup.errors)}"
-    )
-    for line in baseline.report():
-        print(line)
-    p99 = percentile(profile_run.to_sent, 99)
+    for runs in (profile_runs, baselines):
+        if len(runs) > 1:
+            print(f"{runs[0].label}, each run:")
+            for one in runs:
+                print(f"  {one.summary()}")
+        for line in median_run(runs).report():
+            print(line)
+        if runs is profile_runs:
+            print(
+                f"  chart renders {renders_after_warmup} (warm-up) + {run_renders} (runs); "
+                f"upstream calls {upstream_calls}; warm-up errors {len(warmup.errors)}"
+            )
+    p99 = percentile(median_run(profile_runs).to_sent, 99)
     met = p99 < BUDGET_P99_MS
     print(
-        f"budget: p99 inside the bot < {BUDGET_P99_MS:.0f} ms at {args.concurrency} in flight: "
-        f"{'met' if met else 'NOT met'} ({p99:.1f} ms)"
+        f"budget: p99 inside the bot < {BUDGET_P99_MS:.0f} ms at {args.concurrency} in flight "
+        f"(median of {args.repeat}): {'met' if met else 'NOT met'} ({p99:.1f} ms)"
     )
     ok = (
-        not profile_run.errors
-        and not baseline.errors
+        not any(one.errors for one in profile_runs + baselines)
         and not warmup.errors
         and upstream_calls == 0
         and run_renders == 0
@@ -483,14 +508,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--profile", metavar="PATH", help="cProfile the bot's measured run")
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="experiment: gc.freeze() after the warm-up (the bot itself does not do this)",
+        "--repeat", type=int, default=5, help="load runs of each command; the median counts"
     )
     parser.add_argument("--smoke", action="store_true", help="20 calls, 5 authors: quick")
     args = parser.parse_args()
     if args.smoke:
-        args.calls, args.concurrency, args.authors, args.papers = 20, 20, 5, 10
+        args.calls, args.concurrency, args.authors, args.papers, args.repeat = 20, 20, 5, 10, 1
     return asyncio.run(run(args))
 
 
