@@ -296,7 +296,8 @@ class Run:
         return (
             f"inside the bot p50 {statistics.median(self.to_sent or [float('nan')]):.1f} ms, "
             f"p99 {percentile(self.to_sent, 99):.1f} ms; {self.service_ms:.2f} ms CPU per call; "
-            f"errors {len(self.errors)}"
+            f"{self.gc.count} collections {self.gc.seconds * 1000:.0f} ms (longest "
+            f"{self.gc.longest * 1000:.0f}); errors {len(self.errors)}"
         )
 
     def report(self) -> list[str]:

@@ -241,6 +241,7 @@ class BotHarness:
                 clock=self.clock,
                 guild_ready_timeout=0.01,
                 extensions=self.extensions,
+                freeze_after_setup=False,  # a test process starts hundreds of bots
             )
             self._instrument()
             if self.mode == "direct":
