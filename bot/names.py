@@ -6,7 +6,8 @@ deterministic, so the same name always yields the same keys wherever it is compu
 
 How a name becomes keys (`name_keys`):
 
-1. TeX accents are decoded (`R\\'emy` -> `Rémy`, `{\\"u}` -> `ü`, `\\c{c}` -> `ç`, `{\\l}` -> `ł`),
+1. Invisible format characters (soft hyphen, zero-width space) are deleted, TeX accents are
+   decoded (`R\\'emy` -> `Rémy`, `{\\"u}` -> `ü`, `\\c{c}` -> `ç`, `{\\l}` -> `ł`),
    parenthesised affiliations dropped, accents folded (`André` -> `andre`, `ł` -> `l`,
    `ß` -> `ss`), case folded, apostrophes removed (`O'Brien` -> `obrien`), other punctuation
    turned into spaces.
@@ -16,11 +17,14 @@ How a name becomes keys (`name_keys`):
    which is the only candidate for a given name is taken as a given name (`Di Wang`, `Le Song`,
    `Van Nguyen`), unless it can only be a particle (`del`, `der`, `von`...).
    Initials are recognised from dots (`A.`, `J.C.`, `K.-M.`, `Yu.`), single letters, and short
-   all-capital groups in a mixed-case name (`JF Smith`).
-3. Keys, all lower-case ASCII, `"<given> <surname>"`:
+   all-capital groups in a mixed-case name (`JF Smith`), except that a capital group ending a
+   mixed-case name is a surname (`Jun LIU`, `Andrew NG`; so `Smith JF` has the surname `jf`).
+3. Keys, lower-case and accent-free, `"<given> <surname>"`:
    - `full`: every full given word (initials dropped) + surname, with hyphenated or multi-part
      given names both spaced and joined: `Kai-Ming He` -> {`kai ming he`, `kaiming he`}.
-     Hyphenated or particle surnames also get a joined form (`delmaestro`).
+     Hyphenated or particle surnames also get a joined form (`delmaestro`). A lone weak particle
+     taken into the surname after a full given name also keys the reading where it is a
+     given-name syllable: `Jia Bin Huang` -> {`jia bin huang`, `jia binhuang`, `jiabin huang`}.
    - `first`: the first given name only (`John Frank Smith` -> `john smith`).
    - `initial`: first initial + surname (`Andreas Steiner` and `A. Steiner` -> `a steiner`).
 
@@ -32,7 +36,8 @@ Matching (`NameIndex.match`):
 - PROBABLE when only a `first` key is shared (`John Frank Smith` vs `John Smith`), or the
   `initial` key is shared and at least one side gives only an initial (`A. Steiner` vs
   `Andreas Steiner`). Two different full first names (`Anna` vs `Andreas Steiner`) never match.
-- A name with no given name (`Del Maestro`) has no keys and matches nothing.
+- A name with no given name (`Del Maestro`) has no keys and matches nothing. A single word
+  (`Mausam`, `王小明`) has one `full` key without a space, so it equals only the same word.
 
 So do not add "F. Surname" variants to a followed author: the `initial` key already covers
 them, and adding one would let every `F-anything Surname` match.
@@ -233,11 +238,26 @@ class ParsedName:
 
     given: tuple[tuple[NamePart, ...], ...]
     surname: tuple[str, ...]
+    # A weak particle taken into the surname right after a full given name (`Jia Bin Huang`):
+    # it may be a given-name syllable instead, so `name_keys` also keys that reading.
+    maybe_given: str = ""
+    # The whole name was one word (`Mausam`, `王小明`), not a surname without a given name.
+    single_word: bool = False
+
+
+def _drop_format_chars(text: str) -> str:
+    """Delete invisible format characters (soft hyphen, zero-width space, BOM: category Cf).
+
+    They would otherwise become word breaks (`Stei\u00adner` -> `stei ner`).
+    """
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _clean(raw: str) -> tuple[str, bool]:
     """Decode, fold and strip a raw name; also say whether it was written in all capitals."""
-    text = decode_tex(raw)
+    text = decode_tex(_drop_format_chars(raw))
     text = _PARENS_RE.sub(" ", text)
     text = fold_accents(text)
     text = _APOSTROPHES_RE.sub("", text)
@@ -249,8 +269,11 @@ def _clean(raw: str) -> tuple[str, bool]:
     return text, all_caps
 
 
-def _split_token(token: str, all_caps: bool) -> tuple[NamePart, ...]:
-    """`Kai-Ming` -> (kai, ming); `J.C.` -> (j., c.); `K.-M.` -> (k., m.); `JF` -> (j., f.)."""
+def _split_token(token: str, caps_are_initials: bool) -> tuple[NamePart, ...]:
+    """`Kai-Ming` -> (kai, ming); `J.C.` -> (j., c.); `K.-M.` -> (k., m.); `JF` -> (j., f.).
+
+    A short undotted capital group (`JF`) is initials only when `caps_are_initials`.
+    """
     parts: list[NamePart] = []
     for piece in token.split("-"):
         if not piece:
@@ -267,7 +290,7 @@ def _split_token(token: str, all_caps: bool) -> tuple[NamePart, ...]:
                     parts.append(NamePart(group.lower(), False))
         elif len(piece) == 1:
             parts.append(NamePart(piece.lower(), True))
-        elif not all_caps and len(piece) <= 3 and piece.isupper():
+        elif caps_are_initials and len(piece) <= 3 and piece.isupper():
             parts.extend(NamePart(ch.lower(), True) for ch in piece)
         else:
             parts.append(NamePart(piece.lower(), False))
@@ -288,6 +311,21 @@ def _all_initials(parts: tuple[NamePart, ...]) -> bool:
 
 def _words(tokens: Iterable[tuple[NamePart, ...]]) -> tuple[str, ...]:
     return tuple(part.text for parts in tokens for part in parts)
+
+
+def _caps_are_initials(raw_tokens: list[str], index: int, all_caps: bool) -> bool:
+    """Whether a short capital group at `index` is initials (`JF Smith`) or a word (`Jun LIU`).
+
+    In a mixed-case name, a capital group after the first token, in the trailing run written in
+    capitals, is a surname word when it is the last token or a particle (`Jean LE GALL`); real
+    initials there are dotted or single letters. So `Smith JF` reads as a surname `jf`.
+    """
+    if all_caps:
+        return False
+    if index == 0 or any(ch.islower() for tok in raw_tokens[index + 1 :] for ch in tok):
+        return True
+    last = index == len(raw_tokens) - 1
+    return not (last or raw_tokens[index].lower() in _PARTICLES)
 
 
 def _split_surname(
@@ -321,8 +359,9 @@ def parse_name(raw: str) -> ParsedName:
     # "Smith, Jr., John" / "John Smith, Jr.": suffix chunks carry nothing for matching.
     chunks = [c for c in chunks if not _is_suffix(c)] or chunks
     if len(chunks) == 2:
-        surname_tokens = [_split_token(t, all_caps) for t in chunks[0].split()]
-        given_tokens = [_split_token(t, all_caps) for t in chunks[1].split()]
+        # Before the comma every token is a surname word, even in capitals (`LIU, Jun`).
+        surname_tokens = [_split_token(t, False) for t in chunks[0].split()]
+        given_tokens = [_split_token(t, not all_caps) for t in chunks[1].split()]
         surname_tokens = [t for t in surname_tokens if t]
         given_tokens = [t for t in given_tokens if t]
         return ParsedName(tuple(given_tokens), _words(surname_tokens))
@@ -330,11 +369,15 @@ def parse_name(raw: str) -> ParsedName:
     raw_tokens = " ".join(chunks).split()
     while len(raw_tokens) > 2 and _is_suffix(raw_tokens[-1]):
         raw_tokens.pop()
-    tokens = [t for t in (_split_token(tok, all_caps) for tok in raw_tokens) if t]
+    split = (
+        _split_token(tok, _caps_are_initials(raw_tokens, i, all_caps))
+        for i, tok in enumerate(raw_tokens)
+    )
+    tokens = [t for t in split if t]
     if not tokens:
         return ParsedName((), ())
     if len(tokens) == 1:
-        return ParsedName((), _words(tokens))
+        return ParsedName((), _words(tokens), single_word=not _all_initials(tokens[0]))
     # "Steiner A" / "Steiner AB": a trailing group of initials after a word is the given name.
     if _all_initials(tokens[-1]) and not _all_initials(tokens[0]):
         cut = len(tokens) - 1
@@ -342,7 +385,11 @@ def parse_name(raw: str) -> ParsedName:
             cut -= 1
         return ParsedName(tuple(tokens[cut:]), _words(tokens[:cut]))
     given, surname = _split_surname(tokens)
-    return ParsedName(tuple(given), _words(surname))
+    maybe_given = ""
+    full_given = any(not part.initial for parts in given for part in parts)
+    if full_given and len(surname) == 2 and surname[0][0].text in _WEAK_PARTICLES:
+        maybe_given = surname[0][0].text
+    return ParsedName(tuple(given), _words(surname), maybe_given)
 
 
 # --- Keys --------------------------------------------------------------------------------------
@@ -384,12 +431,21 @@ def name_keys(raw: str) -> NameKeys:
     surname_forms = _forms(parsed.surname)
     surname = " ".join(parsed.surname)
     canonical = " ".join([*(_words(parsed.given)), *parsed.surname])
+    if parsed.single_word:
+        # No space, unlike every two-part key: equals only the same single word.
+        lone = frozenset({"".join(parsed.surname)})
+        return NameKeys(lone, frozenset(), frozenset(), False, surname, canonical)
     if not parsed.given or not surname_forms:
         return NameKeys(frozenset(), frozenset(), frozenset(), False, surname, canonical)
     words = tuple(p.text for parts in parsed.given for p in parts if not p.initial)
     first_token_words = tuple(p.text for p in parsed.given[0] if not p.initial)
     abbreviated = parsed.given[0][0].initial
     full = frozenset(f"{g} {s}" for g in _forms(words) for s in surname_forms)
+    if parsed.maybe_given:
+        # Only the full keys of the other reading: `Jia Bin Huang` = `Jiabin Huang`, while
+        # `Ludwig van Beethoven` gains no `L. Beethoven` or `Ludwig Beethoven` match.
+        alt_given = _forms((*words, parsed.maybe_given))
+        full |= {f"{g} {s}" for g in alt_given for s in _forms(parsed.surname[1:])}
     first = (
         frozenset(f"{g} {s}" for g in _forms(first_token_words) for s in surname_forms)
         if not abbreviated
@@ -406,7 +462,7 @@ def normalize_name(raw: str) -> str:
 
 def normalize_text(text: str) -> str:
     """Fold TeX, accents, case and punctuation of free text (for search and de-duplication)."""
-    folded = fold_accents(decode_tex(text)).casefold()
+    folded = fold_accents(decode_tex(_drop_format_chars(text))).casefold()
     folded = _APOSTROPHES_RE.sub("", folded)
     return _SPACES_RE.sub(" ", re.sub(r"[^\w\s]|_", " ", folded)).strip()
 
