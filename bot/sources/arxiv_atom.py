@@ -69,6 +69,15 @@ def _datetime(text: str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def _entry_date(text: str | None, entry_id: str, field: str) -> tuple[datetime | None, bool]:
+    """The entry's date and whether it was readable (absent counts as readable)."""
+    try:
+        return _datetime(text), True
+    except ValueError:
+        log.warning("arXiv entry %s has an unreadable <%s> %.40r", entry_id[:100], field, text)
+        return None, False
+
+
 def _int(text: str | None, default: int) -> int:
     try:
         return int(text.strip()) if text else default
@@ -81,7 +90,8 @@ def parse_arxiv_atom(data: bytes) -> ArxivFeedPage:
 
     Raises `ArxivQueryError` for arXiv's error feed and `MalformedResponse` for anything that is
     not a well-formed Atom feed (empty body, truncated XML, HTML, another root element).
-    Entries without a usable id are skipped with a warning; everything else is kept.
+    Entries without a usable id, or whose only dates are unreadable, are skipped with a
+    warning; everything else is kept (one bad entry must not block every later poll).
     """
     if not data or not data.strip():
         raise MalformedResponse("empty body where an Atom feed was expected", source=SOURCE)
@@ -175,11 +185,14 @@ def _entry(entry: etree._Element) -> Paper | None:
     except ValueError:
         log.warning("arXiv entry with unrecognised id %r skipped", entry_id[:100])
         return None
-    try:
-        published_at = _datetime(published)
-        updated_at = _datetime(updated)
-    except ValueError as exc:
-        raise MalformedResponse(f"bad date in entry {arxiv_id}", source=SOURCE) from exc
+    published_at, published_ok = _entry_date(published, entry_id, "published")
+    updated_at, updated_ok = _entry_date(updated, entry_id, "updated")
+    if not (published_ok and updated_ok) and published_at is None and updated_at is None:
+        # Unreadable and no other date to place it by: drop this entry, keep the page.
+        log.warning("arXiv entry %s skipped: no readable date", entry_id[:100])
+        return None
+    # One date unreadable, the other fine: keep the entry with the bad one None, as if absent.
+    # Never copy the other date over it: updated-as-published would make a revision look new.
     return Paper(
         arxiv_id=arxiv_id,
         version=version,

@@ -32,31 +32,53 @@ _ABSTRACT_RE = re.compile(
     r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.IGNORECASE
 )
 _SPACES_RE = re.compile(r"\s+")
+_OPENERS = "(["
+_CLOSERS = ")]"
+_COMMA_RE = re.compile(",")
+# "and" as a whole word between names ("A and B", "A, B, and C"); never the "and" in "Andrews".
+_AND_RE = re.compile(r"(?:^|\s)and(?:\s|$)")
 
 
 def _collapse(text: str | None) -> str:
     return _SPACES_RE.sub(" ", text).strip() if text else ""
 
 
-def _top_level_split(text: str, separator: str) -> list[str]:
-    """Split on `separator` outside parentheses/brackets."""
-    parts: list[str] = []
+def _mask_brackets(text: str) -> tuple[str, bool]:
+    """`text` with bracketed spans (and stray closers) blanked to NUL, and whether it balanced.
+
+    Separators are then found in the mask and cut from `text`, so a comma or "and" inside an
+    affiliation never splits. An unclosed bracket masks to the end of `text`.
+    """
+    masked: list[str] = []
     depth = 0
-    start = 0
-    for index, char in enumerate(text):
-        if char in "([":
+    balanced = True
+    for char in text:
+        if char in _OPENERS:
             depth += 1
-        elif char in ")]":
-            depth = max(depth - 1, 0)
-        elif char == separator and depth == 0:
-            parts.append(text[start:index])
-            start = index + 1
+        elif char in _CLOSERS:
+            if depth == 0:
+                balanced = False
+                masked.append("\0")
+                continue
+            depth -= 1
+            masked.append("\0")
+            continue
+        masked.append("\0" if depth else char)
+    return "".join(masked), balanced and depth == 0
+
+
+def _split_outside_brackets(text: str, mask: str, separator: re.Pattern[str]) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for match in separator.finditer(mask):
+        parts.append(text[start : match.start()])
+        start = match.end()
     parts.append(text[start:])
     return parts
 
 
 def _name_and_affiliations(piece: str) -> PaperAuthor | None:
-    if "(" not in piece:
+    if "(" not in piece and ")" not in piece:
         name = _collapse(decode_tex(piece))
         return PaperAuthor(name) if name else None
     affiliations: list[str] = []
@@ -68,7 +90,9 @@ def _name_and_affiliations(piece: str) -> PaperAuthor | None:
             if depth > 0:
                 current.append(char)
             depth += 1
-        elif char == ")" and depth > 0:
+        elif char == ")":
+            if depth == 0:
+                continue  # stray closer (unbalanced list): not part of the name
             depth -= 1
             if depth == 0:
                 affiliation = _collapse(decode_tex("".join(current)))
@@ -81,6 +105,10 @@ def _name_and_affiliations(piece: str) -> PaperAuthor | None:
             current.append(char)
         else:
             name_chars.append(char)
+    # Text after an unclosed "(" reads as an affiliation, as it would have had it been closed.
+    leftover = _collapse(decode_tex("".join(current)))
+    if leftover:
+        affiliations.append(leftover)
     name = _collapse(decode_tex("".join(name_chars)))
     return PaperAuthor(name, tuple(affiliations)) if name else None
 
@@ -89,21 +117,37 @@ def split_creators(creators: str) -> list[PaperAuthor]:
     """Split a `dc:creator` string into authors, in order, with parenthesised affiliations.
 
     `Tianliang Yan (University of Birmingham, School of Physics), Yubao Liu (...)` gives two
-    authors; `Benjamin R\\'emy (LEMTA)` gives `Benjamin Rémy` with affiliation `LEMTA`.
+    authors; `Benjamin R\\'emy (LEMTA)` gives `Benjamin Rémy` with affiliation `LEMTA`. A
+    standalone "and" separates authors too (`A, B, and C`), as arXiv writes author lists.
     """
     if not creators or not creators.strip():
         return []
-    pieces = (
-        _top_level_split(creators, ",")
-        if "(" in creators or "[" in creators
-        else creators.split(",")
-    )
+    mask, balanced = _mask_brackets(creators)
+    if balanced:
+        pieces = _split_outside_brackets(creators, mask, _COMMA_RE)
+    else:
+        # One stray bracket would otherwise swallow every later author into an "affiliation".
+        log.debug("unbalanced brackets in dc:creator, splitting on every comma: %.100r", creators)
+        pieces = creators.split(",")
     authors: list[PaperAuthor] = []
     for piece in pieces:
-        author = _name_and_affiliations(piece)
-        if author is not None:
-            authors.append(author)
+        piece_mask, _ = _mask_brackets(piece)
+        for part in _split_outside_brackets(piece, piece_mask, _AND_RE):
+            author = _name_and_affiliations(part)
+            if author is not None:
+                authors.append(author)
     return authors
+
+
+def _creators(entry: Any) -> list[PaperAuthor]:
+    """Authors of every `<dc:creator>` of an item, in order.
+
+    feedparser's `author` holds only the last element; `authors` has one name per element.
+    """
+    names = [a.get("name") for a in entry.get("authors", ()) if a.get("name")]
+    if not names:
+        names = [entry.get("author", "")]
+    return [author for name in names for author in split_creators(name)]
 
 
 def _announced(value: str | None) -> datetime | None:
@@ -134,7 +178,7 @@ def _paper(entry: Any, announced: datetime | None) -> Paper | None:
         version=version,
         title=_collapse(entry.get("title")),
         abstract=_collapse(abstract),
-        authors=tuple(split_creators(entry.get("author", ""))),
+        authors=tuple(_creators(entry)),
         # The feed lists the primary category first but does not mark it (SOURCES.md 2.2).
         primary_category=categories[0] if categories else None,
         categories=categories,
