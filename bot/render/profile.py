@@ -199,14 +199,16 @@ class ProfileCards:
         return embed
 
 
-def papers_page_embed(page: PaperPage) -> discord.Embed:
-    """One page of `/author papers`: five papers, the sort and the page in the footer."""
+def papers_page_embed(page: PaperPage, *, citations_known: int | None = None) -> discord.Embed:
+    """One page of `/author papers`: five papers, the sort and the page in the footer.
+
+    `citations_known` (how many of the author's papers have a count) lets a `cited` page say
+    plainly when it can only be newest first; without it the wording states the fallback.
+    """
+    tracked = f"{page.total:,} tracked paper{'s' if page.total != 1 else ''}"
     embed = discord.Embed(
         title=safe_cut(f"Papers by {page.author_name}", TITLE_LIMIT),
-        description=(
-            f"{page.total:,} tracked paper{'s' if page.total != 1 else ''}, "
-            f"{'newest' if page.sort == 'recent' else 'most cited'} first."
-        ),
+        description=f"{tracked}, {_papers_order(page, citations_known)}.",
         colour=COLOUR,
     )
     if page.cards:
@@ -221,6 +223,20 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
         embed.add_field(name="No papers", value="No tracked arXiv papers yet.", inline=False)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
     return embed
+
+
+def _papers_order(page: PaperPage, citations_known: int | None) -> str:
+    # Counts come from the daily refresh, so a new author's papers have none yet: the query
+    # then falls back to newest first, and the page must not claim a citation order.
+    if page.sort == "recent":
+        return "newest first"
+    if citations_known == 0:
+        return "newest first: no citation counts yet (they are read once a day)"
+    if citations_known is not None and citations_known >= page.total:
+        return "most cited first"
+    if citations_known is not None:
+        return f"most cited first ({citations_known:,} with a count; the rest follow, newest first)"
+    return "most cited first; papers without a citation count yet follow, newest first"
 
 
 def _column(profile: Profile) -> str:

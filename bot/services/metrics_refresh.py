@@ -9,6 +9,13 @@ one never shown.
 
 Authors who are only viewed (profiles, never followed) are refreshed when viewed and their
 cache is older than `ProfileService.metrics_max_age`.
+
+The same run reads per-paper citation counts (what `/author papers sort:cited` orders by) for
+the tracked papers of followed authors: never-read papers first, then the oldest-read, at most
+`PAPER_CAP` a day and none read in the last `PAPER_MAX_AGE`. OpenAlex comes first (SOURCES.md
+6.4: the metrics source; a list call filtered by 100 arXiv DOIs costs $0.0001 against a free
+$1/day allowance), Semantic Scholar's `/paper/batch` (500 ids per POST, but 1 request/s and a
+shared keyless pool) only when OpenAlex is not configured or a batch of it failed.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.services.author_fetch import store_metrics
@@ -27,10 +36,19 @@ from db.database import Database
 from db.models import Author
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
+from db.repositories.papers import CitationTarget, PaperRepository
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 BATCH_SIZE = 100
+# Per-paper citation counts: 2,000 papers a day is 20 OpenAlex list calls ($0.002) or
+# 4 S2 POSTs; a count younger than a week is not worth a call (SOURCES.md 6.4: weekly metrics).
+PAPER_CAP = 2000
+PAPER_MAX_AGE = timedelta(days=7)
+OPENALEX_PAPER_BATCH = 100  # OR values per OpenAlex filter
+S2_PAPER_BATCH = 500  # ids per S2 `/paper/batch` POST
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +60,25 @@ class RefreshReport:
     unknown: int  # ids the source did not return
     failed_batches: int
     requests: int  # batch calls made (one per batch; retries not counted)
+    papers: int = 0  # tracked papers whose citation count was due (after the daily cap)
+    papers_counted: int = 0  # citation counts stored
+    papers_unknown: int = 0  # papers no source returned a count for
+    paper_failed_batches: int = 0
+    paper_requests: int = 0  # paper batch calls made (OpenAlex and S2)
 
 
-def _batches(items: Sequence[Author], size: int) -> list[Sequence[Author]]:
+@dataclass(frozen=True, slots=True)
+class PaperCitationReport:
+    """What one per-paper citation pass did."""
+
+    papers: int
+    counted: int
+    unknown: int
+    failed_batches: int
+    requests: int
+
+
+def _batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -64,11 +98,86 @@ class MetricsRefresher:
         self._openalex = openalex
         self._semantic_scholar = semantic_scholar
 
-    async def refresh_followed(self, *, batch_size: int = BATCH_SIZE) -> RefreshReport:
-        """Refresh every followed author (the scheduler calls this once a day)."""
+    async def refresh_followed(
+        self, *, batch_size: int = BATCH_SIZE, paper_cap: int = PAPER_CAP
+    ) -> RefreshReport:
+        """Refresh every followed author, then their papers' counts (once a day, scheduled)."""
         async with self._database.reader() as session:
             authors = await FollowRepository(session).followed_authors()
-        return await self.refresh(authors, batch_size=batch_size)
+        report = await self.refresh(authors, batch_size=batch_size)
+        papers = await self.refresh_paper_citations(cap=paper_cap)
+        return RefreshReport(
+            report.authors,
+            report.refreshed,
+            report.unknown,
+            report.failed_batches,
+            report.requests,
+            papers=papers.papers,
+            papers_counted=papers.counted,
+            papers_unknown=papers.unknown,
+            paper_failed_batches=papers.failed_batches,
+            paper_requests=papers.requests,
+        )
+
+    async def refresh_paper_citations(
+        self, *, cap: int = PAPER_CAP, max_age: timedelta = PAPER_MAX_AGE
+    ) -> PaperCitationReport:
+        """Read the citation counts of up to `cap` due papers of followed authors, in batches.
+
+        Each batch is stored in its own transaction with one UPDATE. A paper no source knows
+        and that never had a count is stored as unknown with today's date, so it moves to the
+        back of the queue; one that had a count keeps it with its old date. A failed batch
+        changes nothing (those papers stay first in line for tomorrow).
+        """
+        if self._openalex is None and self._semantic_scholar is None:
+            return PaperCitationReport(0, 0, 0, 0, 0)
+        now = self._clock.now()
+        async with self._database.reader() as session:
+            due = await PaperRepository(session).due_for_citations(
+                stale_before=now - max_age, limit=cap
+            )
+        counted = unknown = failed = requests = 0
+        fallback: list[CitationTarget] = []
+        if self._openalex is not None:
+            for batch in _batches(due, OPENALEX_PAPER_BATCH):
+                requests += 1
+                try:
+                    counts = await self._openalex.citation_counts([p.arxiv_id for p in batch])
+                except SourceError as error:
+                    log.warning(
+                        "paper citations: OpenAlex batch of %d failed: %s", len(batch), error
+                    )
+                    if self._semantic_scholar is None:
+                        failed += 1
+                    fallback.extend(batch)
+                    continue
+                stored, missing = await self._store_citations(batch, counts, now)
+                counted, unknown = counted + stored, unknown + missing
+        else:
+            fallback = list(due)
+        if self._semantic_scholar is not None:
+            for batch in _batches(fallback, S2_PAPER_BATCH):
+                requests += 1
+                try:
+                    counts = await self._semantic_scholar.paper_citation_counts(
+                        [p.arxiv_id for p in batch]
+                    )
+                except SourceError as error:
+                    failed += 1
+                    log.warning("paper citations: S2 batch of %d failed: %s", len(batch), error)
+                    continue
+                stored, missing = await self._store_citations(batch, counts, now)
+                counted, unknown = counted + stored, unknown + missing
+        report = PaperCitationReport(len(due), counted, unknown, failed, requests)
+        log.info(
+            "paper citations: %d due, %d counted, %d unknown, %d failed batches, %d calls",
+            report.papers,
+            report.counted,
+            report.unknown,
+            report.failed_batches,
+            report.requests,
+        )
+        return report
 
     async def refresh(
         self, authors: Sequence[Author], *, batch_size: int = BATCH_SIZE
@@ -134,3 +243,19 @@ class MetricsRefresher:
                 await store_metrics(repo, author.id, record, now)
                 stored += 1
         return stored, missing
+
+    async def _store_citations(
+        self, batch: Sequence[CitationTarget], counts: Mapping[str, int], now: datetime
+    ) -> tuple[int, int]:
+        updates: dict[int, int | None] = {}
+        missing = 0
+        for paper in batch:
+            count = counts.get(paper.arxiv_id)
+            if count is None:
+                missing += 1
+                if paper.citations is not None:
+                    continue  # keep the old count with its old date: labelled, not erased
+            updates[paper.paper_id] = count
+        async with self._database.transaction() as session:
+            await PaperRepository(session).update_citations(updates, as_of=now)
+        return len(batch) - missing, missing

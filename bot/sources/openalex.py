@@ -47,6 +47,10 @@ WORK_SELECT = (
     "abstract_inverted_index,cited_by_count"
 )
 DATE_FILTERS = ("from_publication_date", "from_created_date")
+# arXiv registers a DataCite DOI for every paper; OpenAlex files the preprint under it.
+ARXIV_DOI_PREFIX = "10.48550/arxiv."
+# Enough to map a work back to its arXiv id and read its count (smaller, cheaper responses).
+CITATION_SELECT = "id,doi,ids,cited_by_count"
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -147,7 +151,36 @@ class OpenAlexSource:
             self._works(ids, since, date_filter, per_page, max_pages_per_chunk, extra_filter)
         )
 
+    async def citation_counts(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        """Citation counts of arXiv papers (ids without version), one list call per 100 ids.
+
+        Filters works by the papers' arXiv DOIs (`doi:10.48550/arxiv.<id>|...`, SOURCES.md 4.4)
+        and selects only what maps a work back to its id. Papers OpenAlex does not know (or
+        filed under another DOI after a merge) are absent from the result.
+        """
+        ids = list(dict.fromkeys(a.strip() for a in arxiv_ids if a and a.strip()))
+        if not ids:
+            return {}
+        return await self.http.track(self._citation_counts(ids))
+
     # --- internals -------------------------------------------------------------------------
+
+    async def _citation_counts(self, ids: list[str]) -> dict[str, int]:
+        wanted = set(ids)
+        counts: dict[str, int] = {}
+        for chunk in _chunks(ids, MAX_IDS_PER_FILTER):
+            params = {
+                "filter": "doi:" + "|".join(ARXIV_DOI_PREFIX + i.lower() for i in chunk),
+                "per_page": str(MAX_PER_PAGE),
+                "select": CITATION_SELECT,
+            }
+            works, _cursor, _count = await self._get("/works", params, parse_works_page)
+            for work in works:
+                if work.arxiv_id in wanted and work.cited_by_count is not None:
+                    # Two works for one DOI (an imperfect merge): the larger count is the
+                    # better-linked record.
+                    counts[work.arxiv_id] = max(counts.get(work.arxiv_id, 0), work.cited_by_count)
+        return counts
 
     async def _get_authors(self, ids: list[str]) -> list[AuthorRecord]:
         records: list[AuthorRecord] = []

@@ -36,6 +36,7 @@ T = TypeVar("T")
 
 MAX_BATCH_IDS = 1000
 MAX_LIMIT = 1000
+MAX_PAPER_BATCH_IDS = 500  # `POST /paper/batch` takes at most 500 ids (SOURCES.md 5.1)
 AUTHOR_FIELDS = "name,aliases,affiliations,externalIds,url,homepage,paperCount,citationCount,hIndex"
 PAPER_FIELDS = "title,externalIds,publicationDate,year,authors,citationCount,venue"
 
@@ -126,7 +127,41 @@ class SemanticScholarSource:
             self._papers(author_id.strip(), since, page_size, max_papers, fields)
         )
 
+    async def paper_citation_counts(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        """Citation counts of arXiv papers (ids without version), one POST per 500 ids.
+
+        `POST /paper/batch?fields=citationCount` with `ARXIV:<id>` ids answers in request
+        order with `null` for papers S2 does not know; those are absent from the result.
+        """
+        ids = list(dict.fromkeys(a.strip() for a in arxiv_ids if a and a.strip()))
+        if not ids:
+            return {}
+        return await self.http.track(self._paper_counts(ids))
+
     # --- internals -------------------------------------------------------------------------
+
+    async def _paper_counts(self, ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(0, len(ids), MAX_PAPER_BATCH_IDS):
+            chunk = ids[start : start + MAX_PAPER_BATCH_IDS]
+
+            def parse(data: Any, expected: int = len(chunk)) -> list[Any]:
+                if not isinstance(data, list) or len(data) != expected:
+                    raise MalformedResponse(f"paper batch did not return {expected} slots")
+                return data
+
+            found = await self._call(
+                "POST",
+                "/paper/batch",
+                parse,
+                params={"fields": "citationCount"},
+                json_body={"ids": [f"ARXIV:{i}" for i in chunk]},
+            )
+            for arxiv_id, item in zip(chunk, found, strict=True):
+                count = item.get("citationCount") if isinstance(item, dict) else None
+                if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                    counts[arxiv_id] = count
+        return counts
 
     async def _batch(self, ids: list[str], fields: str) -> list[AuthorRecord | None]:
         now = self.http.options.clock.now()

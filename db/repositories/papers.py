@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuthorPaper, Paper, PaperAuthor
+from db.models import AuthorPaper, Follow, Paper, PaperAuthor
 from db.repositories._dialect import chunked, unique, upsert_insert
 from db.types import TZDateTime, require_aware
 
@@ -82,6 +82,15 @@ class UpsertResult:
     def ids(self) -> dict[str, int]:
         """Every arXiv id of the input -> its paper primary key."""
         return {**self.unchanged, **self.updated, **self.new}
+
+
+@dataclass(frozen=True, slots=True)
+class CitationTarget:
+    """A paper whose citation count is due for a refresh, with the count it has now."""
+
+    paper_id: int
+    arxiv_id: str
+    citations: int | None
 
 
 def _newer(a: PaperRecord, b: PaperRecord) -> bool:
@@ -307,6 +316,44 @@ class PaperRepository:
         )
         return int(result.scalar_one())
 
+    async def count_cited_for_author(self, author_id: int) -> int:
+        """How many of the author's papers have a known citation count (0: 'cited' = newest)."""
+        result = await self.session.execute(
+            select(func.count())
+            .select_from(AuthorPaper)
+            .join(Paper, Paper.id == AuthorPaper.paper_id)
+            .where(AuthorPaper.author_id == author_id, Paper.citations.is_not(None))
+        )
+        return int(result.scalar_one())
+
+    async def due_for_citations(
+        self, *, stale_before: datetime, limit: int
+    ) -> list[CitationTarget]:
+        """Papers of followed authors whose count is older than `stale_before`, or never read.
+
+        Never-read papers first, then the oldest-refreshed, so a daily cap works through the
+        whole backlog over the days instead of re-reading the same papers.
+        """
+        stale_before = require_aware(stale_before, "stale_before")
+        if limit <= 0:
+            return []
+        followed = (
+            select(AuthorPaper.paper_id)
+            .join(Follow, Follow.author_id == AuthorPaper.author_id)
+            .where(AuthorPaper.paper_id == Paper.id)
+            .exists()
+        )
+        rows = await self.session.execute(
+            select(Paper.id, Paper.arxiv_id, Paper.citations)
+            .where(
+                followed,
+                or_(Paper.citations_as_of.is_(None), Paper.citations_as_of < stale_before),
+            )
+            .order_by(Paper.citations_as_of.asc().nulls_first(), Paper.id)
+            .limit(limit)
+        )
+        return [CitationTarget(pid, arxiv_id, n) for pid, arxiv_id, n in rows]
+
     async def linked_authors(self, paper_ids: Iterable[int]) -> dict[int, list[int]]:
         """For each paper id with links, the ids of the followed authors linked to it."""
         ids = unique(paper_ids)
@@ -346,7 +393,11 @@ class PaperRepository:
     async def update_citations(
         self, citations: Mapping[int, int | None], *, as_of: datetime
     ) -> None:
-        """Set the citation counts of papers by primary key (one batched statement)."""
+        """Set the citation counts of papers by primary key (one batched statement).
+
+        One UPDATE executed with the whole batch of parameters (executemany), not a statement
+        per paper. None stores "looked, unknown" with its date.
+        """
         as_of = require_aware(as_of, "as_of")
         if not citations:
             return
