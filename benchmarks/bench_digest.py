@@ -62,6 +62,9 @@ class FixedClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
 
 async def insert_rows(database: Database, table: Any, rows: list[dict[str, Any]]) -> None:
     async with database.transaction() as session:

@@ -84,6 +84,9 @@ class Clock:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     if not values:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -16,6 +17,10 @@ class Clock(Protocol):
         """Seconds on a clock that never goes back, for durations."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` on this clock (a rate limiter's wait: a test clock just moves on)."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -25,3 +30,6 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.render.digests import card_size
 from bot.services.author_resolver import build_author_resolver
+from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_planner import DigestPlanner
 from bot.services.digests import DigestService
 from bot.services.follows import FollowService
@@ -45,19 +46,33 @@ def build_services(
     started_at: datetime,
 ) -> Services:
     """Wire the services; no I/O happens here."""
+    # Rate limiters wait on the same clock they measure with (a test clock must move).
     sources = build_sources(
-        settings, http_session, health=DatabaseHealthRecorder(database), clock=clock
+        settings,
+        http_session,
+        health=DatabaseHealthRecorder(database),
+        clock=clock,
+        sleep=clock.sleep,
     )
     # One resolver for every "typed name -> author" question (/follow and the profiles).
     resolver = build_author_resolver(settings, database, sources, clock)
+    # One fence for everything that stores papers or cuts a digest off: a paper stored during
+    # a plan is in the next digest, never in none (`CutoffFence`).
+    fence = CutoffFence(clock)
     return Services(
         status=StatusService(database, clock, started_at),
-        digests=DigestService(database, clock, card_size),
-        digest_planner=DigestPlanner(database, clock, card_size),
+        digests=DigestService(database, clock, card_size, fence=fence),
+        digest_planner=DigestPlanner(database, clock, card_size, fence=fence),
         follows=FollowService(database, sources, clock, resolver=resolver),
-        profile=build_profile_service(settings, database, sources, clock, resolver=resolver),
+        profile=build_profile_service(
+            settings, database, sources, clock, resolver=resolver, fence=fence
+        ),
         polling=PollingService(
-            database, sources, clock, interval=timedelta(minutes=settings.poll_interval_minutes)
+            database,
+            sources,
+            clock,
+            interval=timedelta(minutes=settings.poll_interval_minutes),
+            fence=fence,
         ),
         notices=OutageNotifier(database, clock),
     )

@@ -62,7 +62,9 @@ def register_ticks(
 
     `poll`, `plan` and `refresh_metrics` run only while `leader` says this process leads
     (every process ticks, one works; another takes over on its next tick when the leader
-    dies); `deliver` runs in every process, made safe by the outbox's row claims.
+    dies); `deliver` runs in every process, made safe by the outbox's row claims. `poll` and
+    `plan` are separate jobs, so a plan can run in the middle of a poll cycle: the services'
+    shared `CutoffFence` (`bot.wiring`) keeps the papers that cycle stores in a digest.
     """
     common = {
         "coalesce": True,

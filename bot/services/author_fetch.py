@@ -1,24 +1,40 @@
-"""Fetching an author on demand: the metrics record, and their arXiv papers matched by name.
+"""Fetching an author: the metrics record, and which arXiv papers matched by name are theirs.
 
 Pure helpers (which papers are the author's, how a record becomes stored values) plus the
 small storing steps the profile service runs inside one transaction. No Discord here.
 
-Matching arXiv papers (an `au:"Name"` query returns homonyms too): a paper is kept when one of
-its author strings matches a name variant of the author with a full name (STRONG). A match on an
-initial only (PROBABLE: `A. Steiner` for `Andreas Steiner`) is kept only when the paper's
-primary category is one of the categories of the STRONG matches, a cheap homonym guard.
+Which papers are theirs (`author_papers`, used by `/follow` for the usual categories and by
+profiles for the papers stored): an `au:"Name"` query returns homonyms too, so a name match is
+not enough. When the author has an OpenAlex id, one OpenAlex works call (`openalex_identity`)
+lists their arXiv works by identity; the fetched papers among them are *confirmed*. The usual
+categories are those of the confirmed papers, and another name match is kept only when the
+homonym guard (`bot.services.matching`) vouches for it against them: a co-author of a confirmed
+work, or a category among (or, for a full-name match, an archive shared with) the confirmed
+categories. Without OpenAlex (not configured, failing, no id, or none of the fetched papers
+confirmed), see `fallback_categories` for the name-only rule and what it still gets wrong.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.names import MatchStrength, NameIndex, name_keys
+from bot.services.author_resolver import UpstreamGuard
+from bot.services.matching import (
+    FollowedAuthor,
+    FollowedAuthorMatcher,
+    archives_of,
+    normalize_categories,
+)
+from bot.sources.errors import SourceError
+from bot.sources.matching import build_index, match_papers
 from bot.sources.models import AuthorRecord, Paper
+from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
@@ -26,6 +42,14 @@ from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperReposito
 log = logging.getLogger(__name__)
 
 MATCHED_BY = "profile"  # AuthorPaper.matched_by for papers linked by an on-demand profile
+USUAL_CATEGORY_COUNT = 3
+# One OpenAlex page (its maximum), newest first: the identity check is one list call. An author
+# with more arXiv works has their older ones judged by the guard instead.
+IDENTITY_SAMPLE = MAX_PER_PAGE
+ARXIV_START = date(1991, 1, 1)  # "all of their works" as the date filter the call needs
+# Name-only fallback: the archive holding at least this share of the full-name matches is
+# taken as the author's; below it, no categories at all (a split is what homonyms look like).
+DOMINANT_SHARE = 2 / 3
 
 
 def match_variants(display_name: str, variants: Iterable[str]) -> tuple[str, ...]:
@@ -58,28 +82,118 @@ def match_keys(variants: Iterable[str]) -> list[str]:
     return list(keys)
 
 
-def select_author_papers(papers: Sequence[Paper], variants: Sequence[str]) -> list[Paper]:
-    """The papers one of whose author strings is the author (see the module docstring)."""
-    index: NameIndex[int] = NameIndex()
-    for name in variants:
-        index.add(0, name)
-    strengths: list[tuple[Paper, MatchStrength]] = []
-    for paper in papers:
-        best: MatchStrength | None = None
-        for author in paper.authors:
-            strength = index.match(author.name).get(0)
-            if strength is not None and (best is None or strength > best):
-                best = strength
-        if best is not None:
-            strengths.append((paper, best))
-    strong_categories = {
-        p.primary_category for p, s in strengths if s is MatchStrength.STRONG and p.primary_category
-    }
-    return [
-        paper
-        for paper, strength in strengths
-        if strength is MatchStrength.STRONG or paper.primary_category in strong_categories
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What OpenAlex knows for certain: the author's arXiv ids and their co-authors' names."""
+
+    arxiv_ids: frozenset[str]
+    coauthor_names: tuple[str, ...]
+
+
+async def openalex_identity(
+    openalex: OpenAlexSource | None, guard: UpstreamGuard, openalex_id: str | None
+) -> Identity | None:
+    """The author's arXiv works by OpenAlex id: one call through `guard`; None when unknown.
+
+    None when OpenAlex is not configured, the author has no OpenAlex id, or the call fails or
+    times out (logged; the guard then skips OpenAlex for a minute, as for every caller).
+    """
+    if openalex is None or not openalex_id:
+        return None
+    try:
+        works = await guard.call(
+            "openalex",
+            openalex.works_by_authors(
+                [openalex_id],
+                since=ARXIV_START,
+                per_page=IDENTITY_SAMPLE,
+                max_pages_per_chunk=1,
+                extra_filter="indexed_in:arxiv",
+            ),
+        )
+    except (SourceError, TimeoutError) as error:
+        log.warning("OpenAlex works for %s failed (%s): name-only matching", openalex_id, error)
+        return None
+    arxiv = [w for w in works if w.arxiv_id]
+    names = {a.name: None for w in arxiv for a in w.authors if a.openalex_id != openalex_id}
+    return Identity(frozenset(w.arxiv_id for w in arxiv if w.arxiv_id), tuple(names))
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorPapers:
+    """The fetched papers that are the author's, and their usual categories (newest first)."""
+
+    papers: tuple[Paper, ...]
+    usual_categories: tuple[str, ...]
+    confirmed: int  # how many OpenAlex confirmed; 0 means the name-only fallback decided
+
+
+def top_categories(papers: Iterable[Paper]) -> tuple[str, ...]:
+    """The most frequent primary categories; ties go to the one seen first (the newer)."""
+    counts = Counter(p.primary_category for p in papers if p.primary_category)
+    return tuple(c for c, _ in counts.most_common(USUAL_CATEGORY_COUNT))
+
+
+def fallback_categories(strong: Sequence[Paper]) -> tuple[str, ...]:
+    """Usual categories from full-name matches alone, when no identity source answered.
+
+    Only when one archive clearly dominates (`DOMINANT_SHARE`): the top categories of the
+    papers in it. What can still go wrong: a homonym in that same archive (two "Wei Wang"s in
+    `cs`) counts as the author, and so does a homonym who writes more than the author does
+    (their field is then taken as the author's); an author split between two fields gets
+    no categories, so every full-name match is kept and no initial-only one.
+    """
+    archives = [
+        next(iter(archives_of(normalize_categories([p.primary_category]))), None)
+        for p in strong
+        if p.primary_category
     ]
+    counted = Counter(a for a in archives if a)
+    if not counted:
+        return ()
+    archive, count = counted.most_common(1)[0]
+    if count < DOMINANT_SHARE * sum(counted.values()):
+        return ()
+    return top_categories(
+        p
+        for p in strong
+        if p.primary_category
+        and archives_of(normalize_categories([p.primary_category])) == {archive}
+    )
+
+
+def author_papers(
+    papers: Sequence[Paper], variants: Sequence[str], identity: Identity | None = None
+) -> AuthorPapers:
+    """Which of `papers` (an arXiv name search, newest first) are the author's (module doc).
+
+    `variants` are `match_variants` (never empty: the display name when no variant is usable).
+    """
+    index: NameIndex[int] = build_index((0, name) for name in variants)
+    matches = match_papers(papers, index)
+    known = identity.arxiv_ids if identity else frozenset()
+    confirmed = [p for p in papers if p.arxiv_id in known]
+    # Certain co-authors: those on OpenAlex's works for the id and on the confirmed papers.
+    coauthors = [*(identity.coauthor_names if identity else ())]
+    coauthors += [a.name for p in confirmed for a in p.authors]
+    if confirmed:
+        categories = top_categories(confirmed)
+    else:
+        categories = fallback_categories(
+            [m.paper for m in matches if m.strength >= MatchStrength.STRONG]
+        )
+    author = FollowedAuthor(0, variants[0], tuple(variants[1:]), normalize_categories(categories))
+    rest = [m for m in matches if m.paper.arxiv_id not in known]
+    outcome = FollowedAuthorMatcher([author]).decide(rest, {0: coauthors})
+    kept = known | {a.paper.arxiv_id for a in outcome.accepted}
+    return AuthorPapers(tuple(p for p in papers if p.arxiv_id in kept), categories, len(confirmed))
+
+
+def select_author_papers(
+    papers: Sequence[Paper], variants: Sequence[str], identity: Identity | None = None
+) -> list[Paper]:
+    """The papers that are the author's (`author_papers`), newest first."""
+    return list(author_papers(papers, variants, identity).papers)
 
 
 def paper_record(paper: Paper) -> PaperRecord | None:

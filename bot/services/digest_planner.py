@@ -4,7 +4,8 @@ Per batch of due schedules, in one write transaction and a constant number of qu
 due schedules, their candidate papers (one query), the papers and author names not loaded yet,
 then the outbox rows, digest items and advanced schedules (`record_plans`). A crash before the
 commit leaves nothing behind; a second planner (two leaders for a moment) hits the unique
-dedupe key and changes nothing (SCALE.md section 4).
+dedupe key and changes nothing (SCALE.md section 4). The cut-off (`now`) is taken through the
+`CutoffFence` shared with the poller, so no paper stamped before it commits after it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_content import (
     CardBook,
     ComposedDigest,
@@ -130,22 +132,28 @@ class DigestPlanner:
         measure: Measure,
         *,
         batch_size: int = BATCH_SIZE,
+        fence: CutoffFence | None = None,
     ) -> None:
+        """`fence` must be the poller's (`bot.wiring`), or a paper can miss every digest."""
         self._database = database
         self._clock = clock
         self._measure = measure
         self._batch_size = batch_size
+        self._fence = fence or CutoffFence(clock)
 
     async def plan_due(self, now: datetime | None = None) -> PlanReport:
         """Plan every schedule due at `now` (default: the clock), batch by batch."""
         with _cyclic_gc_paused():
-            return await self._plan_due(now or self._clock.now())
+            return await self._plan_due(now)
 
-    async def _plan_due(self, now: datetime) -> PlanReport:
+    async def _plan_due(self, at: datetime | None) -> PlanReport:
         book = CardBook(self._measure)  # shared by the batches: each paper is measured once
         planned = skipped = batches = 0
+        now: datetime | None = None
         while batches < MAX_BATCHES:
             async with self._database.transaction() as session:
+                if now is None:  # one cut-off for every batch, fenced against paper stores
+                    now = await self._fence.cut(session, at)
                 repo = DigestScheduleRepository(session)
                 schedules = await repo.due(now, limit=self._batch_size)
                 if not schedules:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
+from bot.services.cutoff_fence import CutoffFence
 from bot.services.delivery import MessagePart
 from bot.services.digest_content import (
     CardBook,
@@ -107,10 +108,18 @@ def _schedule_input(weekday: int | str, time_text: str, timezone: str) -> tuple[
 class DigestService:
     """Digest destinations: one per channel, and one per user for their personal digest."""
 
-    def __init__(self, database: Database, clock: Clock, measure: Measure) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        measure: Measure,
+        *,
+        fence: CutoffFence | None = None,
+    ) -> None:
         self._database = database
         self._clock = clock
         self._measure = measure
+        self._fence = fence or CutoffFence(clock)  # send-now cuts off like the planner
 
     async def setup_channel(
         self,
@@ -236,8 +245,8 @@ class DigestService:
 
         Nothing is posted when there is nothing new. The deliver tick posts it.
         """
-        now = self._clock.now()
         async with self._database.transaction() as session:
+            now = await self._fence.cut(session)
             repo = DigestScheduleRepository(session)
             schedule = await self._get(repo, "channel", channel_id, guild_id)
             if schedule.paused:

@@ -6,8 +6,9 @@ defers, then calls `resolve` (the shared `AuthorResolver`, as profiles resolve n
 `follow`.
 
 Identity: an author is stored with their OpenAlex id (stable), display name, the name variants
-used to match arXiv author strings, affiliations, usual arXiv categories and the match keys of
-every variant (`bot.names.name_keys`: the union of the `full`, `first` and `initial` keys, so a
+used to match arXiv author strings, affiliations, usual arXiv categories (of their own papers
+only: `author_fetch.author_papers`, as profiles pick theirs) and the match keys of every
+variant (`bot.names.name_keys`: the union of the `full`, `first` and `initial` keys, so a
 paper author string's keys find the candidates with `AuthorRepository.find_by_name_keys`).
 It is stored by `author_fetch.store_identity`, as profiles store theirs: initial-only forms
 (`H. Piwowar`) are never stored as variants.
@@ -24,17 +25,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
-from bot.names import NameIndex, matches_query, names_match
+from bot.names import matches_query, names_match
 from bot.plain_text import plain
-from bot.services.author_fetch import match_variants, store_identity
+from bot.services.author_fetch import (
+    Identity,
+    author_papers,
+    match_variants,
+    openalex_identity,
+    store_identity,
+)
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, parse_author_query
 from bot.services.author_resolver import (
     AUTOCOMPLETE_BUDGET_SECONDS,
@@ -52,6 +58,7 @@ from bot.services.author_resolver import (
 from bot.sources.arxiv_query import author_term
 from bot.sources.errors import SourceError
 from bot.sources.factory import Sources
+from bot.sources.models import Paper
 from db.database import Database
 from db.models import Author, Follow
 from db.repositories.authors import AuthorRepository
@@ -76,7 +83,6 @@ __all__ = [
 # The usual-categories lookup must not hold a follow hostage (arXiv wants 3 s between calls).
 CATEGORY_BUDGET_SECONDS = 12.0
 CATEGORY_SAMPLE = 50
-USUAL_CATEGORY_COUNT = 3
 # Autocomplete reads a server's followed authors and matches their names in Python (folded
 # keys: `remy` finds `Rémy`); a server follows few authors, this bounds the read anyway.
 GUILD_AUTHORS_LIMIT = 1000
@@ -155,25 +161,6 @@ def _query_for_suggestions(text: str) -> str | None:
 
 def _names_of(author: Author) -> tuple[str, ...]:
     return (author.display_name, *(author.name_variants or ()))
-
-
-def usual_categories(
-    papers: Iterable[tuple[Sequence[str], str | None]], variants: Sequence[str]
-) -> tuple[str, ...]:
-    """The most frequent primary categories of the papers that name one of `variants`.
-
-    `papers` are (author names, primary category), newest first; ties go to the category
-    seen first (the more recent). An `au:` query also returns other people: papers whose
-    author list has no match for the variants are ignored.
-    """
-    index: NameIndex[int] = NameIndex()
-    for variant in variants:
-        index.add(0, variant)
-    counts: Counter[str] = Counter()
-    for authors, category in papers:
-        if category and any(index.match(name) for name in authors):
-            counts[category] += 1
-    return tuple(category for category, _ in counts.most_common(USUAL_CATEGORY_COUNT))
 
 
 def _followed(follow: Follow) -> FollowedAuthor:
@@ -444,8 +431,10 @@ class FollowService:
     async def _categories_for(
         self, candidate: Candidate, variants: Sequence[str]
     ) -> tuple[str, ...] | None:
-        """Usual arXiv categories: stored ones when known, else a small arXiv query.
+        """Usual arXiv categories: stored ones when known, else of their own recent papers.
 
+        One arXiv name search and, for an author with an OpenAlex id, one OpenAlex works call
+        (at the same time) to tell their papers from homonyms' (`author_fetch.author_papers`).
         None when arXiv could not be asked (the follow goes on; nothing is stored for them).
         """
         if candidate.usual_categories or (candidate.local_id and not candidate.openalex_id):
@@ -458,6 +447,15 @@ class FollowService:
         term = author_term(candidate.display_name)
         if not term:
             return ()
+        search, identity = await asyncio.gather(
+            self._arxiv_sample(candidate, term), self._identity(candidate)
+        )
+        if search is None:
+            return None
+        return author_papers(search, variants, identity).usual_categories
+
+    async def _arxiv_sample(self, candidate: Candidate, term: str) -> list[Paper] | None:
+        """The newest arXiv papers the name finds (homonyms too); None when arXiv failed."""
         try:
             async with asyncio.timeout(self.category_budget_seconds):
                 result = await self._sources.arxiv_api.search(
@@ -470,9 +468,18 @@ class FollowService:
                 error or "timeout",
             )
             return None
-        return usual_categories(
-            ((p.author_names, p.primary_category) for p in result.papers), variants
-        )
+        return list(result.papers)
+
+    async def _identity(self, candidate: Candidate) -> Identity | None:
+        """The author's arXiv ids from OpenAlex, within the follow's budget; None if unknown."""
+        try:
+            async with asyncio.timeout(self.category_budget_seconds):
+                return await openalex_identity(
+                    self.resolver.openalex, self.resolver.guard, candidate.openalex_id
+                )
+        except TimeoutError:
+            log.warning("OpenAlex works for %s: too slow, name-only", candidate.openalex_id)
+            return None
 
     # --- unfollowing and listing ---------------------------------------------------------
 

@@ -19,8 +19,11 @@ Each batch is matched by name, filtered by the homonym guard (`bot.services.matc
 stored in one transaction: papers by arXiv id without version (`upsert_many`; a new version
 updates, never re-announces), links to every matching followed author, and one outbox row per
 destination and paper for the `instant` follows whose `created_at` is not after the paper's v1
-date (priming). A feed's `last_success_at` moves only when the whole feed succeeded; upstream
-errors are recorded (health) and summarised, never raised.
+date (priming). That transaction is stamped (`first_seen_at`) when it runs, not at the cycle's
+start, and fenced against digest cut-offs (`CutoffFence`): a plan during the cycle must not
+cut after the stamps of papers not yet committed, or they miss every digest. A feed's
+`last_success_at` moves only when the whole feed succeeded; upstream errors are recorded
+(health) and summarised, never raised.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.services.author_fetch import paper_record
+from bot.services.cutoff_fence import CutoffFence
 from bot.services.matching import (
     AcceptedMatch,
     FollowedAuthor,
@@ -292,10 +296,14 @@ class PollingService:
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
         names_per_author: int = DEFAULT_NAMES_PER_AUTHOR,
         authors_per_request: int = DEFAULT_AUTHORS_PER_REQUEST,
+        fence: CutoffFence | None = None,
     ) -> None:
+        """`fence` must be the digest planner's (`bot.wiring`), or a paper can miss every
+        digest."""
         self._db = database
         self._sources = sources
         self._clock = clock
+        self._fence = fence or CutoffFence(clock)
         self.interval = interval
         self.api_overlap = api_overlap
         self.first_lookback = first_lookback
@@ -492,8 +500,9 @@ class PollingService:
         state.summary.homonyms_rejected += len(outcome.rejected)
         if not outcome.accepted:
             return
-        async with self._db.transaction() as session:
-            stored = await store_matches(session, outcome.accepted, now=state.now)
+        # Stamped now, not at the cycle's start (`state.now`): a plan may have cut since.
+        async with self._fence.storing(self._db) as (session, stamp):
+            stored = await store_matches(session, outcome.accepted, now=stamp)
         state.summary.add(stored)
 
     async def _mark_success(

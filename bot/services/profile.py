@@ -3,8 +3,8 @@
 `ProfileService.profile(text)` resolves what the user typed (a name, an OpenAlex id, an ORCID,
 or an autocomplete value) with the shared `AuthorResolver` (the one `/follow author` uses: stored
 authors the asker may see by name, then OpenAlex, then Semantic Scholar), fetches an author the
-bot has never seen on demand (the resolved record, else arXiv papers by name, matched locally
-and stored), refreshes
+bot has never seen on demand (the resolved record, and the arXiv papers by name that are theirs:
+confirmed by OpenAlex or vouched for by the homonym guard, see `author_fetch`), refreshes
 metrics older than `metrics_max_age`, and returns a plain `Profile`. Every number carries its
 source and date; a number that is not known is None with the reason, never made up.
 
@@ -34,6 +34,7 @@ from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, names_match
 from bot.services.author_fetch import (
     match_variants,
+    openalex_identity,
     select_author_papers,
     store_author,
     store_metrics,
@@ -51,6 +52,7 @@ from bot.services.author_resolver import (
     build_author_resolver,
 )
 from bot.services.cards import PaperCard, paper_card
+from bot.services.cutoff_fence import CutoffFence
 from bot.services.metrics import Score, ai_score, novelty
 from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
 from bot.services.profile_figures import (
@@ -223,9 +225,12 @@ class ProfileService:
         cache_seconds: float = CACHE_SECONDS,
         upstream_budget_seconds: float = UPSTREAM_BUDGET_SECONDS,
         resolver: AuthorResolver | None = None,
+        fence: CutoffFence | None = None,
     ) -> None:
         self._database = database
         self._clock = clock
+        # Papers a profile fetch stores first are digest candidates: stamped like the poller's.
+        self._fence = fence or CutoffFence(clock)
         self.openalex = openalex
         self.semantic_scholar = semantic_scholar
         self.arxiv = arxiv
@@ -474,12 +479,20 @@ class ProfileService:
         name: str,
         notices: list[str],
     ) -> tuple[int, list[str]]:
-        """Store a newly met author with their matched arXiv papers; NotFound if nothing."""
+        """Store a newly met author with their own arXiv papers; NotFound if nothing.
+
+        The arXiv name search also finds homonyms: one OpenAlex works call for the record's id
+        (at the same time) says which papers are certainly theirs (`author_fetch`).
+        """
         display = (record.display_name if record else "") or name
-        fetched, arxiv_notices = await self._arxiv_papers(display)
+        now = self._clock.now()  # the record's metrics were fetched just before this call
+        (fetched, arxiv_notices), identity = await asyncio.gather(
+            self._arxiv_papers(display),
+            openalex_identity(self.openalex, self._guard, record.openalex_id if record else None),
+        )
         notices = notices + arxiv_notices
         variants = match_variants(display, record.name_variants if record else ())
-        mine = select_author_papers(fetched, variants or (display,))
+        mine = select_author_papers(fetched, variants or (display,), identity)
         if record is None and not mine:
             if notices:
                 raise UpstreamDown(
@@ -488,8 +501,7 @@ class ProfileService:
                     + " Try again in a few minutes."
                 )
             raise NotFoundError(await self.resolver.not_found_message(name))
-        now = self._clock.now()
-        async with self._database.transaction() as session:
+        async with self._fence.storing(self._database) as (session, stamp):
             authors = AuthorRepository(session)
             # Without an OpenAlex id nothing stops a second row for the same person (another
             # spelling asked meanwhile): an author stored by this name since is reused. Any
@@ -500,7 +512,7 @@ class ProfileService:
                 else await self.resolver.stored_by_name(display, None)
             )
             author = known[0] if known else await store_author(authors, record, name, now)
-            await store_papers(PaperRepository(session), author.id, mine, now)
+            await store_papers(PaperRepository(session), author.id, mine, stamp)
             author_id = author.id
         log.info("profile: stored new author %s (%s), %d papers", author_id, display, len(mine))
         return author_id, notices
@@ -750,6 +762,7 @@ def build_profile_service(
     clock: Clock,
     *,
     resolver: AuthorResolver | None = None,
+    fence: CutoffFence | None = None,
 ) -> ProfileService:
     """The service over the shared sources; a source with an empty base URL is not configured.
 
@@ -763,4 +776,5 @@ def build_profile_service(
         semantic_scholar=resolver.semantic_scholar,
         arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
         resolver=resolver,
+        fence=fence,
     )
