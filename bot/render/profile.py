@@ -199,16 +199,14 @@ class ProfileCards:
         return embed
 
 
-def papers_page_embed(page: PaperPage, *, citations_known: int | None = None) -> discord.Embed:
+def papers_page_embed(page: PaperPage) -> discord.Embed:
     """One page of `/author papers`: five papers, the sort and the page in the footer.
 
-    `citations_known` (how many of the author's papers have a count) lets a `cited` page say
-    plainly when it can only be newest first; without it the wording states the fallback.
-    """
+    A `cited` page says plainly when it can only be newest first (no counts yet)."""
     tracked = f"{page.total:,} tracked paper{'s' if page.total != 1 else ''}"
     embed = discord.Embed(
         title=safe_cut(f"Papers by {page.author_name}", TITLE_LIMIT),
-        description=f"{tracked}, {_papers_order(page, citations_known)}.",
+        description=f"{tracked}, {_papers_order(page)}.",
         colour=COLOUR,
     )
     if page.cards:
@@ -225,9 +223,10 @@ def papers_page_embed(page: PaperPage, *, citations_known: int | None = None) ->
     return embed
 
 
-def _papers_order(page: PaperPage, citations_known: int | None) -> str:
+def _papers_order(page: PaperPage) -> str:
     # Counts come from the daily refresh, so a new author's papers have none yet: the query
     # then falls back to newest first, and the page must not claim a citation order.
+    citations_known = page.citations_known
     if page.sort == "recent":
         return "newest first"
     if citations_known == 0:

@@ -175,6 +175,8 @@ class PaperPage:
     pages: int
     total: int
     cards: tuple[PaperCard, ...]
+    # Sorted by citations: how many of the author's papers have a count (None for `recent`).
+    citations_known: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,9 +367,10 @@ class ProfileService:
             rows = await papers_repo.papers_for_author(
                 author_id, order=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
+            known = await papers_repo.count_cited_for_author(author_id) if sort == "cited" else None
             name = author.display_name
         cards = tuple(paper_card(p, (name,)) for p in rows)
-        return PaperPage(author_id, name, sort, page, pages, total, cards)
+        return PaperPage(author_id, name, sort, page, pages, total, cards, known)
 
     async def paper(self, text: str, *, guild_id: int | None, user_id: int) -> PaperView:
         """A stored paper's card and which authors followed here (or by the asker) it is for."""

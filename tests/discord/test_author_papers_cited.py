@@ -13,7 +13,6 @@ import pytest
 
 from bot.render.profile import papers_page_embed
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperRepository
 from tests.discord.author_support import NOW, author_bot, paper, seed_author
 from tests.harness.bot_harness import BotHarness
 from tests.harness.fake_upstream import FakeUpstream
@@ -67,7 +66,7 @@ async def test_cited_sort_follows_counts_after_the_daily_refresh(
 ) -> None:
     before = await h.slash("author papers", name="Mara Many", sort="cited")
     description = before.original_message["embeds"][0]["description"]
-    assert "without a citation count yet follow, newest first" in description
+    assert "no citation counts yet" in description and "most cited" not in description
     assert titles(before.original_message)[:3] == ["1", "2", "3"]  # no counts: newest first
 
     route_openalex_citations(upstream, CITED)
@@ -89,18 +88,16 @@ async def test_page_says_when_no_paper_has_a_count(h: BotHarness, upstream: Fake
     profile = h.bot.services.profile
     async with h.bot.database.reader() as session:
         (author,) = await FollowRepository(session).followed_authors()
-        known = await PaperRepository(session).count_cited_for_author(author.id)
     page = await profile.papers_page(author.id, sort="cited", page=0)
-    embed = papers_page_embed(page, citations_known=known).to_dict()
-    assert known == 0
+    assert page.citations_known == 0
+    embed = papers_page_embed(page).to_dict()
     assert "no citation counts yet" in embed["description"]
     assert "most cited" not in embed["description"]
 
     route_openalex_citations(upstream, CITED)
     await profile.refresh_metrics()
-    async with h.bot.database.reader() as session:
-        known = await PaperRepository(session).count_cited_for_author(author.id)
-    embed = papers_page_embed(page, citations_known=known).to_dict()
+    page = await profile.papers_page(author.id, sort="cited", page=0)
+    embed = papers_page_embed(page).to_dict()
     assert embed["description"] == (
         "6 tracked papers, most cited first (5 with a count; the rest follow, newest first)."
     )
