@@ -55,6 +55,7 @@ from bot.services.cards import PaperCard, paper_card
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.metrics import Score, ai_score, novelty
 from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
+from bot.services.name_keys_upkeep import refresh_name_keys
 from bot.services.profile_figures import (
     YearPoint,
     citations_in_year,
@@ -405,9 +406,11 @@ class ProfileService:
         return PaperView(paper_card(paper, followed), followed, len(linked), named(personal))
 
     async def refresh_metrics(self, *, batch_size: int = 100) -> RefreshReport:
-        """The daily job: refresh the followed authors' metrics in batches of up to 100 ids."""
+        """The daily job: refresh the followed authors' metrics in batches of up to 100 ids,
+        then bring stored name keys in step with the normaliser (`name_keys_upkeep`)."""
         report = await self.refresher.refresh_followed(batch_size=batch_size)
         self._profiles.clear()  # versions change anyway; drop the memory early
+        await refresh_name_keys(self._database)
         return report
 
     # --- resolving ------------------------------------------------------------------------

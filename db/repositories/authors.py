@@ -114,6 +114,21 @@ class AuthorRepository:
             )
             await self.session.execute(stmt, [{"author_id": author_id, "key": k} for k in wanted])
 
+    async def identities(self) -> list[tuple[int, str, list[str]]]:
+        """Every author's (id, display name, name variants): what their match keys come from."""
+        result = await self.session.execute(
+            select(Author.id, Author.display_name, Author.name_variants).order_by(Author.id)
+        )
+        return [(i, name, list(variants or ())) for i, name, variants in result.all()]
+
+    async def name_keys_by_author(self) -> dict[int, set[str]]:
+        """Every stored match key, by author id (one query)."""
+        result = await self.session.execute(select(AuthorNameKey.author_id, AuthorNameKey.key))
+        keys: dict[int, set[str]] = {}
+        for author_id, key in result.all():
+            keys.setdefault(author_id, set()).add(key)
+        return keys
+
     async def name_keys_of(self, author_id: int) -> list[str]:
         """The author's match keys, sorted."""
         result = await self.session.execute(
