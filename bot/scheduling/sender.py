@@ -45,8 +45,11 @@ class DiscordSender:
             reason = f"HTTP {error.status} (Discord code {error.code}): {error.text or error}"
             if error.status >= 500 or error.status == 429:
                 raise TransientDeliveryError(reason) from error
-            # 403/404 and other 4xx: retrying would only add to Discord's invalid-request count.
-            raise PermanentDeliveryError(reason) from error
+            # Any other 4xx: retrying would only add to Discord's invalid-request count. A 403 or
+            # 404 means the destination is gone for us; another 4xx refused this message alone.
+            raise PermanentDeliveryError(
+                reason, destination_lost=error.status in (403, 404)
+            ) from error
         except (TimeoutError, discord.RateLimited, aiohttp.ClientError) as error:
             raise TransientDeliveryError(repr(error)) from error
         return str(message.id)

@@ -45,7 +45,16 @@ class MessagePart:
 
 
 class PermanentDeliveryError(Exception):
-    """Discord refused for good (no access, unknown channel, DMs closed): never retried."""
+    """Discord refused for good: never retried.
+
+    `destination_lost`: the channel or DM is gone for us (no access, unknown channel, DMs
+    closed), so its digest pauses until `/digest setup`. Otherwise this one message was refused
+    (a 400 for a body Discord would not take: our bug): only it fails, loudly.
+    """
+
+    def __init__(self, reason: str, *, destination_lost: bool = True) -> None:
+        super().__init__(reason)
+        self.destination_lost = destination_lost
 
 
 class TransientDeliveryError(Exception):
@@ -153,10 +162,16 @@ class DeliveryService:
                         lease_until=self._clock.now() + timedelta(seconds=LEASE_SECONDS),
                     )
         except PermanentDeliveryError as error:
-            log.warning("outbox %s (%s) refused for good: %s", entry.id, entry.kind, error)
+            if error.destination_lost:
+                log.warning("outbox %s (%s) refused for good: %s", entry.id, entry.kind, error)
+            else:
+                log.error(
+                    "outbox %s (%s): Discord refused the message: %s", entry.id, entry.kind, error
+                )
             async with self._database.transaction() as session:
                 await OutboxRepository(session).mark_failed(entry.id, error)
-                if entry.kind == "digest" and entry.schedule_id is not None:
+                lost = error.destination_lost
+                if lost and entry.kind == "digest" and entry.schedule_id is not None:
                     # A deleted channel or lost permission: stop planning for it until
                     # /digest setup resumes it (shown in /status); never retried meanwhile.
                     await DigestScheduleRepository(session).pause(

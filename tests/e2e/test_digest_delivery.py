@@ -6,6 +6,7 @@ the scheduler's ticks would call them, at instants the test chooses.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -355,3 +356,45 @@ async def test_the_bots_own_ticks_plan_in_the_leader_and_deliver(
         await deliver.func()
         messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
     assert [m["content"] for m in messages] == ["1 new paper from 1 followed author, 10-11 Oct"]
+
+
+async def test_a_refused_message_fails_alone_and_the_digest_goes_on(
+    harness_factory, sqlite_url, caplog
+) -> None:
+    """A 400 (a body Discord would not take: a bug of ours) fails that digest, loudly, but does
+    not pause the channel as a lost destination would: next week's digest goes out."""
+    clock = ManualClock(T0)
+    async with harness_factory(database_url=sqlite_url, clock=clock) as h:
+        (ada,) = await seed_followed(h)
+        await channel_digest(h)
+        await add_papers(h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=T0)
+        refusal = h.fake.fail(
+            "POST",
+            rf"/channels/{TEXT_CHANNEL_ID}/messages",
+            400,
+            {"message": "Invalid Form Body", "code": 50035},
+            times=None,
+        )
+        sender = DiscordSender(h.bot)
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
+        with caplog.at_level(logging.ERROR, logger="bot.services.delivery"):
+            await tick(h.bot.database, clock, sender)
+        refusal.remove()
+        clock.advance(timedelta(days=1))  # a paper of the next week
+        await add_papers(
+            h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=clock.now(), start=1
+        )
+        clock.advance(timedelta(days=6))
+        await tick(h.bot.database, clock, sender)
+        async with h.bot.database.reader() as session:
+            schedule = await DigestScheduleRepository(session).get_for_target(
+                "channel", TEXT_CHANNEL_ID
+            )
+            rows = (await session.execute(select(OutboxEntry).order_by(OutboxEntry.id))).scalars()
+            statuses = [r.status for r in rows]
+        delivered = h.fake.channel_messages(TEXT_CHANNEL_ID)
+
+    assert schedule is not None and not schedule.paused
+    assert statuses == ["failed", "sent"]
+    assert footers(delivered[:1]) == ["2611.00001"]
+    assert any("refused the message" in r.getMessage() for r in caplog.records)
