@@ -287,11 +287,14 @@ class DigestScheduleRepository:
 
         A paper is due for a schedule when a follow feeding it links the paper (channel
         schedules: scope 'channel' follows of that channel; 'dm' schedules: the user's scope
-        'user' follows with notify 'weekly'), it was first seen after the schedule's
-        `last_cutoff_at` (if any) and at or before `until`, it was neither published nor
-        first seen before the follow was created (priming), and it is not already a digest
-        item of the schedule. One row per (schedule, paper, author): a paper by two followed
-        authors yields two rows. Ordered by schedule, first seen, paper, author.
+        'user' follows with notify 'weekly'), that link was made after the schedule's
+        `last_cutoff_at` (if any) and at or before `until`, the paper was neither published
+        nor first seen before the follow was created (priming), and it is not already a
+        digest item of the schedule. The window is on the link, not on the paper's first
+        sighting: a paper stored earlier for someone else (a profile of an unfollowed
+        co-author) and linked to a followed author later is due when it is linked. One row per
+        (schedule, paper, author): a paper by two followed authors yields two rows. Ordered by
+        schedule, first seen, paper, author.
         """
         until = require_aware(until, "until")
         s, f, ap, p = DigestSchedule, Follow, AuthorPaper, Paper
@@ -315,8 +318,8 @@ class DigestScheduleRepository:
                 .where(
                     f.target_id.in_(targets),
                     *follow_filter,
-                    p.first_seen_at <= until,
-                    or_(s.last_cutoff_at.is_(None), p.first_seen_at > s.last_cutoff_at),
+                    ap.linked_at <= until,
+                    or_(s.last_cutoff_at.is_(None), ap.linked_at > s.last_cutoff_at),
                     p.first_seen_at >= f.created_at,
                     p.published >= f.created_at,
                     ~already,

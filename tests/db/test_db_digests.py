@@ -156,11 +156,13 @@ async def test_candidates_respect_cutoff_priming_and_items(
             [make_paper("0005", published=t0 + 6 * DAY)], now=t0 + 8 * DAY
         )
         ids = {**old_seen.ids, **backfill.ids, **both.ids, **bobs.ids, **later.ids}
-        await papers.link_authors(
-            [(ada.id, ids[a], "name") for a in ("0001", "0002", "0003", "0005")]
-            + [(bob.id, ids[a], "name") for a in ("0003", "0004")],
-            now=t0,
-        )
+        # Each paper is linked when it is seen (the digest window is on the link).
+        seen = {"0001": t0 - DAY, "0002": t0 + DAY, "0003": t0 + DAY, "0004": t0 + 2 * DAY}
+        seen["0005"] = t0 + 8 * DAY
+        for arxiv_id, at in seen.items():
+            authors = [ada.id] if arxiv_id != "0004" else []
+            authors += [bob.id] if arxiv_id in ("0003", "0004") else []
+            await papers.link_authors([(a, ids[arxiv_id], "name") for a in authors], now=at)
 
     cutoff = t0 + 7 * DAY
     async with db.transaction() as session:
