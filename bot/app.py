@@ -23,6 +23,8 @@ from bot.scheduling.jobs import register_ticks
 from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
+from bot.services.openalex_backstop import DEFAULT_EVERY as BACKSTOP_EVERY
+from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.polling import PollSummary
 from bot.tree import PaperScoutTree
@@ -118,7 +120,8 @@ class PaperScoutBot(commands.Bot):
             gc.freeze()
 
     async def _start_jobs(self) -> None:
-        """The ticks (every process delivers; one leader polls and plans) and the dev sync."""
+        """The ticks (every process delivers; one leader polls, plans and runs the daily
+        jobs) and the dev sync."""
         assert self.database is not None and self.scheduler is not None
         # Every process delivers; only the leader plans (and polls) (SCALE.md section 6).
         self.leader = make_leader(self.database, self.worker_id)
@@ -136,6 +139,14 @@ class PaperScoutBot(commands.Bot):
                 key="metrics_refresh",
                 every=timedelta(days=1),
                 job=self.services.profile.refresh_metrics,
+            ).run_if_due,
+            # Daily; a run that raises (a source down) stays due and retries on the next tick.
+            openalex_backstop=PeriodicJob(
+                self.database,
+                self.clock,
+                key=BACKSTOP_KEY,
+                every=BACKSTOP_EVERY,
+                job=self.services.openalex_backstop.run,
             ).run_if_due,
             leader=self.leader,
         )

@@ -17,6 +17,7 @@ from bot.services.digests import DigestService
 from bot.services.follows import FollowService
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.notices import OutageNotifier
+from bot.services.openalex_backstop import OpenAlexBackstop
 from bot.services.polling import PollingService
 from bot.services.profile import ProfileService, build_profile_service
 from bot.services.status import StatusService
@@ -34,6 +35,7 @@ class Services:
     follows: FollowService
     profile: ProfileService
     polling: PollingService
+    openalex_backstop: OpenAlexBackstop
     notices: OutageNotifier
 
 
@@ -74,5 +76,6 @@ def build_services(
             interval=timedelta(minutes=settings.poll_interval_minutes),
             fence=fence,
         ),
+        openalex_backstop=OpenAlexBackstop(database, sources, clock, fence=fence),
         notices=OutageNotifier(database, clock),
     )

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,6 @@ from bot.clock import Clock
 from bot.services.author_fetch import paper_record
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.matching import (
-    AcceptedMatch,
     FollowedAuthor,
     FollowedAuthorMatcher,
     MatchOutcome,
@@ -132,11 +131,25 @@ class StoreResult:
     alerts_enqueued: int = 0
 
 
-# --- storing (shared by the service and benchmarks/bench_sources.py) --------------------------
+# --- storing (shared by the service, the OpenAlex backstop and benchmarks/bench_sources.py) ----
+
+
+class PaperLink(Protocol):
+    """`paper` is by followed author `author_id`; `matched_by` says how that was decided
+    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex backstop)."""
+
+    @property
+    def paper(self) -> Paper: ...
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def matched_by(self) -> str: ...
 
 
 async def store_matches(
-    session: AsyncSession, matches: Sequence[AcceptedMatch], *, now: datetime
+    session: AsyncSession, matches: Sequence[PaperLink], *, now: datetime
 ) -> StoreResult:
     """Store the papers of `matches`, link their authors and plan the instant alerts.
 
@@ -218,6 +231,16 @@ async def _plan_alerts(
         for (kind, target_id, paper_id), plan in sorted(plans.items())
         if plan.triggered
     ]
+
+
+async def store_fenced(
+    database: Database, fence: CutoffFence, matches: Sequence[PaperLink]
+) -> StoreResult:
+    """`store_matches` in its own write transaction, stamped (`first_seen_at`) when it runs
+    and ordered against digest cut-offs by `fence`: a plan meanwhile must not cut after the
+    stamps of papers not yet committed, or they miss every digest."""
+    async with fence.storing(database) as (session, stamp):
+        return await store_matches(session, matches, now=stamp)
 
 
 @dataclass(slots=True)
@@ -501,9 +524,7 @@ class PollingService:
         if not outcome.accepted:
             return
         # Stamped now, not at the cycle's start (`state.now`): a plan may have cut since.
-        async with self._fence.storing(self._db) as (session, stamp):
-            stored = await store_matches(session, outcome.accepted, now=stamp)
-        state.summary.add(stored)
+        state.summary.add(await store_fenced(self._db, self._fence, outcome.accepted))
 
     async def _mark_success(
         self, state: _CycleState, key: str, validators: Validators | None = None
@@ -524,6 +545,7 @@ class PollingService:
 __all__ = [
     "API_FEED_KEY",
     "RSS_FEED_PREFIX",
+    "PaperLink",
     "PollProgress",
     "PollSummary",
     "PollingService",
@@ -531,5 +553,6 @@ __all__ = [
     "StoreResult",
     "paper_record",
     "rss_feed_key",
+    "store_fenced",
     "store_matches",
 ]

@@ -1,0 +1,263 @@
+"""The OpenAlex backstop: papers of followed authors that the name-based poll missed.
+
+The poller matches arXiv author strings by name (SOURCES.md 6.2-6.3), so a paper that lists a
+followed author under a name form the matcher does not accept never reaches them. OpenAlex
+files works under disambiguated author ids, so once a day (leader only, a `PeriodicJob` under
+`JOB_KEY`) this asks for the recent works of every followed author with an OpenAlex id
+(SOURCES.md 6.4):
+
+- `/works?filter=authorships.author.id:<up to 100 ids>,from_created_date:<since>`: one list
+  call per 100 authors. `since` is the job's last success minus `overlap` (OpenAlex indexes
+  arXiv preprints days late), or on the first run today minus `first_lookback`.
+- Of those works, the ones with an arXiv id (10.48550 DOI or arxiv.org/abs location) not yet
+  linked to that author get their arXiv record in one `id_list` call per URL-sized chunk
+  (through the shared arXiv limiter), and are stored and linked (`matched_by="openalex"`) by
+  the poller's own `store_fenced`: one alert per destination and paper, priming, `first_seen_at`
+  for digests, all as for a paper the poll found.
+
+It confirms and back-fills; the poll stays the alerting path (OpenAlex lags arXiv by days).
+A run that could not ask a source it needed stores what it got and raises
+`BackstopIncomplete`, so `PeriodicJob` does not mark it done and the next tick retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.clock import Clock
+from bot.services.cutoff_fence import CutoffFence
+from bot.services.polling import API_SOURCE, store_fenced
+from bot.sources.arxiv_query import chunk_ids_for_url
+from bot.sources.errors import SourceError
+from bot.sources.factory import Sources
+from bot.sources.models import Paper
+from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
+from bot.sources.openalex_parsing import short_openalex_id
+from db.database import Database
+from db.repositories.feeds import FeedStateRepository
+from db.repositories.follows import FollowRepository
+from db.repositories.health import SourceHealthRepository
+from db.repositories.papers import PaperRepository
+
+log = logging.getLogger(__name__)
+
+JOB_KEY = "openalex_backstop"  # the `PeriodicJob` key; its last success starts the window
+OPENALEX_SOURCE = OpenAlexSource.name
+DEFAULT_EVERY = timedelta(days=1)
+DEFAULT_OVERLAP = timedelta(days=7)
+DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
+# 100 authors x a week of new works rarely passes one page; 10 pages bound a runaway cursor.
+MAX_PAGES_PER_CALL = 10
+
+
+class BackstopIncomplete(RuntimeError):
+    """A run could not ask every source it needed; `report` holds what it did anyway."""
+
+    def __init__(self, report: BackstopReport) -> None:
+        super().__init__("OpenAlex backstop incomplete: " + "; ".join(report.errors))
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityMatch:
+    """`paper` lists followed author `author_id` by OpenAlex identity, not by name."""
+
+    paper: Paper
+    author_id: int
+    matched_by: str = "openalex"
+
+
+@dataclass(slots=True)
+class BackstopReport:
+    """What one run did. Requests are logical calls (retries excluded)."""
+
+    since: date
+    authors: int = 0  # followed authors with an OpenAlex id
+    openalex_requests: int = 0  # works list calls, one per 100 authors
+    arxiv_requests: int = 0  # `id_list` calls
+    works: int = 0  # works OpenAlex returned
+    arxiv_ids_new: int = 0  # arXiv ids of those works not yet linked to a followed author on them
+    papers_stored: int = 0  # papers new to the database
+    links: int = 0  # author-paper links made
+    alerts: int = 0  # outbox rows enqueued
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        """Requests to both sources together."""
+        return self.openalex_requests + self.arxiv_requests
+
+
+class OpenAlexBackstop:
+    """Finds followed authors' arXiv papers by OpenAlex identity and stores them like a poll."""
+
+    def __init__(
+        self,
+        database: Database,
+        sources: Sources,
+        clock: Clock,
+        *,
+        fence: CutoffFence | None = None,
+        job_key: str = JOB_KEY,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
+    ) -> None:
+        """`fence` must be the digest planner's (`bot.wiring`), or a paper can miss every
+        digest."""
+        self._db = database
+        self._sources = sources
+        self._clock = clock
+        self._fence = fence or CutoffFence(clock)
+        self.job_key = job_key
+        self.overlap = overlap
+        self.first_lookback = first_lookback
+
+    async def run(self) -> BackstopReport:
+        """One pass over every followed author with an OpenAlex id.
+
+        Raises `BackstopIncomplete` when a source failed or is cooling down (what was found
+        before is stored); never raises a `SourceError`.
+        """
+        now = self._clock.now()
+        async with self._db.reader() as session:
+            followed = await FollowRepository(session).followed_authors()
+            state = await FeedStateRepository(session).get(self.job_key)
+            health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
+        by_openalex: dict[str, int] = {}
+        for author in followed:
+            short = short_openalex_id(author.openalex_id)
+            if short:
+                by_openalex[short] = author.id
+        last = state.last_success_at if state is not None else None
+        since = (last - self.overlap) if last is not None else (now - self.first_lookback)
+        report = BackstopReport(since=since.date(), authors=len(by_openalex))
+        cooling = {
+            source: h.next_try_at
+            for source, h in health.items()
+            if h.consecutive_failures > 0 and h.next_try_at is not None and h.next_try_at > now
+        }
+        ids = sorted(by_openalex)
+        for start in range(0, len(ids), MAX_IDS_PER_FILTER):
+            chunk = ids[start : start + MAX_IDS_PER_FILTER]
+            if not await self._run_chunk(report, chunk, by_openalex, cooling):
+                break  # a failed source would fail the next chunk too
+        log.info(
+            "openalex backstop since %s: %d authors, %d requests (%d OpenAlex, %d arXiv), "
+            "%d works, %d arXiv ids new, %d papers stored, %d links, %d alerts, %d errors",
+            report.since.isoformat(),
+            report.authors,
+            report.requests,
+            report.openalex_requests,
+            report.arxiv_requests,
+            report.works,
+            report.arxiv_ids_new,
+            report.papers_stored,
+            report.links,
+            report.alerts,
+            len(report.errors),
+        )
+        if report.errors:
+            raise BackstopIncomplete(report)
+        return report
+
+    async def _run_chunk(
+        self,
+        report: BackstopReport,
+        chunk: Sequence[str],
+        by_openalex: Mapping[str, int],
+        cooling: Mapping[str, datetime | None],
+    ) -> bool:
+        """Works of up to 100 authors, then their unlinked arXiv papers; False on a failure."""
+        if OPENALEX_SOURCE in cooling:
+            report.errors.append(f"{OPENALEX_SOURCE} backing off until {cooling[OPENALEX_SOURCE]}")
+            return False
+        report.openalex_requests += 1
+        try:
+            works = await self._sources.openalex.works_by_authors(
+                chunk,
+                since=report.since,
+                date_filter="from_created_date",  # publication dates of preprints are coarse
+                per_page=MAX_PER_PAGE,
+                max_pages_per_chunk=MAX_PAGES_PER_CALL,
+            )
+        except SourceError as error:
+            report.errors.append(f"{OPENALEX_SOURCE} works of {len(chunk)} authors: {error}")
+            return False
+        report.works += len(works)
+        in_chunk = set(chunk)
+        wanted: dict[str, set[int]] = {}  # arXiv id -> followed authors on the work
+        for work in works:
+            if work.arxiv_id is None:
+                continue  # not on arXiv: nothing the bot announces
+            for openalex_id in work.author_ids & in_chunk:
+                wanted.setdefault(work.arxiv_id, set()).add(by_openalex[openalex_id])
+        unlinked = await self._unlinked(wanted)
+        report.arxiv_ids_new += len(unlinked)
+        if not unlinked:
+            return True
+        papers = await self._fetch_arxiv(report, sorted(unlinked), cooling)
+        if papers is None:
+            return False
+        missing = set(unlinked) - {p.arxiv_id for p in papers}
+        if missing:
+            log.warning("openalex backstop: arXiv does not know %s", ", ".join(sorted(missing)))
+        matches = [
+            IdentityMatch(paper, author_id)
+            for paper in papers
+            for author_id in sorted(unlinked.get(paper.arxiv_id, ()))
+        ]
+        stored = await store_fenced(self._db, self._fence, matches)
+        report.papers_stored += stored.papers_new
+        report.links += stored.links_made
+        report.alerts += stored.alerts_enqueued
+        return True
+
+    async def _unlinked(self, wanted: Mapping[str, set[int]]) -> dict[str, set[int]]:
+        """The (arXiv id -> author ids) pairs of `wanted` with no link yet."""
+        if not wanted:
+            return {}
+        async with self._db.reader() as session:
+            papers = PaperRepository(session)
+            stored: dict[str, int] = {}
+            for arxiv_id in wanted:  # a day's works: tens of ids, one indexed lookup each
+                paper = await papers.get_by_arxiv_id(arxiv_id)
+                if paper is not None:
+                    stored[arxiv_id] = paper.id
+            links = await papers.linked_authors(stored.values())
+        unlinked: dict[str, set[int]] = {}
+        for arxiv_id, author_ids in wanted.items():
+            linked = set(links.get(stored[arxiv_id], ())) if arxiv_id in stored else set()
+            if author_ids - linked:
+                unlinked[arxiv_id] = author_ids - linked
+        return unlinked
+
+    async def _fetch_arxiv(
+        self, report: BackstopReport, arxiv_ids: list[str], cooling: Mapping[str, datetime | None]
+    ) -> list[Paper] | None:
+        """Full arXiv records (exact v1 date for priming, affiliations); None on a failure."""
+        if API_SOURCE in cooling:
+            report.errors.append(f"{API_SOURCE} backing off until {cooling[API_SOURCE]}")
+            return None
+        api = self._sources.arxiv_api
+        chunks = chunk_ids_for_url(
+            arxiv_ids, base_url=api.base_url, max_request_line=api.max_request_line
+        )
+        report.arxiv_requests += len(chunks)
+        try:
+            return await api.fetch_by_ids(arxiv_ids)
+        except SourceError as error:
+            report.errors.append(f"{API_SOURCE} records of {len(arxiv_ids)} papers: {error}")
+            return None
+
+
+__all__ = [
+    "DEFAULT_EVERY",
+    "JOB_KEY",
+    "BackstopIncomplete",
+    "BackstopReport",
+    "IdentityMatch",
+    "OpenAlexBackstop",
+]

@@ -1,0 +1,230 @@
+"""The OpenAlex backstop against the fake upstream and a real database.
+
+Heather Piwowar (OpenAlex A5048491430, usual categories cs.DL and cs.CY) is followed since
+1 Sep 2024, instantly by a user and a channel, weekly by another user. Her two September arXiv
+papers list her as "H. Piwowar" in physics.soc-ph and q-bio.PE with co-authors she has no
+other paper with, so the name matcher drops them; OpenAlex files them under her id
+(`openalex/synthetic_works_filter-author-A5048491430_created-since.json`, synthetic).
+2408.04444 was published before the follow (stored, never announced); 2409.05555 after it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.services.openalex_backstop import (
+    JOB_KEY,
+    BackstopIncomplete,
+    BackstopReport,
+    OpenAlexBackstop,
+)
+from bot.services.periodic import PeriodicJob
+from bot.services.polling import PollingService
+from bot.sources.factory import Sources
+from db.database import Database
+from db.models import AuthorPaper, OutboxEntry, Paper
+from db.repositories.feeds import FeedStateRepository
+from db.repositories.health import SourceHealthRepository
+from tests.harness.clock import ManualClock
+from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.services.conftest import Dest, follow_author
+
+FOLLOWED_AT = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
+NOW = datetime(2024, 9, 10, 6, 0, tzinfo=UTC)
+WORKS = "openalex/synthetic_works_filter-author-A5048491430_created-since.json"
+RECORDS = "arxiv_api/synthetic_idlist_2408.04444_2409.05555.atom.xml"
+HER_FEED = "arxiv_api/synthetic_query_au-Heather-Piwowar_max50.atom.xml"
+EMPTY_WORKS = "openalex/works_filter-cites_empty.json"
+HER_WORKS = re.compile(r"^authorships\.author\.id:A5048491430,from_created_date:")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def backstop(db: Database, sources: Sources, clock: ManualClock) -> OpenAlexBackstop:
+    return OpenAlexBackstop(db, sources, clock)
+
+
+def daily(db: Database, clock: ManualClock, backstop: OpenAlexBackstop) -> PeriodicJob:
+    """The job as `bot.app` registers it (its last success starts the next window)."""
+    return PeriodicJob(db, clock, key=JOB_KEY, every=timedelta(days=1), job=backstop.run)
+
+
+def route_her(upstream: FakeUpstream) -> None:
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture=WORKS,
+        content_type="application/json",
+        query={"filter": HER_WORKS},
+    )
+    upstream.add_route("GET", "/api/query", fixture=RECORDS, query={"id_list": re.compile("")})
+
+
+async def follow_her(db: Database) -> int:
+    return await follow_author(
+        db,
+        "Heather Piwowar",
+        created_at=FOLLOWED_AT,
+        categories=["cs.CY", "cs.DL"],
+        openalex_id="A5048491430",
+        destinations=(
+            Dest("user", 111),
+            Dest("channel", 222),
+            Dest("user", 333, notify="weekly"),
+        ),
+    )
+
+
+async def stored(db: Database) -> tuple[dict[str, int], list[tuple[int, int, str]], list[str]]:
+    """Papers (arXiv id -> id), links (author, paper, matched_by) and outbox dedupe keys."""
+    async with db.reader() as session:
+        papers = {a: i for a, i in await session.execute(select(Paper.arxiv_id, Paper.id))}
+        links = [
+            (a, p, m)
+            for a, p, m in await session.execute(
+                select(AuthorPaper.author_id, AuthorPaper.paper_id, AuthorPaper.matched_by)
+            )
+        ]
+        keys = list(await session.scalars(select(OutboxEntry.dedupe_key)))
+    return papers, sorted(links), sorted(keys)
+
+
+def name_search_with_the_missed_papers(upstream: FakeUpstream) -> bytes:
+    """Her `au:` result plus the two "H. Piwowar" records: the poll sees them and drops them."""
+    feed = upstream.fixture_bytes(HER_FEED)
+    records = upstream.fixture_bytes(RECORDS)
+    entries = records[records.index(b"<entry>") : records.rindex(b"</entry>") + len(b"</entry>")]
+    return feed.replace(b"</feed>", entries + b"\n</feed>")
+
+
+async def test_the_backstop_finds_what_the_name_poll_missed_once(
+    db: Database,
+    sources: Sources,
+    backstop: OpenAlexBackstop,
+    upstream: FakeUpstream,
+    clock: ManualClock,
+) -> None:
+    heather = await follow_her(db)
+    upstream.add_route(
+        "GET",
+        "/api/query",
+        body=name_search_with_the_missed_papers(upstream),
+        query={"search_query": re.compile("au:")},
+    )
+    upstream.add_route(
+        "GET",
+        "/rss/cs.CY+cs.DL",
+        fixture="arxiv_rss/rss_test_empty-weekend-style.xml",
+        content_type="application/rss+xml; charset=utf-8",
+    )
+    poll = await PollingService(db, sources, clock).run_cycle()
+    polled, _, poll_keys = await stored(db)
+    assert "2409.01234" in polled and not {"2408.04444", "2409.05555"} & set(polled)
+    assert poll.errors == [] and len(poll_keys) == 2  # 2409.01234 to both instant places
+    route_her(upstream)
+
+    assert await daily(db, clock, backstop).run_if_due()
+
+    papers, links, keys = await stored(db)
+    found = {papers["2408.04444"], papers["2409.05555"]}
+    assert [link for link in links if link[1] in found] == sorted(
+        (heather, pid, "openalex") for pid in found
+    )
+    assert (heather, papers["2409.01234"], "name") in links  # the poll's link is left alone
+    new = papers["2409.05555"]  # 2408.04444 predates the follow: primed, not announced
+    assert keys == sorted([*poll_keys, f"alert:channel:222:{new}", f"alert:user:111:{new}"])
+    (works_call,) = upstream.requests_to("/openalex/works")
+    assert works_call.query["filter"].endswith("from_created_date:2024-08-11")  # first: 30 days
+    (records_call,) = [r for r in upstream.requests_to("/api/query") if "id_list" in r.query]
+    # One id_list call, without 2409.01234: already linked to her by the poll.
+    assert records_call.query["id_list"] == "2408.04444,2409.05555"
+
+    clock.advance(timedelta(days=1))
+    assert await daily(db, clock, backstop).run_if_due()  # the same works again: nothing new
+
+    assert await stored(db) == (papers, links, keys)
+    second = upstream.requests_to("/openalex/works")[1]
+    assert second.query["filter"].endswith("from_created_date:2024-09-03")  # last success - 7d
+    assert len([r for r in upstream.requests_to("/api/query") if "id_list" in r.query]) == 1
+
+
+async def test_report_counts_each_step(
+    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream
+) -> None:
+    await follow_her(db)
+    route_her(upstream)
+
+    report = await backstop.run()
+
+    assert report == BackstopReport(
+        since=(NOW - timedelta(days=30)).date(),
+        authors=1,
+        openalex_requests=1,
+        arxiv_requests=1,
+        works=4,  # one is a journal article with no arXiv id
+        arxiv_ids_new=3,  # 2409.01234 too (nothing polled here); this id_list body lacks it
+        papers_stored=2,
+        links=2,
+        alerts=2,
+    )
+    assert report.requests == 2
+
+
+async def test_openalex_down_records_health_stores_nothing_and_stays_due(
+    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream, clock: ManualClock
+) -> None:
+    await follow_her(db)
+    route_her(upstream)
+    upstream.add_fault("/openalex/works", Fault.http_status(503))
+    job = daily(db, clock, backstop)
+
+    with pytest.raises(BackstopIncomplete) as failed:
+        await job.run_if_due()
+
+    assert failed.value.report.openalex_requests == 1 and failed.value.report.errors
+    async with db.reader() as session:
+        health = await SourceHealthRepository(session).get("openalex")
+        state = await FeedStateRepository(session).get(JOB_KEY)
+    assert health is not None and health.consecutive_failures == 1 and health.last_error
+    assert state is None  # not marked successful: the next tick retries
+    assert await stored(db) == ({}, [], [])
+    assert upstream.requests_to("/api/query") == []
+    calls = len(upstream.requests_to("/openalex/works"))
+
+    # While OpenAlex cools down the next tick fails without asking it again.
+    with pytest.raises(BackstopIncomplete, match="backing off"):
+        await job.run_if_due()
+    assert len(upstream.requests_to("/openalex/works")) == calls
+
+
+async def test_150_followed_authors_cost_two_openalex_calls(
+    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream
+) -> None:
+    for n in range(150):
+        await follow_author(
+            db,
+            f"Author Number{n:03d}",
+            created_at=FOLLOWED_AT,
+            openalex_id=f"A51000{n:05d}",
+            destinations=(Dest("user", 1000 + n),),
+        )
+    await follow_author(db, "No Openalex", created_at=FOLLOWED_AT)  # name-only: not asked
+    upstream.add_route(
+        "GET", "/openalex/works", fixture=EMPTY_WORKS, content_type="application/json"
+    )
+
+    report = await backstop.run()
+
+    calls = upstream.requests_to("/openalex/works")
+    assert len(calls) == 2 == report.openalex_requests == report.requests
+    assert report.authors == 150
+    sizes = [len(c.query["filter"].split(",")[0].split(":")[1].split("|")) for c in calls]
+    assert sizes == [100, 50]
