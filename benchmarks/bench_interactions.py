@@ -516,6 +516,7 @@ def main() -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="20 calls, 5 authors: quick")
     args = parser.parse_args()
+    args.repeat = max(1, args.repeat)
     if args.smoke:
         args.calls, args.concurrency, args.authors, args.papers, args.repeat = 20, 20, 5, 10, 1
     return asyncio.run(run(args))

@@ -378,7 +378,10 @@ def parse_name(raw: str) -> ParsedName:
         return ParsedName((), ())
     if len(tokens) == 1:
         return ParsedName((), _words(tokens), single_word=not _all_initials(tokens[0]))
-    # "Steiner A" / "Steiner AB": a trailing group of initials after a word is the given name.
+    # "Steiner A" / "Steiner A.B.": trailing initials after a word are the given name. An
+    # undotted capital group ("Steiner AB") is not initials any more (`_caps_are_initials`):
+    # "Jun LIU" is far commoner on arXiv than PubMed's "Surname AB" form, which no longer
+    # matches the spelled-out name.
     if _all_initials(tokens[-1]) and not _all_initials(tokens[0]):
         cut = len(tokens) - 1
         while cut > 1 and _all_initials(tokens[cut - 1]):

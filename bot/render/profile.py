@@ -230,7 +230,7 @@ def _papers_order(page: PaperPage) -> str:
     if page.sort == "recent":
         return "newest first"
     if citations_known == 0:
-        return "newest first: no citation counts yet (they are read once a day)"
+        return "newest first: no citation counts yet (read daily for followed authors' papers)"
     if citations_known is not None and citations_known >= page.total:
         return "most cited first"
     if citations_known is not None:

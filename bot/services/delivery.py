@@ -48,11 +48,12 @@ class PermanentDeliveryError(Exception):
     """Discord refused for good: never retried.
 
     `destination_lost`: the channel or DM is gone for us (no access, unknown channel, DMs
-    closed), so its digest pauses until `/digest setup`. Otherwise this one message was refused
-    (a 400 for a body Discord would not take: our bug): only it fails, loudly.
+    closed), so its digest pauses until `/digest setup`. Otherwise only this delivery fails,
+    loudly (a 400 for a body Discord would not take is our bug; parts after the refused one
+    are not sent), and the next digest goes out as usual.
     """
 
-    def __init__(self, reason: str, *, destination_lost: bool = True) -> None:
+    def __init__(self, reason: str, *, destination_lost: bool = False) -> None:
         super().__init__(reason)
         self.destination_lost = destination_lost
 

@@ -134,9 +134,9 @@ class DigestPlanner:
         batch_size: int = BATCH_SIZE,
         fence: CutoffFence | None = None,
     ) -> None:
-        """`fence` must be the poller's (`bot.wiring`), or a paper can miss every digest."""
+        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
+        against the others by the database's lock."""
         self._database = database
-        self._clock = clock
         self._measure = measure
         self._batch_size = batch_size
         self._fence = fence or CutoffFence(clock)

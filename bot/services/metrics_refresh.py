@@ -15,7 +15,8 @@ the tracked papers of followed authors: never-read papers first, then the oldest
 `PAPER_CAP` a day and none read in the last `PAPER_MAX_AGE`. OpenAlex comes first (SOURCES.md
 6.4: the metrics source; a list call filtered by 100 arXiv DOIs costs $0.0001 against a free
 $1/day allowance), Semantic Scholar's `/paper/batch` (500 ids per POST, but 1 request/s and a
-shared keyless pool) only when OpenAlex is not configured or a batch of it failed.
+shared keyless pool) only when OpenAlex is not configured or failed: after one failed batch
+the rest of the day's batches go to Semantic Scholar without asking OpenAlex again.
 """
 
 from __future__ import annotations
@@ -140,6 +141,10 @@ class MetricsRefresher:
         fallback: list[CitationTarget] = []
         if self._openalex is not None:
             for batch in _batches(due, OPENALEX_PAPER_BATCH):
+                if fallback:  # OpenAlex just failed (with retries): the rest go elsewhere
+                    fallback.extend(batch)
+                    failed += self._semantic_scholar is None
+                    continue
                 requests += 1
                 try:
                     counts = await self._openalex.citation_counts([p.arxiv_id for p in batch])
@@ -147,8 +152,7 @@ class MetricsRefresher:
                     log.warning(
                         "paper citations: OpenAlex batch of %d failed: %s", len(batch), error
                     )
-                    if self._semantic_scholar is None:
-                        failed += 1
+                    failed += self._semantic_scholar is None
                     fallback.extend(batch)
                     continue
                 stored, missing = await self._store_citations(batch, counts, now)

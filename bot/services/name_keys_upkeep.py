@@ -19,20 +19,20 @@ log = logging.getLogger(__name__)
 
 async def refresh_name_keys(database: Database) -> int:
     """Rewrite the match keys of the authors whose keys the normaliser now computes
-    differently (as `author_fetch.store_identity` would store them); how many changed."""
-    async with database.reader() as session:
+    differently (as `author_fetch.store_identity` would store them); how many changed.
+
+    Read, compared and written in one write transaction, so a follow storing an author
+    meanwhile cannot have its fresh keys overwritten from what was read before it.
+    """
+    async with database.transaction() as session:
         authors = AuthorRepository(session)
-        identities = await authors.identities()
         stored = await authors.name_keys_by_author()
-    changed: dict[int, list[str]] = {}
-    for author_id, display_name, variants in identities:
-        wanted = match_keys(match_variants(display_name, variants) or (display_name,))
-        if set(wanted) != stored.get(author_id, set()):
-            changed[author_id] = wanted
+        changed = 0
+        for author_id, display_name, variants in await authors.identities():
+            wanted = match_keys(match_variants(display_name, variants) or (display_name,))
+            if set(wanted) != stored.get(author_id, set()):
+                await authors.set_name_keys(author_id, wanted)  # rare: after a normaliser fix
+                changed += 1
     if changed:
-        async with database.transaction() as session:
-            authors = AuthorRepository(session)
-            for author_id, keys in changed.items():
-                await authors.set_name_keys(author_id, keys)
-        log.info("name keys: rewrote the keys of %d author(s)", len(changed))
-    return len(changed)
+        log.info("name keys: rewrote the keys of %d author(s)", changed)
+    return changed

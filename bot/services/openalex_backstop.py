@@ -105,8 +105,8 @@ class OpenAlexBackstop:
         overlap: timedelta = DEFAULT_OVERLAP,
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
     ) -> None:
-        """`fence` must be the digest planner's (`bot.wiring`), or a paper can miss every
-        digest."""
+        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
+        against the others by the database's lock."""
         self._db = database
         self._sources = sources
         self._clock = clock

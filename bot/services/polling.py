@@ -321,8 +321,8 @@ class PollingService:
         authors_per_request: int = DEFAULT_AUTHORS_PER_REQUEST,
         fence: CutoffFence | None = None,
     ) -> None:
-        """`fence` must be the digest planner's (`bot.wiring`), or a paper can miss every
-        digest."""
+        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
+        against the others by the database's lock."""
         self._db = database
         self._sources = sources
         self._clock = clock

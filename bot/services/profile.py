@@ -410,7 +410,10 @@ class ProfileService:
         then bring stored name keys in step with the normaliser (`name_keys_upkeep`)."""
         report = await self.refresher.refresh_followed(batch_size=batch_size)
         self._profiles.clear()  # versions change anyway; drop the memory early
-        await refresh_name_keys(self._database)
+        try:
+            await refresh_name_keys(self._database)
+        except Exception:  # housekeeping: must not make the whole daily job run again
+            log.exception("name key upkeep failed; tomorrow's run tries again")
         return report
 
     # --- resolving ------------------------------------------------------------------------

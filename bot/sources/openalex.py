@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_IDS_PER_FILTER = 100
+CITATION_MAX_PAGES = 3  # per 100 DOIs: one page, or a little more after merges
 MAX_PER_PAGE = 100
 AUTHOR_SELECT = (
     "id,display_name,display_name_alternatives,orcid,ids,works_count,cited_by_count,"
@@ -169,17 +170,26 @@ class OpenAlexSource:
         wanted = set(ids)
         counts: dict[str, int] = {}
         for chunk in _chunks(ids, MAX_IDS_PER_FILTER):
-            params = {
-                "filter": "doi:" + "|".join(ARXIV_DOI_PREFIX + i.lower() for i in chunk),
-                "per_page": str(MAX_PER_PAGE),
-                "select": CITATION_SELECT,
-            }
-            works, _cursor, _count = await self._get("/works", params, parse_works_page)
-            for work in works:
-                if work.arxiv_id in wanted and work.cited_by_count is not None:
-                    # Two works for one DOI (an imperfect merge): the larger count is the
-                    # better-linked record.
-                    counts[work.arxiv_id] = max(counts.get(work.arxiv_id, 0), work.cited_by_count)
+            # Usually one page; two works for one DOI (an imperfect merge) can spill over.
+            cursor: str | None = "*"
+            pages = 0
+            while cursor and pages < CITATION_MAX_PAGES:
+                params = {
+                    "filter": "doi:" + "|".join(ARXIV_DOI_PREFIX + i.lower() for i in chunk),
+                    "per_page": str(MAX_PER_PAGE),
+                    "select": CITATION_SELECT,
+                    "cursor": cursor,
+                }
+                works, cursor, _count = await self._get("/works", params, parse_works_page)
+                pages += 1
+                for work in works:
+                    if work.arxiv_id in wanted and work.cited_by_count is not None:
+                        # The larger count is the better-linked record of a merged pair.
+                        counts[work.arxiv_id] = max(
+                            counts.get(work.arxiv_id, 0), work.cited_by_count
+                        )
+                if not works:
+                    break
         return counts
 
     async def _get_authors(self, ids: list[str]) -> list[AuthorRecord]:
@@ -226,8 +236,8 @@ class OpenAlexSource:
                     works.setdefault(work.openalex_id, work)
                 if not page:
                     break
-            if cursor and pages >= max_pages:
-                log.warning("OpenAlex works: stopped after %d pages for one id chunk", pages)
+            if cursor and pages >= max_pages:  # a bound the caller chose (a sample, a cap)
+                log.info("OpenAlex works: stopped after %d pages for one id chunk", pages)
         return sorted(
             works.values(),
             key=lambda w: (w.publication_date or date.min, w.created_date or date.min),

@@ -26,8 +26,11 @@ def _real_arxiv_work(upstream: FakeUpstream) -> dict[str, Any]:
     return dict(work)
 
 
-def route_openalex_citations(upstream: FakeUpstream, counts: Mapping[str, int]) -> None:
-    """`GET /openalex/works?filter=doi:...`: a Work for each requested id in `counts`."""
+def route_openalex_citations(
+    upstream: FakeUpstream, counts: Mapping[str, int], *, page_size: int = 100
+) -> None:
+    """`GET /openalex/works?filter=doi:...`: a Work for each requested id in `counts`, in
+    pages of `page_size` with a `next_cursor` as OpenAlex gives one."""
     template = _real_arxiv_work(upstream)
 
     def answer(request: RecordedRequest) -> Reply:
@@ -43,8 +46,12 @@ def route_openalex_citations(upstream: FakeUpstream, counts: Mapping[str, int]) 
             work["ids"] = {"openalex": work["id"], "doi": work["doi"]}
             work["cited_by_count"] = counts[arxiv_id]
             results.append(work)
-        meta = {"count": len(results), "db_response_time_ms": 5, "page": 1, "per_page": 100}
-        body = {"meta": {**meta, "groups_count": None}, "results": results, "group_by": []}
+        start = int(request.query.get("cursor", "*").removeprefix("*") or 0)
+        page = results[start : start + page_size]
+        more = start + page_size < len(results)
+        meta = {"count": len(results), "db_response_time_ms": 5, "page": None, "per_page": 100}
+        meta["next_cursor"] = f"*{start + page_size}" if more else None
+        body = {"meta": {**meta, "groups_count": None}, "results": page, "group_by": []}
         return Reply(json.dumps(body).encode(), content_type="application/json")
 
     upstream.add_route(

@@ -31,6 +31,17 @@ async def test_openalex_counts_by_arxiv_doi_in_calls_of_100(
     assert first["api_key"] == OPENALEX_KEY
 
 
+async def test_openalex_counts_follow_the_cursor_past_one_page(
+    openalex: OpenAlexSource, upstream: FakeUpstream
+) -> None:
+    known = {i: 3 for i in IDS[:100]}
+    route_openalex_citations(upstream, known, page_size=60)  # as when merges spill a page
+
+    assert await openalex.citation_counts(IDS[:100]) == known
+    cursors = [r.query["cursor"] for r in upstream.requests_to("/openalex/works")]
+    assert cursors == ["*", "*60"]
+
+
 async def test_openalex_no_ids_no_call(openalex: OpenAlexSource, upstream: FakeUpstream) -> None:
     assert await openalex.citation_counts([]) == {}
     assert upstream.requests_to("/openalex/works") == []
