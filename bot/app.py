@@ -53,7 +53,6 @@ class PaperScoutBot(commands.Bot):
         guild_ready_timeout: float = 2.0,
         extensions: tuple[str, ...] = EXTENSIONS,
         run_jobs: bool = True,
-        http_trace: aiohttp.TraceConfig | None = None,
         freeze_after_setup: bool = True,
     ) -> None:
         # No privileged intents: slash commands need none, and the guild cache needs `guilds`.
@@ -69,7 +68,6 @@ class PaperScoutBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             help_command=None,
-            http_trace=http_trace,  # discord.py's hook on its HTTP session (benchmarks time sends)
             **shards,
         )
         self.settings = settings
