@@ -23,15 +23,16 @@ A run that could not ask a source it needed stores what it got and raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
+from bot.names import name_keys
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.polling import API_SOURCE, store_fenced
 from bot.sources.arxiv_query import chunk_ids_for_url
-from bot.sources.errors import SourceError
+from bot.sources.errors import ArxivQueryError, SourceError
 from bot.sources.factory import Sources
 from bot.sources.models import Paper
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
@@ -51,6 +52,11 @@ DEFAULT_OVERLAP = timedelta(days=7)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 # 100 authors x a week of new works rarely passes one page; 10 pages bound a runaway cursor.
 MAX_PAGES_PER_CALL = 10
+
+
+def surnames_of(names: Iterable[str]) -> frozenset[str]:
+    """The folded surnames (`del maestro`) of author strings; empty ones left out."""
+    return frozenset(key for key in (name_keys(n).surname for n in names) if key)
 
 
 class BackstopIncomplete(RuntimeError):
@@ -114,6 +120,7 @@ class OpenAlexBackstop:
         self.job_key = job_key
         self.overlap = overlap
         self.first_lookback = first_lookback
+        self._surnames: dict[int, frozenset[str]] = {}  # followed author id -> folded surnames
 
     async def run(self) -> BackstopReport:
         """One pass over every followed author with an OpenAlex id.
@@ -131,6 +138,9 @@ class OpenAlexBackstop:
             short = short_openalex_id(author.openalex_id)
             if short:
                 by_openalex[short] = author.id
+                self._surnames[author.id] = surnames_of(
+                    (author.display_name, *(author.name_variants or ()))
+                )
         last = state.last_success_at if state is not None else None
         since = (last - self.overlap) if last is not None else (now - self.first_lookback)
         report = BackstopReport(since=since.date(), authors=len(by_openalex))
@@ -204,11 +214,18 @@ class OpenAlexBackstop:
         missing = set(unlinked) - {p.arxiv_id for p in papers}
         if missing:
             log.warning("openalex backstop: arXiv does not know %s", ", ".join(sorted(missing)))
-        matches = [
-            IdentityMatch(paper, author_id)
-            for paper in papers
-            for author_id in sorted(unlinked.get(paper.arxiv_id, ()))
-        ]
+        matches = []
+        for paper in papers:
+            for author_id in sorted(unlinked.get(paper.arxiv_id, ())):
+                if self._surnames.get(author_id, frozenset()) & surnames_of(paper.author_names):
+                    matches.append(IdentityMatch(paper, author_id))
+                else:  # OpenAlex mapped a work to the wrong arXiv id, or merged two people
+                    log.warning(
+                        "openalex backstop: %s lists no author with the surname of author %d; "
+                        "not linked",
+                        paper.arxiv_id,
+                        author_id,
+                    )
         stored = await store_fenced(self._db, self._fence, matches)
         report.papers_stored += stored.papers_new
         report.links += stored.links_made
@@ -248,6 +265,11 @@ class OpenAlexBackstop:
         report.arxiv_requests += len(chunks)
         try:
             return await api.fetch_by_ids(arxiv_ids)
+        except ArxivQueryError as error:
+            # arXiv refused the request itself: the same ids tomorrow would be refused again,
+            # so these are skipped (loudly) rather than failing every run from now on.
+            log.error("openalex backstop: arXiv refused the ids %s: %s", arxiv_ids, error)
+            return []
         except SourceError as error:
             report.errors.append(f"{API_SOURCE} records of {len(arxiv_ids)} papers: {error}")
             return None

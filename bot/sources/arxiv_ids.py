@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
-# New style `2411.17700` (4 or 5 digits after the dot since 2015), old style `astro-ph/0601001`
-# or `math.CO/0601001` (archive, optional subject class, 7 digits).
-_ID_BODY = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/\d{7})"
+# New style `2411.17700` (YYMM, then 4 digits until 1412 and 5 since 1501), old style
+# `astro-ph/0601001` or `math.CO/0601001` (archive, optional subject class, YYMM + 3 digits).
+# The month must be real: arXiv answers its error feed for `2413.00001`, failing the whole
+# request it is in, so such an id (say, from another source's metadata) is not an id here.
+_MONTH = r"(?:0[1-9]|1[0-2])"
+_ID_BODY = (
+    rf"(?:\d{{2}}{_MONTH}\.\d{{4,5}}|[a-z][a-z\-]*(?:\.[A-Za-z]{{2}})?/\d{{2}}{_MONTH}\d{{3}})"
+)
 _VERSIONED_RE = re.compile(rf"^(?P<id>{_ID_BODY})(?:v(?P<version>\d+))?$", re.IGNORECASE)
 _ABS_URL_RE = re.compile(
     rf"arxiv\.org/(?:abs|pdf)/(?P<id>{_ID_BODY})(?:v(?P<version>\d+))?", re.IGNORECASE
@@ -29,10 +34,18 @@ def split_version(raw: str) -> tuple[str, int | None]:
         match = _ABS_URL_RE.search(text)
     else:
         match = _VERSIONED_RE.match(text)
-    if match is None:
+    if match is None or not _plausible(match.group("id")):
         raise ValueError(f"not an arXiv id: {raw[:80]!r}")
     version = match.group("version")
     return _canonical(match.group("id")), int(version) if version else None
+
+
+def _plausible(arxiv_id: str) -> bool:
+    """New-style ids have 4 digits after the dot until December 2014, 5 from January 2015."""
+    if "/" in arxiv_id:
+        return True
+    yymm, number = arxiv_id.split(".", 1)
+    return (len(number) == 4) == (int(yymm) <= 1412)
 
 
 def _canonical(arxiv_id: str) -> str:
@@ -50,7 +63,8 @@ def _canonical(arxiv_id: str) -> str:
 
 def is_arxiv_id(raw: str) -> bool:
     """True for `2411.17700`, `2411.17700v2`, `astro-ph/0601001`, `math.CO/0601001v1`."""
-    return _VERSIONED_RE.match(raw.strip()) is not None
+    match = _VERSIONED_RE.match(raw.strip())
+    return match is not None and _plausible(match.group("id"))
 
 
 def arxiv_id_from_doi(doi: str | None) -> str | None:
@@ -58,7 +72,7 @@ def arxiv_id_from_doi(doi: str | None) -> str | None:
     if not doi:
         return None
     match = _DOI_RE.search(doi.strip())
-    return _canonical(match.group("id")) if match else None
+    return _canonical(match.group("id")) if match and _plausible(match.group("id")) else None
 
 
 def arxiv_id_from_url(url: str | None) -> str | None:
@@ -66,4 +80,4 @@ def arxiv_id_from_url(url: str | None) -> str | None:
     if not url:
         return None
     match = _ABS_URL_RE.search(url)
-    return _canonical(match.group("id")) if match else None
+    return _canonical(match.group("id")) if match and _plausible(match.group("id")) else None

@@ -228,3 +228,60 @@ async def test_150_followed_authors_cost_two_openalex_calls(
     assert report.authors == 150
     sizes = [len(c.query["filter"].split(",")[0].split(":")[1].split("|")) for c in calls]
     assert sizes == [100, 50]
+
+
+async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
+    db: Database,
+    backstop: OpenAlexBackstop,
+    upstream: FakeUpstream,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """arXiv answering its error feed for the whole `id_list` (an id it rejects) must not
+    fail every run from now on: the run ends, loudly, and tomorrow's window moves on."""
+    await follow_her(db)
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture=WORKS,
+        content_type="application/json",
+        query={"filter": HER_WORKS},
+    )
+    upstream.add_route(
+        "GET",
+        "/api/query",
+        fixture="arxiv_api/error_400_incorrect-id-format.atom.xml",
+        status=400,
+        query={"id_list": re.compile("")},
+    )
+    job = daily(db, clock, backstop)
+
+    with caplog.at_level("ERROR", logger="bot.services.openalex_backstop"):
+        assert await job.run_if_due()  # done for today, not retried next hour
+    assert any("arXiv refused the ids" in r.getMessage() for r in caplog.records)
+    assert await stored(db) == ({}, [], [])
+    clock.advance(timedelta(hours=1))
+    assert not await job.run_if_due()
+    assert len(upstream.requests_to("/api/query")) == 1
+
+
+async def test_a_record_without_her_surname_is_not_linked(
+    db: Database,
+    backstop: OpenAlexBackstop,
+    upstream: FakeUpstream,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OpenAlex can map a work to the wrong arXiv id (or merge two people): the arXiv record
+    must list someone with her surname before the paper is linked to her."""
+    await follow_her(db)
+    route_her(upstream)
+    records = upstream.fixture_bytes(RECORDS).replace(b"Piwowar", b"Someoneelse")
+    upstream.add_route("GET", "/api/query", body=records, query={"id_list": re.compile("")})
+
+    with caplog.at_level("WARNING", logger="bot.services.openalex_backstop"):
+        report = await backstop.run()
+
+    assert (report.links, report.alerts) == (0, 0)
+    _, links, keys = await stored(db)
+    assert links == [] and keys == []
+    assert any("no author with the surname" in r.getMessage() for r in caplog.records)

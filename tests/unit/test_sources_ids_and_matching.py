@@ -83,3 +83,21 @@ def test_match_listing_papers_with_tex_names() -> None:
     assert ("jost", "2105.02567", MatchStrength.STRONG) in found
     assert ("olbra", "2411.17709", MatchStrength.STRONG) in found
     assert sum(1 for owner, _, _ in found if owner == "ginzel") == 3
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2413.99999", "2400.00001", "1501.1234", "1412.12345", "astro-ph/0613001", "hep-th/9900001"],
+)
+def test_ids_arxiv_would_refuse_are_not_ids(raw: str) -> None:
+    """A month 13 or a digit count of the wrong era: arXiv answers its error feed for these."""
+    assert not is_arxiv_id(raw)
+    assert arxiv_id_from_doi(f"10.48550/arXiv.{raw}") is None
+    assert arxiv_id_from_url(f"https://arxiv.org/abs/{raw}") is None
+    with pytest.raises(ValueError):
+        split_version(raw)
+
+
+@pytest.mark.parametrize("raw", ["0704.0001", "1412.9999", "1501.00001", "hep-th/9901001"])
+def test_ids_of_every_era_are_ids(raw: str) -> None:
+    assert is_arxiv_id(raw) and split_version(raw) == (raw, None)
