@@ -122,8 +122,13 @@ async def seed(database: Database, channels: int, follows: int, authors: int, pa
                     "affiliations": ["A Lab"],
                 }
             )
-            links.append(
-                {"author_id": author_id, "paper_id": p + 1, "matched_by": "name", "linked_at": NOW}
+            links.append(  # linked when first seen, as the poller does
+                {
+                    "author_id": author_id,
+                    "paper_id": p + 1,
+                    "matched_by": "name",
+                    "linked_at": NOW - timedelta(days=1),
+                }
             )
         for extra in range(3):
             author_lines.append(
@@ -208,6 +213,7 @@ async def run(url: str, label: str, sizes: dict[str, int]) -> None:
         messages = sum(len(p) for p in payloads)
         biggest = max((len(part["cards"]) for p in payloads for part in p), default=0)
         assert rows == sizes["channels"] and still_due == 0, (rows, still_due)
+        assert items > 0, "the digests must hold papers, not only headers"
         assert biggest <= MAX_EMBEDS_PER_MESSAGE
         print(
             f"{label:10s} {sizes['channels']:>6,} channels x {sizes['follows']} follows, "

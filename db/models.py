@@ -158,6 +158,8 @@ class AuthorPaper(Base):
     """A followed author matched a paper ('name', 'openalex', ...): the link is made once."""
 
     __tablename__ = "author_papers"
+    # Digests window on `linked_at` per followed author (`DigestScheduleRepository.candidates`).
+    __table_args__ = (Index(None, "author_id", "linked_at"),)
 
     author_id: Mapped[int] = mapped_column(
         ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True
@@ -276,9 +278,6 @@ class DigestItem(Base):
     )
     paper_id: Mapped[int] = mapped_column(
         ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    outbox_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox.id", ondelete="SET NULL"), index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -21,8 +21,10 @@ async def refresh_name_keys(database: Database) -> int:
     """Rewrite the match keys of the authors whose keys the normaliser now computes
     differently (as `author_fetch.store_identity` would store them); how many changed.
 
-    Read, compared and written in one write transaction, so a follow storing an author
-    meanwhile cannot have its fresh keys overwritten from what was read before it.
+    Read, compared and written in one write transaction. On SQLite that holds the write lock,
+    so a follow storing an author meanwhile waits. On PostgreSQL a follow committing in
+    between can have its keys rewritten from the variants read before it; the next day's run
+    puts them right (both sides compute keys with the same normaliser).
     """
     async with database.transaction() as session:
         authors = AuthorRepository(session)

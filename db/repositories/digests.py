@@ -248,7 +248,6 @@ class DigestScheduleRepository:
         paper_ids: Iterable[int],
         *,
         now: datetime,
-        outbox_id: int | None = None,
     ) -> list[int]:
         """Record papers as put into a schedule's digest; returns the ids newly recorded."""
         now = require_aware(now, "now")
@@ -263,10 +262,7 @@ class DigestScheduleRepository:
         )
         rows = await self.session.execute(
             stmt,
-            [
-                {"schedule_id": schedule_id, "paper_id": p, "outbox_id": outbox_id, "added_at": now}
-                for p in ids
-            ],
+            [{"schedule_id": schedule_id, "paper_id": p, "added_at": now} for p in ids],
         )
         added = set(rows.scalars())
         return [p for p in ids if p in added]
@@ -394,12 +390,7 @@ class DigestScheduleRepository:
             created = {key: entry_id for entry_id, key in rows}
         outbox_ids = {posting[key].schedule_id: entry_id for key, entry_id in created.items()}
         items = [
-            {
-                "schedule_id": p.schedule_id,
-                "paper_id": paper_id,
-                "outbox_id": outbox_ids[p.schedule_id],
-                "added_at": now,
-            }
+            {"schedule_id": p.schedule_id, "paper_id": paper_id, "added_at": now}
             for p in plans
             if p.schedule_id in outbox_ids
             for paper_id in dict.fromkeys(p.paper_ids)
@@ -452,12 +443,11 @@ class DigestScheduleRepository:
         rows = select(
             func.unnest(bindparam("schedule_ids", [i["schedule_id"] for i in items], ints)),
             func.unnest(bindparam("paper_ids", [i["paper_id"] for i in items], ints)),
-            func.unnest(bindparam("outbox_ids", [i["outbox_id"] for i in items], ints)),
             bindparam("added_at", now, table.c.added_at.type),
         )
         stmt = (
             postgresql.insert(table)
-            .from_select(["schedule_id", "paper_id", "outbox_id", "added_at"], rows)
+            .from_select(["schedule_id", "paper_id", "added_at"], rows)
             .on_conflict_do_nothing(index_elements=["schedule_id", "paper_id"])
         )
         await self.session.execute(stmt)

@@ -80,9 +80,7 @@ async def test_record_plans_writes_outbox_items_and_advances_once(
     assert sa is not None and (sa.next_digest_at, sa.last_cutoff_at) == (t0 + 7 * DAY, t0)
     assert sb is not None and (sb.next_digest_at, sb.last_cutoff_at) == (t0 + 7 * DAY, t0)
     assert sc is not None and (sc.next_digest_at, sc.last_cutoff_at) == (t0, None)  # guard
-    assert sorted((i.schedule_id, i.paper_id, i.outbox_id) for i in items) == sorted(
-        [(a, p1, created[a]), (a, p2, created[a]), (c, p2, created[c])]
-    )
+    assert sorted((i.schedule_id, i.paper_id) for i in items) == sorted([(a, p1), (a, p2), (c, p2)])
     assert [(r.dedupe_key, r.kind, r.schedule_id, r.status) for r in rows] == [
         ("digest:a:1", "digest", a, "pending"),
         ("digest:c:1", "digest", c, "pending"),

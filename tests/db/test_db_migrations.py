@@ -65,7 +65,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0002"
+    assert await current_revision_async(database_url) == head_revision() == "0003"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
@@ -109,7 +109,32 @@ async def test_0002_adds_and_drops_source_health_outage_key(database_url: str) -
 
     assert "outage_key" in with_key and "outage_key" not in without_key
     assert without_key == with_key - {"outage_key"}
-    assert await current_revision_async(database_url) == "0002"
+    assert await current_revision_async(database_url) == head_revision()
+    assert await check_no_drift_async(database_url) == []
+
+
+async def index_names(url: str, table: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            indexes = await conn.run_sync(lambda c: inspect(c).get_indexes(table))
+    finally:
+        await engine.dispose()
+    return {index["name"] for index in indexes}
+
+
+async def test_0003_link_time_index_and_no_outbox_id_on_items(database_url: str) -> None:
+    name = "ix_author_papers_author_id_linked_at"
+    await upgrade_to_head_async(database_url)
+    with_index = await index_names(database_url, "author_papers")
+    item_columns = await column_names(database_url, "digest_items")
+    await downgrade_async(database_url, "0002")
+    without_index = await index_names(database_url, "author_papers")
+    old_item_columns = await column_names(database_url, "digest_items")
+    await upgrade_to_head_async(database_url)
+
+    assert name in with_index and without_index == with_index - {name}
+    assert old_item_columns == item_columns | {"outbox_id"}
     assert await check_no_drift_async(database_url) == []
 
 
