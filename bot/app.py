@@ -23,6 +23,7 @@ from bot.scheduling.jobs import register_ticks
 from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
+from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.openalex_backstop import DEFAULT_EVERY as BACKSTOP_EVERY
 from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
 from bot.services.periodic import PeriodicJob
@@ -134,7 +135,7 @@ class PaperScoutBot(commands.Bot):
             refresh_metrics=PeriodicJob(
                 self.database,
                 self.clock,
-                key="metrics_refresh",
+                key=METRICS_REFRESH_KEY,
                 every=timedelta(days=1),
                 job=self.services.profile.refresh_metrics,
             ).run_if_due,

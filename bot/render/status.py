@@ -60,6 +60,10 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
         embed.add_field(name="Sources", value="No source has been polled yet.", inline=False)
     if report.last_poll_at is not None:
         embed.add_field(name="Last poll", value=_ago(report.last_poll_at, now), inline=False)
+    if report.daily_jobs:
+        # A daily job that fails stays due and retries hourly: an old date here says so.
+        jobs = [f"{name}: last done {_ago(at, now)}" for name, at in report.daily_jobs.items()]
+        embed.add_field(name="Daily jobs", value=fit_lines(jobs, 1024), inline=False)
     _digest_fields(embed, report, now)
     return embed
 

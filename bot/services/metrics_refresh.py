@@ -41,6 +41,8 @@ from db.repositories.papers import CitationTarget, PaperRepository
 
 log = logging.getLogger(__name__)
 
+JOB_KEY = "metrics_refresh"  # the daily `PeriodicJob`'s key in feed_state (shown in /status)
+
 T = TypeVar("T")
 
 BATCH_SIZE = 100

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from bot import __version__
 from bot.clock import Clock
+from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
+from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
 from bot.services.polling import API_FEED_KEY, RSS_FEED_PREFIX
 from db.database import Database
 from db.repositories.digests import DigestScheduleRepository
@@ -52,6 +54,12 @@ class StatusReport:
     digests: list[DigestDestinationView] = field(default_factory=list)  # this server's
     queue: dict[str, int] = field(default_factory=dict)  # outbox rows by status
     last_poll_at: datetime | None = None  # the poller's most recent successful feed poll
+    # The leader's daily jobs: label -> last success (None: never yet).
+    daily_jobs: dict[str, datetime | None] = field(default_factory=dict)
+
+
+# The leader's daily jobs by their `PeriodicJob` key, with the name /status gives them.
+DAILY_JOBS = {METRICS_REFRESH_KEY: "metrics refresh", BACKSTOP_KEY: "OpenAlex backstop"}
 
 
 def is_poll_feed(key: str) -> bool:
@@ -74,6 +82,7 @@ class StatusService:
         digests: list[DigestDestinationView] = []
         queue: dict[str, int] = {}
         last_poll_at: datetime | None = None
+        daily_jobs: dict[str, datetime | None] = {}
         if database_ok:
             try:
                 async with self._database.reader() as session:
@@ -101,6 +110,8 @@ class StatusService:
                     f.last_success_at for f in feeds if is_poll_feed(f.key) and f.last_success_at
                 ]
                 last_poll_at = max(polled, default=None)
+                done = {f.key: f.last_success_at for f in feeds}
+                daily_jobs = {label: done.get(key) for key, label in DAILY_JOBS.items()}
                 digests = [
                     DigestDestinationView(s.target_id, s.next_digest_at, s.paused, s.paused_reason)
                     for s in schedules
@@ -118,4 +129,5 @@ class StatusService:
             digests=digests,
             queue=queue,
             last_poll_at=last_poll_at,
+            daily_jobs=daily_jobs,
         )

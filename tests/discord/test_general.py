@@ -10,6 +10,8 @@ from discord import app_commands
 
 from bot import __version__
 from bot.render.help import METRICS_HELP
+from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
+from db.repositories.feeds import FeedStateRepository
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import DiscordWouldReject, FakeDiscord
@@ -89,12 +91,33 @@ async def test_status_defers_then_reports(
         "Uptime": "1h 2m 3s",
         "Database": f"\N{LARGE GREEN CIRCLE} {backend} (answering)",
         "Sources": "No source has been polled yet.",
+        "Daily jobs": "metrics refresh: last done never\nOpenAlex backstop: last done never",
     }
     # What the user sees: the "thinking" message replaced by the report, still ephemeral.
     shown = ex.original_message
     assert shown["embeds"][0]["title"] == "PaperScout status"
     assert shown["flags"] & 64 and not shown["flags"] & 128
     assert ex.followup_messages == []
+
+
+async def test_status_shows_when_each_daily_job_last_succeeded(
+    harness_factory: HarnessFactory,
+) -> None:
+    """A daily job that keeps failing retries every hour and never records a success: the
+    date /status shows is how an operator notices."""
+    clock = ManualClock(datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
+    async with harness_factory(clock=clock) as h:
+        async with h.bot.database.transaction() as session:
+            await FeedStateRepository(session).upsert(
+                METRICS_REFRESH_KEY, now=clock.now(), last_success_at=clock.now()
+            )
+        clock.advance(timedelta(days=2))
+        ex = await h.slash("status")
+    (embed,) = ex.followups[0].json["embeds"]
+    done = int(datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp())
+    assert fields(embed)["Daily jobs"] == (
+        f"metrics refresh: last done <t:{done}:R>\nOpenAlex backstop: last done never"
+    )
 
 
 async def test_sync_registered_the_commands_to_the_dev_guild(discord_harness: BotHarness) -> None:
