@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -32,6 +33,10 @@ from db.sqlite import READONLY_OPTION, install_sqlite_hooks
 from db.urls import backend_of, ensure_sqlite_parent, redacted
 
 log = logging.getLogger(__name__)
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 class Database:
@@ -52,9 +57,14 @@ class Database:
         """
         self.backend: str = backend_of(url)
         self._redacted_url = redacted(url)
+        # JSON columns (digest payloads: a week's plan encodes 28,000 messages) through orjson.
+        json_options: dict[str, Any] = {
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         if self.backend == "sqlite":
             ensure_sqlite_parent(url)
-            engine = create_async_engine(url, echo=echo)
+            engine = create_async_engine(url, echo=echo, **json_options)
             install_sqlite_hooks(engine.sync_engine)
             reader_options: dict[str, Any] = {READONLY_OPTION: True}
         else:
@@ -66,6 +76,7 @@ class Database:
                 pool_pre_ping=True,  # survive a PostgreSQL restart without a failed request
                 pool_recycle=1800,
                 connect_args={"server_settings": {"jit": "off", "application_name": "paperscout"}},
+                **json_options,
             )
             reader_options = {"postgresql_readonly": True}
         self.engine: AsyncEngine = engine
