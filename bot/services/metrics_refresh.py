@@ -129,7 +129,8 @@ class MetricsRefresher:
 
         Each batch is stored in its own transaction with one UPDATE. A paper no source knows
         and that never had a count is stored as unknown with today's date, so it moves to the
-        back of the queue; one that had a count keeps it with its old date. A failed batch
+        back of the queue; one that had a count keeps it, re-dated the same way (the date says
+        when it was last asked, and only orders the queue). A failed batch
         changes nothing (those papers stay first in line for tomorrow).
         """
         if self._openalex is None and self._semantic_scholar is None:
@@ -259,8 +260,7 @@ class MetricsRefresher:
             count = counts.get(paper.arxiv_id)
             if count is None:
                 missing += 1
-                if paper.citations is not None:
-                    continue  # keep the old count with its old date: labelled, not erased
+                count = paper.citations  # a count the source lost is kept, not erased
             updates[paper.paper_id] = count
         async with self._database.transaction() as session:
             await PaperRepository(session).update_citations(updates, as_of=now)
