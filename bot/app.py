@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +25,6 @@ from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
-from bot.services.openalex_backstop import DEFAULT_EVERY as BACKSTOP_EVERY
 from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.polling import PollSummary
@@ -132,21 +132,9 @@ class PaperScoutBot(commands.Bot):
             deliver=self.deliver_tick,
             poll=self.poll_tick,
             plan=self.plan_tick,
-            refresh_metrics=PeriodicJob(
-                self.database,
-                self.clock,
-                key=METRICS_REFRESH_KEY,
-                every=timedelta(days=1),
-                job=self.services.profile.refresh_metrics,
-            ).run_if_due,
             # Daily; a run that raises (a source down) stays due and retries on the next tick.
-            openalex_backstop=PeriodicJob(
-                self.database,
-                self.clock,
-                key=BACKSTOP_KEY,
-                every=BACKSTOP_EVERY,
-                job=self.services.openalex_backstop.run,
-            ).run_if_due,
+            refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.profile.refresh_metrics),
+            openalex_backstop=self._daily(BACKSTOP_KEY, self.services.openalex_backstop.run),
             leader=self.leader,
         )
         self.scheduler.start()
@@ -155,6 +143,15 @@ class PaperScoutBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.dev_guild_id)
+
+    def _daily(
+        self, key: str, job: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Awaitable[bool]]:
+        """`job` once a day, as remembered in the database under `key` (`PeriodicJob`)."""
+        assert self.database is not None
+        return PeriodicJob(
+            self.database, self.clock, key=key, every=timedelta(days=1), job=job
+        ).run_if_due
 
     async def deliver_tick(self) -> DeliveryReport:
         """Send what the outbox holds that is due (every process)."""

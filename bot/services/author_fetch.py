@@ -189,13 +189,6 @@ def author_papers(
     return AuthorPapers(tuple(p for p in papers if p.arxiv_id in kept), categories, len(confirmed))
 
 
-def select_author_papers(
-    papers: Sequence[Paper], variants: Sequence[str], identity: Identity | None = None
-) -> list[Paper]:
-    """The papers that are the author's (`author_papers`), newest first."""
-    return list(author_papers(papers, variants, identity).papers)
-
-
 def paper_record(paper: Paper) -> PaperRecord | None:
     """A source paper as the repository stores it; None when it lacks what storage needs.
 

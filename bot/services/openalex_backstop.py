@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 JOB_KEY = "openalex_backstop"  # the `PeriodicJob` key; its last success starts the window
 OPENALEX_SOURCE = OpenAlexSource.name
-DEFAULT_EVERY = timedelta(days=1)
 DEFAULT_OVERLAP = timedelta(days=7)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 # 100 authors x a week of new works rarely passes one page; 10 pages bound a runaway cursor.
@@ -120,7 +119,6 @@ class OpenAlexBackstop:
         self.job_key = job_key
         self.overlap = overlap
         self.first_lookback = first_lookback
-        self._surnames: dict[int, frozenset[str]] = {}  # followed author id -> folded surnames
 
     async def run(self) -> BackstopReport:
         """One pass over every followed author with an OpenAlex id.
@@ -134,11 +132,12 @@ class OpenAlexBackstop:
             state = await FeedStateRepository(session).get(self.job_key)
             health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
         by_openalex: dict[str, int] = {}
+        surnames: dict[int, frozenset[str]] = {}  # followed author id -> folded surnames
         for author in followed:
             short = short_openalex_id(author.openalex_id)
             if short:
                 by_openalex[short] = author.id
-                self._surnames[author.id] = surnames_of(
+                surnames[author.id] = surnames_of(
                     (author.display_name, *(author.name_variants or ()))
                 )
         last = state.last_success_at if state is not None else None
@@ -152,7 +151,7 @@ class OpenAlexBackstop:
         ids = sorted(by_openalex)
         for start in range(0, len(ids), MAX_IDS_PER_FILTER):
             chunk = ids[start : start + MAX_IDS_PER_FILTER]
-            if not await self._run_chunk(report, chunk, by_openalex, cooling):
+            if not await self._run_chunk(report, chunk, by_openalex, surnames, cooling):
                 break  # a failed source would fail the next chunk too
         log.info(
             "openalex backstop since %s: %d authors, %d requests (%d OpenAlex, %d arXiv), "
@@ -178,6 +177,7 @@ class OpenAlexBackstop:
         report: BackstopReport,
         chunk: Sequence[str],
         by_openalex: Mapping[str, int],
+        surnames: Mapping[int, frozenset[str]],
         cooling: Mapping[str, datetime | None],
     ) -> bool:
         """Works of up to 100 authors, then their unlinked arXiv papers; False on a failure."""
@@ -216,8 +216,9 @@ class OpenAlexBackstop:
             log.warning("openalex backstop: arXiv does not know %s", ", ".join(sorted(missing)))
         matches = []
         for paper in papers:
+            on_paper = surnames_of(paper.author_names)
             for author_id in sorted(unlinked.get(paper.arxiv_id, ())):
-                if self._surnames.get(author_id, frozenset()) & surnames_of(paper.author_names):
+                if surnames.get(author_id, frozenset()) & on_paper:
                     matches.append(IdentityMatch(paper, author_id))
                 else:  # OpenAlex mapped a work to the wrong arXiv id, or merged two people
                     log.warning(
@@ -238,11 +239,7 @@ class OpenAlexBackstop:
             return {}
         async with self._db.reader() as session:
             papers = PaperRepository(session)
-            stored: dict[str, int] = {}
-            for arxiv_id in wanted:  # a day's works: tens of ids, one indexed lookup each
-                paper = await papers.get_by_arxiv_id(arxiv_id)
-                if paper is not None:
-                    stored[arxiv_id] = paper.id
+            stored = await papers.ids_by_arxiv_id(wanted)
             links = await papers.linked_authors(stored.values())
         unlinked: dict[str, set[int]] = {}
         for arxiv_id, author_ids in wanted.items():
@@ -276,7 +273,6 @@ class OpenAlexBackstop:
 
 
 __all__ = [
-    "DEFAULT_EVERY",
     "JOB_KEY",
     "BackstopIncomplete",
     "BackstopReport",

@@ -33,9 +33,9 @@ from bot.config import Settings
 from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, names_match
 from bot.services.author_fetch import (
+    author_papers,
     match_variants,
     openalex_identity,
-    select_author_papers,
     store_author,
     store_metrics,
     store_papers,
@@ -501,7 +501,7 @@ class ProfileService:
         )
         notices = notices + arxiv_notices
         variants = match_variants(display, record.name_variants if record else ())
-        mine = select_author_papers(fetched, variants or (display,), identity)
+        mine = author_papers(fetched, variants or (display,), identity).papers
         if record is None and not mine:
             if notices:
                 raise UpstreamDown(

@@ -267,6 +267,11 @@ class PaperRepository:
         )
         return result.scalar_one_or_none()
 
+    async def ids_by_arxiv_id(self, arxiv_ids: Iterable[str]) -> dict[str, int]:
+        """The stored papers' ids by arXiv id (without version); unknown ids are absent."""
+        found = await self._versions(unique(arxiv_ids))
+        return {arxiv_id: paper_id for arxiv_id, (paper_id, _version) in found.items()}
+
     async def list_by_ids(self, paper_ids: Iterable[int]) -> list[Paper]:
         """The papers with these ids (authors loaded), in the order given; unknown skipped."""
         ids = unique(paper_ids)

@@ -25,6 +25,7 @@ from db.repositories.outbox import OutboxRepository
 from tests.e2e.digest_support import add_authors, add_papers, follow, tick, unmarked
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
+from tests.harness.fake_discord import Override
 from tests.harness.payloads import GUILD_ID, OWNER_ID, TEXT_CHANNEL_ID
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -56,6 +57,17 @@ async def channel_digest(
         time_text=time_text,
         timezone=zone,
         user_id=OWNER_ID,
+    )
+
+
+def refuse_channel_posts(h: BotHarness, status: int, message: str, code: int) -> Override:
+    """Discord refuses every post to the digest channel until the returned rule is removed."""
+    return h.fake.fail(
+        "POST",
+        rf"/channels/{TEXT_CHANNEL_ID}/messages",
+        status,
+        {"message": message, "code": code},
+        times=None,
     )
 
 
@@ -231,13 +243,7 @@ async def test_lost_access_pauses_the_destination_without_retries(
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(h.bot.database, 2, authors=[(ada, "Ada Lovelace")], now=T0)
-        refusal = h.fake.fail(
-            "POST",
-            rf"/channels/{TEXT_CHANNEL_ID}/messages",
-            403,
-            {"message": "Missing Access", "code": 50001},
-            times=None,
-        )
+        refusal = refuse_channel_posts(h, 403, "Missing Access", 50001)
         sender = DiscordSender(h.bot)
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         for _ in range(4 * 7 * 4):  # four weeks of six-hourly ticks
@@ -368,13 +374,7 @@ async def test_a_refused_message_fails_alone_and_the_digest_goes_on(
         (ada,) = await seed_followed(h)
         await channel_digest(h)
         await add_papers(h.bot.database, 1, authors=[(ada, "Ada Lovelace")], now=T0)
-        refusal = h.fake.fail(
-            "POST",
-            rf"/channels/{TEXT_CHANNEL_ID}/messages",
-            400,
-            {"message": "Invalid Form Body", "code": 50035},
-            times=None,
-        )
+        refusal = refuse_channel_posts(h, 400, "Invalid Form Body", 50035)
         sender = DiscordSender(h.bot)
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
         with caplog.at_level(logging.ERROR, logger="bot.services.delivery"):

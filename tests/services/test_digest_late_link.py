@@ -3,10 +3,7 @@ after it, is in the next digest: the digest window is on the link, not on the fi
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
-
-from sqlalchemy import select
 
 from bot.render.digests import card_size
 from bot.services.author_fetch import store_identity
@@ -16,11 +13,11 @@ from bot.services.digests import DigestService
 from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
-from db.models import OutboxEntry
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.services.test_digest_poll_race import CHANNEL, DIGEST_AT, digest_papers
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
     NOW,
@@ -29,21 +26,7 @@ from tests.services.test_polling_cycle import (
     route_del_maestro,
 )
 
-CHANNEL = 222  # follows Adrian Del Maestro (scope channel) in follow_del_maestro
-DIGEST_AT = NOW + timedelta(minutes=10)
 EARLY = "2404.02222"  # one of the papers the poll finds for him
-
-
-async def digest_counts(db: Database) -> Counter[int]:
-    async with db.reader() as session:
-        payloads = (
-            await session.execute(
-                select(OutboxEntry.payload).where(
-                    OutboxEntry.kind == "digest", OutboxEntry.destination_id == CHANNEL
-                )
-            )
-        ).scalars()
-        return Counter(c["paper"] for p in payloads for part in p for c in part["cards"])
 
 
 async def test_a_paper_linked_after_the_cutoff_is_in_the_next_digest(
@@ -96,5 +79,5 @@ async def test_a_paper_linked_after_the_cutoff_is_in_the_next_digest(
     assert (await planner.plan_due()).planned == 1
 
     ids = await paper_ids(db)
-    counted = await digest_counts(db)
+    counted = await digest_papers(db)
     assert {a: counted[ids[a]] for a in ANNOUNCED} == {a: 1 for a in ANNOUNCED}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import BadInput
-from bot.services.author_fetch import match_keys, match_variants, paper_record, select_author_papers
+from bot.services.author_fetch import author_papers, match_keys, match_variants, paper_record
 from bot.services.author_query import AuthorQuery, parse_author_query
 from bot.sources.models import Paper, PaperAuthor
 
@@ -71,7 +71,7 @@ def test_full_name_matches_are_kept_and_initials_only_in_the_same_category() -> 
         _paper("4", ["Hannah Piwowarska"], "cs.DL"),  # another person
         _paper("5", ["Heather A. Piwowar"], "cs.CY"),  # full name with middle initial
     ]
-    kept = select_author_papers(papers, ["Heather Piwowar"])
+    kept = author_papers(papers, ["Heather Piwowar"]).papers
     assert [p.arxiv_id for p in kept] == ["1", "2", "5"]
 
 
