@@ -11,7 +11,6 @@ physicist's papers into alerts), and a profile fetched on demand must not show t
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -21,12 +20,13 @@ from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher
 from bot.services.profile import ProfileService
 from bot.sources.arxiv_atom import parse_arxiv_atom
 from bot.sources.factory import Sources
-from bot.sources.models import Paper, PaperAuthor
+from bot.sources.models import Paper
 from db.database import Database
 from db.models import Author, AuthorPaper
 from db.models import Paper as StoredPaper
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.harness.papers import built_paper
 
 STEINER_PAGE = "arxiv_api/synthetic_query_au-Andreas-Steiner_homonyms.atom.xml"
 VISION = "A5000000010"
@@ -133,28 +133,13 @@ async def test_without_openalex_the_profile_keeps_full_name_matches_only(
     assert {card.arxiv_id for card in profile.papers} == {PHYSICIST_PAPER, "2611.30003"}
 
 
-def _paper(arxiv_id: str, names: list[str], category: str) -> Paper:
-    """A paper built in code (not a recording)."""
-    return Paper(
-        arxiv_id=arxiv_id,
-        version=1,
-        title=f"Paper {arxiv_id}",
-        abstract="",
-        authors=tuple(PaperAuthor(n) for n in names),
-        primary_category=category,
-        categories=(category,),
-        published=datetime(2026, 1, 1, tzinfo=UTC),
-        updated=None,
-    )
-
-
 def test_an_unconfirmed_paper_needs_a_coauthor_or_category_of_the_confirmed_ones() -> None:
     papers = [
-        _paper("1", ["Andreas Steiner", "Lucas Beyer"], "cs.CV"),  # confirmed
-        _paper("2", ["A. Steiner", "Ross Wightman"], "eess.IV"),  # co-author from OpenAlex
-        _paper("3", ["A. Steiner", "Xiaohua Zhai"], "cs.CV"),  # same category
-        _paper("4", ["Andreas Steiner", "Hanna Krause"], "cond-mat.str-el"),  # the physicist
-        _paper("5", ["A. Steiner", "Markus Oberthaler"], "physics.atom-ph"),  # neither
+        built_paper("1", ["Andreas Steiner", "Lucas Beyer"], "cs.CV"),  # confirmed
+        built_paper("2", ["A. Steiner", "Ross Wightman"], "eess.IV"),  # co-author from OpenAlex
+        built_paper("3", ["A. Steiner", "Xiaohua Zhai"], "cs.CV"),  # same category
+        built_paper("4", ["Andreas Steiner", "Hanna Krause"], "cond-mat.str-el"),  # the physicist
+        built_paper("5", ["A. Steiner", "Markus Oberthaler"], "physics.atom-ph"),  # neither
     ]
     identity = Identity(frozenset({"1", "9999.99999"}), ("Ross Wightman",))
 
@@ -165,8 +150,8 @@ def test_an_unconfirmed_paper_needs_a_coauthor_or_category_of_the_confirmed_ones
 
 
 def test_name_only_categories_need_one_archive_to_dominate() -> None:
-    cs = [_paper(str(i), ["Wei Wang"], c) for i, c in enumerate(["cs.CV", "cs.LG", "cs.CV"])]
-    physics = _paper("p", ["Wei Wang"], "cond-mat.str-el")
+    cs = [built_paper(str(i), ["Wei Wang"], c) for i, c in enumerate(["cs.CV", "cs.LG", "cs.CV"])]
+    physics = built_paper("p", ["Wei Wang"], "cond-mat.str-el")
     assert fallback_categories([*cs, physics]) == ("cs.CV", "cs.LG")  # 3 of 4 in cs
     assert fallback_categories([cs[0], physics]) == ()  # 1:1, no telling who is who
     assert fallback_categories([]) == ()

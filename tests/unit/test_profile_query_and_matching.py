@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from bot.errors import BadInput
 from bot.services.author_fetch import author_papers, match_keys, match_variants, paper_record
 from bot.services.author_query import AuthorQuery, parse_author_query
-from bot.sources.models import Paper, PaperAuthor
+from bot.sources.models import Paper
+from tests.harness.papers import built_paper
 
 
 @pytest.mark.parametrize(
@@ -49,27 +48,13 @@ def test_bad_queries_say_what_is_wrong(text: str, problem: str) -> None:
         parse_author_query(text)
 
 
-def _paper(arxiv_id: str, names: list[str], category: str) -> Paper:
-    return Paper(
-        arxiv_id=arxiv_id,
-        version=1,
-        title=f"Paper {arxiv_id}",
-        abstract="",
-        authors=tuple(PaperAuthor(n) for n in names),
-        primary_category=category,
-        categories=(category,),
-        published=datetime(2024, 1, 1, tzinfo=UTC),
-        updated=None,
-    )
-
-
 def test_full_name_matches_are_kept_and_initials_only_in_the_same_category() -> None:
     papers = [
-        _paper("1", ["Heather Piwowar", "Jason Priem"], "cs.DL"),
-        _paper("2", ["H. A. Piwowar"], "cs.DL"),  # initial, same category as a full match
-        _paper("3", ["H. Piwowar"], "astro-ph.GA"),  # initial, elsewhere: a homonym
-        _paper("4", ["Hannah Piwowarska"], "cs.DL"),  # another person
-        _paper("5", ["Heather A. Piwowar"], "cs.CY"),  # full name with middle initial
+        built_paper("1", ["Heather Piwowar", "Jason Priem"], "cs.DL"),
+        built_paper("2", ["H. A. Piwowar"], "cs.DL"),  # initial, same category as a full match
+        built_paper("3", ["H. Piwowar"], "astro-ph.GA"),  # initial, elsewhere: a homonym
+        built_paper("4", ["Hannah Piwowarska"], "cs.DL"),  # another person
+        built_paper("5", ["Heather A. Piwowar"], "cs.CY"),  # full name with middle initial
     ]
     kept = author_papers(papers, ["Heather Piwowar"]).papers
     assert [p.arxiv_id for p in kept] == ["1", "2", "5"]
@@ -82,7 +67,7 @@ def test_variants_drop_initial_only_forms_and_keys_cover_them() -> None:
 
 
 def test_a_paper_without_a_date_or_category_is_not_stored() -> None:
-    good = _paper("2401.00001", ["A B"], "cs.CL")
+    good = built_paper("2401.00001", ["A B"], "cs.CL")
     assert paper_record(good) is not None and paper_record(good).primary_category == "cs.CL"  # type: ignore[union-attr]
     undated = Paper("2401.00002", None, "t", "", (), None, (), None, None)
     assert paper_record(undated) is None
