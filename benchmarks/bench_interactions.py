@@ -153,6 +153,9 @@ async def seed(bot: PaperScoutBot, names: list[str], papers_each: int) -> None:
             await papers.link_authors(
                 [(author.id, pid, "name") for pid in result.ids.values()], now=NOW
             )
+            await authors.record_history(  # their papers are all here: no fetch on view
+                author.id, fetched_at=NOW, confirmed=papers_each, usual_categories=["cs.CV"]
+            )
 
 
 class GcPauses:

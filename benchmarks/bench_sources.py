@@ -18,7 +18,7 @@ It prints:
 
    Then parse + match + store on SQLite: the same kind of feed parsed, matched against 1,000
    followed authors (name index + homonym guard, `bot.services.matching`), and stored by the
-   poller's own store path (`bot.services.polling.store_matches`: bulk upsert, author links,
+   poller's own store path (`bot.services.paper_store.store_matches`: bulk upsert, author links,
    instant alerts) into a fresh migrated SQLite file, one transaction per feed as a poll does.
 Everything runs on loopback: no internet.
 """
@@ -47,11 +47,11 @@ import aiohttp
 
 from bot.names import fold_accents
 from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
+from bot.services.paper_store import store_matches
 from bot.services.polling import (
     DEFAULT_AUTHORS_PER_REQUEST,
     DEFAULT_NAMES_PER_AUTHOR,
     plan_name_batches,
-    store_matches,
 )
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_atom import parse_arxiv_atom

@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.scheduling.jobs import register_ticks
+from bot.scheduling.jobs import RunningTicks, register_ticks
 from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
@@ -86,6 +86,7 @@ class PaperScoutBot(commands.Bot):
         self.worker_id = default_holder_id()  # this process, in outbox claims and the lease
         self.leader: Leader | None = None
         self.delivery: DeliveryService | None = None
+        self._ticks: RunningTicks | None = None
 
     @property
     def services(self) -> Services:
@@ -127,7 +128,7 @@ class PaperScoutBot(commands.Bot):
         self.delivery = DeliveryService(
             self.database, DiscordSender(self), self.clock, self.worker_id
         )
-        register_ticks(
+        self._ticks = register_ticks(
             self.scheduler,
             deliver=self.deliver_tick,
             poll=self.poll_tick,
@@ -167,10 +168,12 @@ class PaperScoutBot(commands.Bot):
         try:
             return await self.services.polling.run_cycle()
         finally:
-            try:
-                await self.services.notices.check()
-            except Exception:
-                log.exception("outage notice check failed; the next poll tick will retry")
+            task = asyncio.current_task()
+            if task is None or not task.cancelling():  # a shutdown: nothing to announce
+                try:
+                    await self.services.notices.check()
+                except Exception:
+                    log.exception("outage notice check failed; the next poll tick will retry")
 
     async def plan_tick(self) -> PlanReport:
         """Plan the digests that are due (the leader only, through `register_ticks`)."""
@@ -195,7 +198,9 @@ class PaperScoutBot(commands.Bot):
         Safe to call twice at once (a SIGTERM handler and `async with bot` both do): the second
         call waits for the first to finish releasing, so nothing is left half-closed.
         """
-        if self.scheduler is not None and self.scheduler.running:
+        if self.scheduler is not None and self._ticks is not None:
+            await self._ticks.stop(self.scheduler)  # running ticks end before what they use
+        elif self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
         async with self._release_lock:

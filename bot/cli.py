@@ -23,6 +23,9 @@ from bot.logging_setup import configure_logging
 log = logging.getLogger("paperscout")
 
 EXIT_CONFIG = 2
+EXIT_BUSY = 1
+# `poll --once` beside a running poll waits for it (one poll at a time per database).
+POLL_WAIT_SECONDS = 15 * 60
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -132,20 +135,35 @@ async def _poll_once(settings: Settings) -> int:
     )
 
     from bot.clock import SystemClock
+    from bot.services.author_resolver import UpstreamGuard
+    from bot.services.cutoff_fence import CutoffFence
     from bot.services.health import DatabaseHealthRecorder
+    from bot.services.paper_history import PaperHistory
     from bot.services.polling import PollingService, PollProgress
     from bot.sources.factory import build_sources
     from db.database import Database
 
     database = Database(settings.database_url)
+    clock = SystemClock()
     try:
         async with aiohttp.ClientSession() as session:
             sources = build_sources(settings, session, health=DatabaseHealthRecorder(database))
+            fence = CutoffFence(clock)
+            history = PaperHistory(
+                database,
+                clock,
+                fence,
+                UpstreamGuard(clock),
+                arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
+                openalex=sources.openalex if settings.openalex_api_url.strip() else None,
+            )
             service = PollingService(
                 database,
                 sources,
-                SystemClock(),
+                clock,
                 interval=timedelta(minutes=settings.poll_interval_minutes),
+                fence=fence,
+                history=history,
             )
             columns = (
                 TextColumn("{task.description}"),
@@ -161,9 +179,21 @@ async def _poll_once(settings: Settings) -> int:
                         task, description=step.stage, completed=step.done, total=step.total
                     )
 
-                summary = await service.run_cycle(on_step)
+                def on_wait() -> None:
+                    progress.update(task, description="waiting for the running poll to end")
+
+                summary = await service.run_cycle(
+                    on_step, wait_seconds=POLL_WAIT_SECONDS, on_wait=on_wait
+                )
     finally:
         await database.dispose()
+    if summary.busy:
+        print(
+            "paperscout poll: another poll kept running on this database (the bot, or another "
+            f"`paperscout poll`) for {POLL_WAIT_SECONDS // 60} minutes; nothing polled",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
     per_source = ", ".join(f"{name} {count}" for name, count in sorted(summary.requests.items()))
     print(
         f"poll: {summary.total_requests} requests ({per_source or 'none'}) "
@@ -178,6 +208,11 @@ async def _poll_once(settings: Settings) -> int:
         f"{summary.links_made} new links"
     )
     print(f"alerts: {summary.alerts_enqueued} enqueued")
+    if summary.histories_completed or summary.histories_pending:
+        print(
+            f"earlier papers: fetched for {summary.histories_completed} followed authors, "
+            f"{summary.histories_pending} still to fetch"
+        )
     for skipped in summary.feeds_skipped:
         print(f"skipped: {skipped}")
     if summary.errors:

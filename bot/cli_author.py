@@ -3,8 +3,9 @@
 It runs the same `ProfileService` (same database, same sources, same rules): an author the bot
 has never seen is fetched and stored exactly as the slash command would. `--json` prints one
 object whose fields the README documents (PRODUCT.md section 8): a value that is not known is
-`null`. Exit status: 0 printed, 1 the author could not be shown (the
-reason on stderr), 2 configuration error (handled by `bot.cli`).
+`null`. Exit status: 0 printed, 1 the author could not be shown, or was shown with an
+incomplete paper list (`papers_complete` false: arXiv did not answer; the reason on stderr),
+2 configuration error (handled by `bot.cli`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.services.profile_figures import short_field
 log = logging.getLogger(__name__)
 
 EXIT_NOT_SHOWN = 1
+INCOMPLETE = "the author's arXiv papers could not be fetched yet; the list may be incomplete."
 
 
 def add_author_parser(sub: Any) -> None:
@@ -54,6 +56,8 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "ai_score": profile.ai_score.value,
         "metrics_source": metrics.source,
         "metrics_as_of": metrics.as_of.isoformat() if metrics.as_of else None,
+        "papers_complete": profile.papers_complete,
+        "notices": list(profile.notices),
         "papers": [
             {
                 "arxiv_id": card.arxiv_id,
@@ -146,4 +150,8 @@ def cmd_author(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(profile_json(profile), ensure_ascii=False, indent=2))
     else:
         print_profile(profile)
+    if not profile.papers_complete:
+        # Shown, but not whole: a script must not take the paper list for the full one.
+        print(f"paperscout author: {' '.join(profile.notices) or INCOMPLETE}", file=sys.stderr)
+        return EXIT_NOT_SHOWN
     return 0

@@ -18,6 +18,7 @@ from bot.services.follows import FollowService
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.notices import OutageNotifier
 from bot.services.openalex_backstop import OpenAlexBackstop
+from bot.services.paper_history import PaperHistory
 from bot.services.polling import PollingService
 from bot.services.profile import ProfileService, build_profile_service
 from bot.services.status import StatusService
@@ -61,13 +62,24 @@ def build_services(
     # One fence for everything that stores papers or cuts a digest off: a paper stored during
     # a plan is in the next digest, never in none (`CutoffFence`).
     fence = CutoffFence(clock)
+    # One fetcher of authors' earlier papers (profiles, follows, the poll's catch-up).
+    history = PaperHistory(
+        database,
+        clock,
+        fence,
+        resolver.guard,
+        arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
+        openalex=resolver.openalex,
+    )
     return Services(
         status=StatusService(database, clock, started_at),
         digests=DigestService(database, clock, card_size, fence=fence),
         digest_planner=DigestPlanner(database, clock, card_size, fence=fence),
-        follows=FollowService(database, sources, clock, resolver=resolver),
+        follows=FollowService(
+            database, sources, clock, resolver=resolver, fence=fence, history=history
+        ),
         profile=build_profile_service(
-            settings, database, sources, clock, resolver=resolver, fence=fence
+            settings, database, sources, clock, resolver=resolver, fence=fence, history=history
         ),
         polling=PollingService(
             database,
@@ -75,6 +87,7 @@ def build_services(
             clock,
             interval=timedelta(minutes=settings.poll_interval_minutes),
             fence=fence,
+            history=history,
         ),
         openalex_backstop=OpenAlexBackstop(database, sources, clock, fence=fence),
         notices=OutageNotifier(database, clock),

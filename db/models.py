@@ -92,6 +92,12 @@ class Author(Base):
     counts_by_year: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     metrics_source: Mapped[str | None] = mapped_column(String(32))
     metrics_as_of: Mapped[datetime | None]
+    # When their arXiv papers were last fetched completely; NULL: never (an outage), so the
+    # next profile view, follow or poll fetches them (`bot.services.paper_history`).
+    papers_fetched_at: Mapped[datetime | None]
+    # How many fetched papers the identity source confirmed then; NULL: it did not answer.
+    # 0: the papers under their name are someone else's (the homonym guard takes none).
+    arxiv_confirmed: Mapped[int | None] = mapped_column(Integer)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

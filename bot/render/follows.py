@@ -87,7 +87,19 @@ def follow_message(result: FollowResult) -> str:
         )
     if result.usual_categories:
         text += f" Usual categories: {', '.join(safe(c) for c in result.usual_categories)}."
-    return text + " Papers published before now are not announced."
+    return text + papers_note(result) + " Papers published before now are not announced."
+
+
+def papers_note(result: FollowResult) -> str:
+    """Says when the follow will stay quiet for a while: no papers found, or not yet looked."""
+    if not result.papers_checked:
+        return (
+            " arXiv is not answering right now: their earlier papers will be fetched with the "
+            "next poll."
+        )
+    if result.papers_tracked == 0 and not result.usual_categories:
+        return " No arXiv papers found for them yet: you will hear when one appears."
+    return ""
 
 
 def unfollow_message(result: UnfollowResult) -> str:

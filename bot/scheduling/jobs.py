@@ -6,8 +6,10 @@ start-up, and "due" lives in our tables, so a missed fire is caught up by the ne
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -19,16 +21,66 @@ DELIVER_EVERY_SECONDS = 10
 POLL_TICK_SECONDS = 60
 PLAN_TICK_SECONDS = 60
 PERIODIC_TICK_MINUTES = 60  # daily jobs: the tick asks the database whether they are due
+STOP_TIMEOUT = 10.0  # a stopping tick unwinds at its next await; this is only a safety net
 
 
-def _guarded(name: str, tick: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-    """A tick that logs its failure and never stops the scheduler (the next tick retries)."""
+class RunningTicks:
+    """The ticks running now, so a shutdown can cancel them and wait until they have ended.
+
+    `AsyncIOScheduler.shutdown` cancels running jobs but cannot wait for them; without this the
+    HTTP session and the database would close under a poll still unwinding.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @contextlib.contextmanager
+    def tracking(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing to wait for
+            yield
+            return
+        self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
+
+    async def stop(self, scheduler: AsyncIOScheduler) -> None:
+        """Stop the scheduler (it cancels the running ticks) and wait for them to end."""
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        pending = [t for t in self._tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=STOP_TIMEOUT)
+            if late:
+                log.warning("%d ticks did not stop within %.0f s", len(late), STOP_TIMEOUT)
+
+
+def _guarded(
+    name: str, tick: Callable[[], Awaitable[object]], running: RunningTicks
+) -> Callable[[], Awaitable[None]]:
+    """A tick that logs its failure and never stops the scheduler (the next tick retries).
+
+    A tick cancelled by a shutdown ends quietly: it is not a failure, and its work is redone
+    by the next run (a poll's feed moves its window only when it completes).
+    """
 
     async def run() -> None:
-        try:
-            await tick()
-        except Exception:
-            log.exception("scheduled %s tick failed; the next tick will retry", name)
+        with running.tracking():
+            try:
+                await tick()
+            except asyncio.CancelledError:
+                # Swallowed on purpose: APScheduler logs any exception of a job, this one
+                # included, as an ERROR with a traceback. The task ends here either way.
+                log.info("scheduled %s tick stopped by the shutdown", name)
+            except Exception:
+                log.exception("scheduled %s tick failed; the next tick will retry", name)
 
     run.__name__ = f"{name}_tick"
     return run
@@ -58,7 +110,7 @@ def register_ticks(
     refresh_metrics: Callable[[], Awaitable[object]] | None = None,
     openalex_backstop: Callable[[], Awaitable[object]] | None = None,
     leader: Leader | None = None,
-) -> None:
+) -> RunningTicks:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
     `poll`, `plan`, `refresh_metrics` and `openalex_backstop` run only while `leader` says
@@ -66,8 +118,9 @@ def register_ticks(
     when the leader dies); `deliver` runs in every process, made safe by the outbox's row
     claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of a poll
     cycle: the services' shared `CutoffFence` (`bot.wiring`) keeps the papers that cycle stores
-    in a digest.
+    in a digest. Returns what a shutdown needs to stop the running ticks cleanly.
     """
+    running = RunningTicks()
     common = {
         "coalesce": True,
         "max_instances": 1,
@@ -85,4 +138,5 @@ def register_ticks(
         if tick is None:
             continue
         work = _leader_only(leader, tick) if leader_only else tick
-        scheduler.add_job(_guarded(name, work), "interval", id=name, **every, **common)
+        scheduler.add_job(_guarded(name, work, running), "interval", id=name, **every, **common)
+    return running

@@ -3,15 +3,16 @@
 Pure helpers (which papers are the author's, how a record becomes stored values) plus the
 small storing steps the profile service runs inside one transaction. No Discord here.
 
-Which papers are theirs (`author_papers`, used by `/follow` for the usual categories and by
-profiles for the papers stored): an `au:"Name"` query returns homonyms too, so a name match is
-not enough. When the author has an OpenAlex id, one OpenAlex works call (`openalex_identity`)
+Which papers are theirs (`author_papers`, used by `paper_history` when a profile or a follow
+first meets an author): an `au:"Name"` query returns homonyms too, so a name match is not
+enough. When the author has an OpenAlex id, one OpenAlex works call (`openalex_identity`)
 lists their arXiv works by identity; the fetched papers among them are *confirmed*. The usual
 categories are those of the confirmed papers, and another name match is kept only when the
 homonym guard (`bot.services.matching`) vouches for it against them: a co-author of a confirmed
 work, or a category among (or, for a full-name match, an archive shared with) the confirmed
-categories. Without OpenAlex (not configured, failing, no id, or none of the fetched papers
-confirmed), see `fallback_categories` for the name-only rule and what it still gets wrong.
+categories. When OpenAlex answered and confirmed none of them, none is theirs. Without OpenAlex
+(not configured, failing, or no id), see `fallback_categories` for the name-only rule and what
+it still gets wrong.
 """
 
 from __future__ import annotations
@@ -37,11 +38,10 @@ from bot.sources.models import AuthorRecord, Paper
 from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.papers import PaperAuthorRecord, PaperRecord
 
 log = logging.getLogger(__name__)
 
-MATCHED_BY = "profile"  # AuthorPaper.matched_by for papers linked by an on-demand profile
 USUAL_CATEGORY_COUNT = 3
 # One OpenAlex page (its maximum), newest first: the identity check is one list call. An author
 # with more arXiv works has their older ones judged by the guard instead.
@@ -168,11 +168,15 @@ def author_papers(
     """Which of `papers` (an arXiv name search, newest first) are the author's (module doc).
 
     `variants` are `match_variants` (never empty: the display name when no variant is usable).
+    When the identity source answered and confirmed none of `papers`, they are someone
+    else's (a namesake): no paper, no category.
     """
-    index: NameIndex[int] = build_index((0, name) for name in variants)
-    matches = match_papers(papers, index)
     known = identity.arxiv_ids if identity else frozenset()
     confirmed = [p for p in papers if p.arxiv_id in known]
+    if identity is not None and not confirmed:
+        return AuthorPapers((), (), 0)
+    index: NameIndex[int] = build_index((0, name) for name in variants)
+    matches = match_papers(papers, index)
     # Certain co-authors: those on OpenAlex's works for the id and on the confirmed papers.
     coauthors = [*(identity.coauthor_names if identity else ())]
     coauthors += [a.name for p in confirmed for a in p.authors]
@@ -291,28 +295,3 @@ async def store_author(
     if record is not None:
         await store_metrics(authors, author.id, record, now)
     return author
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPapers:
-    """How many fetched papers were the author's, and how many links were new."""
-
-    matched: int
-    linked: int
-
-
-async def store_papers(
-    papers_repo: PaperRepository, author_id: int, papers: Sequence[Paper], now: datetime
-) -> StoredPapers:
-    """Store the author's papers once (`upsert_many`) and link them to the author."""
-    records = [r for r in (paper_record(p) for p in papers) if r is not None]
-    if not records:
-        return StoredPapers(0, 0)
-    result = await papers_repo.upsert_many(records, now=now)
-    created = await papers_repo.link_authors(
-        [(author_id, paper_id, MATCHED_BY) for paper_id in result.ids.values()], now=now
-    )
-    log.info(
-        "profile fetch: author %s, %d papers, %d new links", author_id, len(records), len(created)
-    )
-    return StoredPapers(len(records), len(created))

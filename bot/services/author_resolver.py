@@ -298,9 +298,19 @@ class AuthorResolver:
         self.autocomplete_budget_seconds = autocomplete_budget_seconds
 
     async def resolve(
-        self, query: AuthorQuery, viewer: Viewer | None, *, suggest: bool = True
+        self,
+        query: AuthorQuery,
+        viewer: Viewer | None,
+        *,
+        suggest: bool = True,
+        search_beyond_stored: bool = False,
     ) -> Resolution:
         """What `query` stands for, as `viewer` may see it.
+
+        A name that names stored authors is answered from them alone (fast: a profile view),
+        unless `search_beyond_stored`: then the upstream search is asked too and its other
+        candidates join the stored ones, so a name shared by several people gets a choice
+        whatever someone stored before (`/follow`).
 
         Raises `NotFoundError` (`AuthorNotFound` for a name: with up to five close names from
         OpenAlex autocomplete when `suggest`), `SearchUnavailable` when no source could be
@@ -310,7 +320,9 @@ class AuthorResolver:
             return Resolution(query.value, await self._local(int(query.value), viewer))
         if query.kind in ("openalex", "orcid"):
             return Resolution(query.value, await self._by_id(query))
-        return await self._by_name(query.value, viewer, suggest=suggest)
+        return await self._by_name(
+            query.value, viewer, suggest=suggest, search_beyond_stored=search_beyond_stored
+        )
 
     # --- stored authors -------------------------------------------------------------------
 
@@ -383,13 +395,16 @@ class AuthorResolver:
 
     # --- by name --------------------------------------------------------------------------
 
-    async def _by_name(self, name: str, viewer: Viewer | None, *, suggest: bool) -> Resolution:
-        stored = await self.stored_by_name(name, viewer)
+    async def _by_name(
+        self, name: str, viewer: Viewer | None, *, suggest: bool, search_beyond_stored: bool
+    ) -> Resolution:
+        stored = [candidate_from_author(a) for a in await self.stored_by_name(name, viewer)]
+        if stored and not search_beyond_stored:
+            if len(stored) == 1:
+                return Resolution(name, stored[0])
+            return Resolution(name, None, tuple(stored[:MAX_CHOICES]))
         if stored:
-            candidates = [candidate_from_author(a) for a in stored]
-            if len(candidates) == 1:
-                return Resolution(name, candidates[0])
-            return Resolution(name, None, tuple(candidates[:MAX_CHOICES]))
+            return await self._stored_and_searched(name, stored)
         records, notices = await self.search(name)
         candidates = [candidate_from_record(r) for r in records]
         if not candidates:
@@ -399,6 +414,21 @@ class AuthorResolver:
                 else f"No author found for “{plain(name)}”."
             )
             raise AuthorNotFound(message, notices)
+        match, ordered = pick(name, candidates)
+        return Resolution(name, match, tuple(ordered[:MAX_CHOICES]), tuple(notices))
+
+    async def _stored_and_searched(self, name: str, stored: list[Candidate]) -> Resolution:
+        """The stored candidates, then the searched ones that are other people (by OpenAlex
+        id); one plausible (`pick`) is the match. A failed search leaves the stored ones."""
+        try:
+            records, notices = await self.search(name)
+        except SearchUnavailable as down:
+            records, notices = [], list(down.notices)
+        known = {c.openalex_id for c in stored if c.openalex_id}
+        others = [candidate_from_record(r) for r in records if r.openalex_id not in known]
+        candidates = [*stored, *others]
+        if not others and len(stored) > 1:  # several stored people share the name
+            return Resolution(name, None, tuple(stored[:MAX_CHOICES]), tuple(notices))
         match, ordered = pick(name, candidates)
         return Resolution(name, match, tuple(ordered[:MAX_CHOICES]), tuple(notices))
 

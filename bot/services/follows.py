@@ -6,10 +6,11 @@ defers, then calls `resolve` (the shared `AuthorResolver`, as profiles resolve n
 `follow`.
 
 Identity: an author is stored with their OpenAlex id (stable), display name, the name variants
-used to match arXiv author strings, affiliations, usual arXiv categories (of their own papers
-only: `author_fetch.author_papers`, as profiles pick theirs) and the match keys of every
-variant (`bot.names.name_keys`: the union of the `full`, `first` and `initial` keys, so a
-paper author string's keys find the candidates with `AuthorRepository.find_by_name_keys`).
+used to match arXiv author strings, affiliations, their earlier arXiv papers and the usual
+categories of those (`paper_history`, as profiles store theirs: homonyms' papers are left out)
+and the match keys of every variant (`bot.names.name_keys`: the union of the `full`, `first`
+and `initial` keys, so a paper author string's keys find the candidates with
+`AuthorRepository.find_by_name_keys`).
 It is stored by `author_fetch.store_identity`, as profiles store theirs: initial-only forms
 (`H. Piwowar`) are never stored as variants.
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -34,13 +34,7 @@ from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
 from bot.names import matches_query, names_match
 from bot.plain_text import plain
-from bot.services.author_fetch import (
-    Identity,
-    author_papers,
-    match_variants,
-    openalex_identity,
-    store_identity,
-)
+from bot.services.author_fetch import store_identity
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, parse_author_query
 from bot.services.author_resolver import (
     AUTOCOMPLETE_BUDGET_SECONDS,
@@ -55,15 +49,15 @@ from bot.services.author_resolver import (
     candidate_from_author,
     choice_label,
 )
-from bot.sources.arxiv_query import author_term
-from bot.sources.errors import SourceError
+from bot.services.cutoff_fence import CutoffFence
+from bot.services.paper_history import History, PaperHistory
 from bot.sources.factory import Sources
-from bot.sources.models import Paper
 from db.database import Database
 from db.models import Author, Follow
 from db.repositories.authors import AuthorRepository
 from db.repositories.digests import DigestScheduleRepository
 from db.repositories.follows import FollowRepository
+from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +74,9 @@ __all__ = [
     "choice_label",
 ]
 
-# The usual-categories lookup must not hold a follow hostage (arXiv wants 3 s between calls).
-CATEGORY_BUDGET_SECONDS = 12.0
-CATEGORY_SAMPLE = 50
+# Fetching the author's earlier papers must not hold a follow hostage (arXiv wants 3 s
+# between calls); what does not arrive in time is fetched by the next poll.
+HISTORY_BUDGET_SECONDS = 12.0
 # Autocomplete reads a server's followed authors and matches their names in Python (folded
 # keys: `remy` finds `Rémy`); a server follows few authors, this bounds the read anyway.
 GUILD_AUTHORS_LIMIT = 1000
@@ -112,7 +106,10 @@ class FollowResult:
     notify: Notify
     created: bool
     notify_changed: bool
-    categories_checked: bool  # False when arXiv could not be asked (outage): none stored
+    # False when arXiv could not be asked (an outage): their earlier papers come with the next
+    # poll. True with 0 papers tracked: nothing found yet.
+    papers_checked: bool
+    papers_tracked: int
     # The weekly digest the follow feeds (the user's DM one, or the channel's) is set up.
     has_digest: bool
 
@@ -204,7 +201,9 @@ class FollowService:
         *,
         resolver: AuthorResolver | None = None,
         autocomplete_budget_seconds: float = AUTOCOMPLETE_BUDGET_SECONDS,
-        category_budget_seconds: float = CATEGORY_BUDGET_SECONDS,
+        history_budget_seconds: float = HISTORY_BUDGET_SECONDS,
+        fence: CutoffFence | None = None,
+        history: PaperHistory | None = None,
     ) -> None:
         self._database = database
         self._sources = sources
@@ -216,7 +215,17 @@ class FollowService:
             openalex=sources.openalex,
             autocomplete_budget_seconds=autocomplete_budget_seconds,
         )
-        self.category_budget_seconds = category_budget_seconds
+        self.history_budget_seconds = history_budget_seconds
+        # Papers a follow stores are digest candidates: stamped like the poller's.
+        self._fence = fence or CutoffFence(clock)
+        self._history = history or PaperHistory(
+            database,
+            clock,
+            self._fence,
+            self.resolver.guard,
+            arxiv=sources.arxiv_api,
+            openalex=self.resolver.openalex,
+        )
 
     def check_name(self, text: str | None) -> str:
         """The stripped name, or `BadInput` (pure: call it before deferring)."""
@@ -309,11 +318,14 @@ class FollowService:
         """What the typed or picked `text` stands for, as the invoker may see it.
 
         The shared `AuthorResolver`: stored authors this server or the invoker follow (or
-        nobody follows) by name first, then OpenAlex, then Semantic Scholar. No result:
-        `NotFoundError` with the closest suggestions. One plausible candidate: that one.
-        Several: an ambiguous `Resolution` with up to 25 candidates, exact name matches first.
+        nobody follows) by name, together with what OpenAlex (else Semantic Scholar) finds,
+        so a name shared by several people always gets a choice. No result: `NotFoundError`
+        with the closest suggestions. One plausible candidate: that one. Several: an
+        ambiguous `Resolution` with up to 25 candidates, exact name matches first.
         """
-        return await self.resolver.resolve(parse_author_query(text), Viewer(guild_id, user_id))
+        return await self.resolver.resolve(
+            parse_author_query(text), Viewer(guild_id, user_id), search_beyond_stored=True
+        )
 
     # --- following -----------------------------------------------------------------------
 
@@ -328,25 +340,27 @@ class FollowService:
         notify: Notify | None = None,
         now: datetime | None = None,
     ) -> FollowResult:
-        """Store the author (identity, variants, keys, categories) and the follow.
+        """Store the author (identity, variants, keys, their earlier papers) and the follow.
 
         The follow's `created_at` is `now`: papers older than that are never announced to it.
-        Following again changes nothing but `notify` (when given) and says so. `notify` None
-        means weekly for a new follow and "keep" for an existing one.
+        An author whose papers were never fetched completely gets them now (`PaperHistory`:
+        their usual categories come from them); an arXiv outage does not stop the follow, and
+        the next poll fetches them. Following again changes nothing but `notify` (when given)
+        and says so. `notify` None means weekly for a new follow and "keep" for an existing one.
         """
         repo_scope = _repo_scope(scope)
         target = _target(scope, user_id, channel_id)
         now = now or self._clock.now()
-        variants = match_variants(candidate.display_name, candidate.name_variants)
-        categories = await self._categories_for(candidate, variants or (candidate.display_name,))
-        async with self._database.transaction() as session:
+        stored = await self._stored(candidate)
+        if candidate.openalex_id is None and candidate.local_id is not None and stored is None:
+            raise NotFoundError("That author is gone. Type the name and pick again.")
+        history = None
+        if stored is None or stored.papers_fetched_at is None:
+            history = await self._fetch_history(candidate)
+        async with self._fence.storing(self._database) as (session, stamp):
             authors = AuthorRepository(session)
-            if candidate.openalex_id is None and candidate.local_id is not None:
-                # Nothing stable to upsert on: follow the stored row as it is.
-                stored = await authors.get(candidate.local_id)
-                if stored is None:
-                    raise NotFoundError("That author is gone. Type the name and pick again.")
-                author = stored
+            if candidate.openalex_id is None and stored is not None:
+                author = stored  # nothing stable to upsert on: follow the stored row as it is
             else:
                 author = await store_identity(
                     authors,
@@ -357,7 +371,6 @@ class FollowService:
                     s2_id=candidate.s2_id,
                     name_variants=candidate.name_variants,
                     affiliations=candidate.affiliations,
-                    usual_categories=categories,
                 )
             follows = FollowRepository(session)
             existing = await self._existing_notify(follows, author.id, scope, target)
@@ -371,9 +384,13 @@ class FollowService:
                 guild_id=guild_id,
                 notify=wanted,
             )
+            if history is not None:  # after the follow: a paper newer than it is announced
+                await self._history.store(session, author.id, history, stamp=stamp)
+            author = await authors.get(author.id, fresh=True) or author
             digest = await DigestScheduleRepository(session).get_for_target(
                 "dm" if scope == "me" else "channel", target
             )
+            papers = await PaperRepository(session).count_for_author(author.id)
             result = FollowResult(
                 author_id=author.id,
                 display_name=author.display_name,
@@ -384,7 +401,8 @@ class FollowService:
                 notify=wanted,
                 created=created,
                 notify_changed=existing is not None and existing != wanted,
-                categories_checked=categories is not None,
+                papers_checked=author.papers_fetched_at is not None,
+                papers_tracked=papers,
                 has_digest=digest is not None,
             )
         log.info(
@@ -428,57 +446,29 @@ class FollowService:
             return None
         return "instant" if follow.notify == "instant" else "weekly"
 
-    async def _categories_for(
-        self, candidate: Candidate, variants: Sequence[str]
-    ) -> tuple[str, ...] | None:
-        """Usual arXiv categories: stored ones when known, else of their own recent papers.
+    async def _stored(self, candidate: Candidate) -> Author | None:
+        """The stored row the candidate stands for, if any (by local id, else OpenAlex id)."""
+        async with self._database.reader() as session:
+            authors = AuthorRepository(session)
+            if candidate.local_id is not None:
+                return await authors.get(candidate.local_id)
+            if candidate.openalex_id:
+                return await authors.get_by_openalex_id(candidate.openalex_id)
+        return None
 
-        One arXiv name search and, for an author with an OpenAlex id, one OpenAlex works call
-        (at the same time) to tell their papers from homonyms' (`author_fetch.author_papers`).
-        None when arXiv could not be asked (the follow goes on; nothing is stored for them).
-        """
-        if candidate.usual_categories or (candidate.local_id and not candidate.openalex_id):
-            return candidate.usual_categories
-        if candidate.openalex_id:
-            async with self._database.reader() as session:
-                stored = await AuthorRepository(session).get_by_openalex_id(candidate.openalex_id)
-            if stored is not None and stored.usual_categories:
-                return tuple(stored.usual_categories)
-        term = author_term(candidate.display_name)
-        if not term:
-            return ()
-        search, identity = await asyncio.gather(
-            self._arxiv_sample(candidate, term), self._identity(candidate)
-        )
-        if search is None:
-            return None
-        return author_papers(search, variants, identity).usual_categories
-
-    async def _arxiv_sample(self, candidate: Candidate, term: str) -> list[Paper] | None:
-        """The newest arXiv papers the name finds (homonyms too); None when arXiv failed."""
+    async def _fetch_history(self, candidate: Candidate) -> History | None:
+        """Their earlier papers within the follow's budget; None when that ran out."""
         try:
-            async with asyncio.timeout(self.category_budget_seconds):
-                result = await self._sources.arxiv_api.search(
-                    term, max_results=CATEGORY_SAMPLE, sort_by="submittedDate"
-                )
-        except (SourceError, TimeoutError) as error:
-            log.warning(
-                "arXiv did not answer for %s (%s): following without usual categories",
-                candidate.openalex_id or candidate.display_name,
-                error or "timeout",
-            )
-            return None
-        return list(result.papers)
-
-    async def _identity(self, candidate: Candidate) -> Identity | None:
-        """The author's arXiv ids from OpenAlex, within the follow's budget; None if unknown."""
-        try:
-            async with asyncio.timeout(self.category_budget_seconds):
-                return await openalex_identity(
-                    self.resolver.openalex, self.resolver.guard, candidate.openalex_id
+            async with asyncio.timeout(self.history_budget_seconds):
+                return await self._history.fetch(
+                    candidate.display_name, candidate.name_variants, candidate.openalex_id
                 )
         except TimeoutError:
-            log.warning("OpenAlex works for %s: too slow, name-only", candidate.openalex_id)
+            log.warning(
+                "paper history of %s: no answer within %.0f s; the next poll fetches it",
+                candidate.openalex_id or candidate.display_name,
+                self.history_budget_seconds,
+            )
             return None
 
     # --- unfollowing and listing ---------------------------------------------------------

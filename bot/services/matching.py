@@ -18,7 +18,9 @@ The guard's rules (`judge_match`), for a paper whose author string matched follo
    Researchers drift between neighbouring categories, and a full-name homonym in the very same
    archive is rare; an initial-only ("A. Steiner") match is too weak for that.
 4. **No profile yet**: X has no usual categories stored: a STRONG match is accepted (nothing
-   to judge against); a PROBABLE one is rejected unless rule 1 applies.
+   to judge against); a PROBABLE one is rejected unless rule 1 applies. Not when the identity
+   source confirmed none of the papers under X's name (`authors.arxiv_confirmed` 0): those are
+   a namesake's, so only rule 1 can vouch (`FollowedAuthor.namesake_papers`).
 5. Anything else is rejected: a different field and no shared co-author.
 
 Where it can still be wrong: a homonym with the same full name in the same archive (two
@@ -87,14 +89,21 @@ class GuardDecision:
 
 
 def judge_by_categories(
-    strength: MatchStrength, paper_categories: frozenset[str], usual_categories: frozenset[str]
+    strength: MatchStrength,
+    paper_categories: frozenset[str],
+    usual_categories: frozenset[str],
+    *,
+    namesake_papers: bool = False,
 ) -> GuardDecision | None:
     """The decision categories alone can make, or None when only a co-author could vouch.
 
-    Both sets must be normalised (`normalize_categories`).
+    Both sets must be normalised (`normalize_categories`). `namesake_papers`: the papers under
+    the author's name are known to be someone else's (rule 4 does not apply).
     """
     if not usual_categories:
-        return GuardDecision(True, REASON_NO_PROFILE) if strength >= MatchStrength.STRONG else None
+        if strength >= MatchStrength.STRONG and not namesake_papers:
+            return GuardDecision(True, REASON_NO_PROFILE)
+        return None
     if paper_categories & usual_categories:
         return GuardDecision(True, REASON_CATEGORY)
     if strength >= MatchStrength.STRONG and archives_of(paper_categories) & archives_of(
@@ -110,9 +119,12 @@ def judge_match(
     usual_categories: frozenset[str],
     *,
     shared_coauthor: bool,
+    namesake_papers: bool = False,
 ) -> GuardDecision:
     """Apply the homonym guard's rules (module docstring) to one name match."""
-    decided = judge_by_categories(strength, paper_categories, usual_categories)
+    decided = judge_by_categories(
+        strength, paper_categories, usual_categories, namesake_papers=namesake_papers
+    )
     if decided is not None:
         return decided
     if shared_coauthor:
@@ -130,6 +142,8 @@ class FollowedAuthor:
     display_name: str
     name_variants: tuple[str, ...] = ()
     usual_categories: frozenset[str] = frozenset()
+    # The identity source confirmed none of the papers under this name: a namesake's.
+    namesake_papers: bool = False
 
     @classmethod
     def from_row(cls, author: Author) -> FollowedAuthor:
@@ -139,6 +153,7 @@ class FollowedAuthor:
             display_name=author.display_name,
             name_variants=tuple(author.name_variants or ()),
             usual_categories=normalize_categories(author.usual_categories or ()),
+            namesake_papers=author.arxiv_confirmed == 0,
         )
 
     @property
@@ -200,7 +215,10 @@ class FollowedAuthorMatcher:
     def _by_categories(self, candidate: PaperMatch[int]) -> GuardDecision | None:
         author = self.authors[candidate.owner]
         return judge_by_categories(
-            candidate.strength, self._categories(candidate.paper), author.usual_categories
+            candidate.strength,
+            self._categories(candidate.paper),
+            author.usual_categories,
+            namesake_papers=author.namesake_papers,
         )
 
     def authors_needing_coauthors(self, candidates: Iterable[PaperMatch[int]]) -> list[int]:
@@ -225,6 +243,7 @@ class FollowedAuthorMatcher:
                     self._categories(candidate.paper),
                     author.usual_categories,
                     shared_coauthor=shared,
+                    namesake_papers=author.namesake_papers,
                 )
             if decision.accepted:
                 outcome.accepted.append(

@@ -30,7 +30,8 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.names import name_keys
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.polling import API_SOURCE, store_fenced
+from bot.services.paper_store import store_fenced
+from bot.services.polling import API_SOURCE
 from bot.sources.arxiv_query import chunk_ids_for_url
 from bot.sources.errors import ArxivQueryError, SourceError
 from bot.sources.factory import Sources

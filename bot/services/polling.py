@@ -33,37 +33,38 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from bot.clock import Clock
-from bot.services.author_fetch import paper_record
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.matching import (
     FollowedAuthor,
     FollowedAuthorMatcher,
     MatchOutcome,
 )
+from bot.services.paper_history import PaperHistory
+from bot.services.paper_store import StoreResult, store_fenced
 from bot.sources.arxiv_query import author_term, chunk_ids_for_url
 from bot.sources.arxiv_rss import validate_categories
 from bot.sources.errors import SourceError
 from bot.sources.factory import Sources
 from bot.sources.models import ANNOUNCE_CROSS, ANNOUNCE_NEW, Paper, Validators
 from db.database import Database
-from db.models import FeedState
+from db.models import Author, FeedState
 from db.models import SourceHealth as SourceHealthRow
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.health import SourceHealthRepository
-from db.repositories.outbox import OutboxRepository, OutboxRow
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.leader import exclusively
+from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
 API_FEED_KEY = "arxiv_api:authors"
 RSS_FEED_PREFIX = "arxiv_rss:"
 API_SOURCE = "arxiv_api"
+POLL_ROLE = "poll"  # the lock that makes polls one at a time per database
+RELEASED_KEY = "poll:released"  # feed_state row: when the last poll ended (arXiv's spacing)
 RSS_SOURCE = "arxiv_rss"
 
 DEFAULT_INTERVAL = timedelta(hours=1)
@@ -71,6 +72,8 @@ DEFAULT_API_OVERLAP = timedelta(days=4)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=3)
 DEFAULT_NAMES_PER_AUTHOR = 2  # 1,000 authors x 2 names / 40 per request = 50 requests (<= 60)
 DEFAULT_AUTHORS_PER_REQUEST = 40
+# One arXiv search each: 50 API requests plus these stay within 60 for 1,000 authors.
+DEFAULT_HISTORIES_PER_CYCLE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,11 @@ class PollSummary:
     homonyms_rejected: int = 0
     links_made: int = 0
     alerts_enqueued: int = 0
+    # Followed authors whose earlier papers were fetched this cycle, and still to fetch.
+    histories_completed: int = 0
+    histories_pending: int = 0
     errors: list[str] = field(default_factory=list)
+    busy: bool = False  # another poll held the lock: this one did nothing
 
     @property
     def total_requests(self) -> int:
@@ -119,135 +126,6 @@ class PollSummary:
         self.papers_updated += stored.papers_updated
         self.links_made += stored.links_made
         self.alerts_enqueued += stored.alerts_enqueued
-
-
-@dataclass(slots=True)
-class StoreResult:
-    """What storing one batch of accepted matches wrote."""
-
-    papers_new: int = 0
-    papers_updated: int = 0
-    links_made: int = 0
-    alerts_enqueued: int = 0
-
-
-# --- storing (shared by the service, the OpenAlex backstop and benchmarks/bench_sources.py) ----
-
-
-class PaperLink(Protocol):
-    """`paper` is by followed author `author_id`; `matched_by` says how that was decided
-    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex backstop)."""
-
-    @property
-    def paper(self) -> Paper: ...
-
-    @property
-    def author_id(self) -> int: ...
-
-    @property
-    def matched_by(self) -> str: ...
-
-
-async def store_matches(
-    session: AsyncSession, matches: Sequence[PaperLink], *, now: datetime
-) -> StoreResult:
-    """Store the papers of `matches`, link their authors and plan the instant alerts.
-
-    A constant number of statements per batch (upsert, links, follows, outbox), whatever its
-    size. Runs in the caller's transaction.
-    """
-    result = StoreResult()
-    records: dict[str, PaperRecord] = {}
-    for match in matches:
-        record = paper_record(match.paper)
-        if record is None:
-            log.warning("paper %s has no date or category; not stored", match.paper.arxiv_id)
-            continue
-        known = records.get(record.arxiv_id)
-        if known is None or record.version > known.version:
-            records[record.arxiv_id] = record
-    if not records:
-        return result
-    papers = PaperRepository(session)
-    upserted = await papers.upsert_many(records.values(), now=now)
-    result.papers_new = len(upserted.new)
-    result.papers_updated = len(upserted.updated)
-    ids = upserted.ids
-    pairs = [
-        (m.author_id, ids[m.paper.arxiv_id], m.matched_by)
-        for m in matches
-        if m.paper.arxiv_id in ids
-    ]
-    new_links = await papers.link_authors(pairs, now=now)
-    result.links_made = len(new_links)
-    if not new_links:
-        return result
-    published = {ids[arxiv_id]: record.published for arxiv_id, record in records.items()}
-    rows = await _plan_alerts(session, pairs, new_links, published)
-    if rows:
-        created = await OutboxRepository(session).enqueue_many(rows, now=now)
-        result.alerts_enqueued = len(created)
-    return result
-
-
-async def _plan_alerts(
-    session: AsyncSession,
-    pairs: Sequence[tuple[int, int, str]],
-    new_links: Sequence[tuple[int, int]],
-    published: dict[int, datetime],
-) -> list[OutboxRow]:
-    """One alert per (destination, paper) reached through a new link and a primed-in follow."""
-    alert_papers = {paper_id for _, paper_id in new_links}
-    authors_on: dict[int, set[int]] = {}
-    for author_id, paper_id, _ in pairs:
-        if paper_id in alert_papers:
-            authors_on.setdefault(paper_id, set()).add(author_id)
-    papers_of: dict[int, set[int]] = {}
-    for paper_id, author_ids in authors_on.items():
-        for author_id in author_ids:
-            papers_of.setdefault(author_id, set()).add(paper_id)
-    follows = await FollowRepository(session).instant_followers_of(sorted(papers_of))
-    fresh = set(new_links)
-    plans: dict[tuple[str, int, int], _AlertPlan] = {}
-    for follow in follows:
-        for paper_id in papers_of.get(follow.author_id, ()):
-            if published[paper_id] < follow.created_at:
-                continue  # priming: the paper predates this follow
-            kind = "user" if follow.scope == "user" else "channel"
-            plan = plans.setdefault(
-                (kind, follow.target_id, paper_id), _AlertPlan(guild_id=follow.guild_id)
-            )
-            plan.author_ids.add(follow.author_id)
-            plan.triggered = plan.triggered or (follow.author_id, paper_id) in fresh
-    return [
-        OutboxRow(
-            kind="alert",
-            dedupe_key=f"alert:{kind}:{target_id}:{paper_id}",
-            destination_kind=kind,  # type: ignore[arg-type]
-            destination_id=target_id,
-            guild_id=plan.guild_id,
-            payload={"paper_id": paper_id, "author_ids": sorted(plan.author_ids)},
-        )
-        for (kind, target_id, paper_id), plan in sorted(plans.items())
-        if plan.triggered
-    ]
-
-
-async def store_fenced(
-    database: Database, fence: CutoffFence, matches: Sequence[PaperLink]
-) -> StoreResult:
-    """`store_matches` in its own write transaction, stamped (`first_seen_at`) when it runs
-    and ordered against digest cut-offs by `fence`: a plan meanwhile must not cut after the
-    stamps of papers not yet committed, or they miss every digest."""
-    async with fence.storing(database) as (session, stamp):
-        return await store_matches(session, matches, now=stamp)
-
-
-@dataclass(slots=True)
-class _AlertPlan:
-    guild_id: int | None
-    author_ids: set[int] = field(default_factory=set)
-    triggered: bool = False
 
 
 def rss_feed_key(categories: Sequence[str]) -> str:
@@ -320,9 +198,15 @@ class PollingService:
         names_per_author: int = DEFAULT_NAMES_PER_AUTHOR,
         authors_per_request: int = DEFAULT_AUTHORS_PER_REQUEST,
         fence: CutoffFence | None = None,
+        history: PaperHistory | None = None,
+        histories_per_cycle: int = DEFAULT_HISTORIES_PER_CYCLE,
     ) -> None:
         """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
-        against the others by the database's lock."""
+        against the others by the database's lock. `history`: fetches the earlier papers of
+        followed authors whose first fetch failed, `histories_per_cycle` at most per cycle
+        (None: not done here)."""
+        self._history = history
+        self.histories_per_cycle = histories_per_cycle
         self._db = database
         self._sources = sources
         self._clock = clock
@@ -333,8 +217,34 @@ class PollingService:
         self.names_per_author = max(1, names_per_author)
         self.authors_per_request = max(1, authors_per_request)
 
-    async def run_cycle(self, progress: ProgressCallback | None = None) -> PollSummary:
-        """Poll every due feed once; never raises for an upstream failure."""
+    async def run_cycle(
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        wait_seconds: float = 0.0,
+        on_wait: Callable[[], None] | None = None,
+    ) -> PollSummary:
+        """Poll every due feed once; never raises for an upstream failure.
+
+        One poll at a time per database, whichever process starts it (the bot's tick,
+        `paperscout poll --once`): while another holds the poll lock this waits up to
+        `wait_seconds` (`on_wait` is called when it starts waiting), then gives up with a
+        `busy` summary. arXiv's spacing holds across the handover: the first request comes
+        `min_interval` after the previous poll released the lock.
+        """
+        async with exclusively(
+            self._db, POLL_ROLE, wait_seconds=wait_seconds, on_wait=on_wait
+        ) as held:
+            if not held:
+                now = self._clock.now()
+                log.info("poll: another poll is running on this database; not starting one")
+                return PollSummary(started_at=now, finished_at=now, busy=True)
+            try:
+                return await self._cycle(progress)
+            finally:
+                await self._mark_released()
+
+    async def _cycle(self, progress: ProgressCallback | None) -> PollSummary:
         now = self._clock.now()
         summary = PollSummary(started_at=now)
         async with self._db.reader() as session:
@@ -342,6 +252,7 @@ class PollingService:
             earliest = await FollowRepository(session).earliest_follow_at()
             feeds = {s.key: s for s in await FeedStateRepository(session).list_all()}
             health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
+        self._space_after_previous_poll(feeds.get(RELEASED_KEY), now)
         summary.followed_authors = len(authors)
         if not authors:
             summary.finished_at = self._clock.now()
@@ -354,11 +265,17 @@ class PollingService:
         rss_key = rss_feed_key(categories) if categories else None
         api_due = self._due(state, API_FEED_KEY, API_SOURCE)
         rss_due = rss_key is not None and self._due(state, rss_key, RSS_SOURCE)
+        unfetched = [a for a in authors if a.papers_fetched_at is None]
+        histories = unfetched[: self.histories_per_cycle] if self._history and api_due else []
+        summary.histories_pending = len(unfetched)
         state.total = (len(name_batches) if api_due else 0) + (1 if rss_due else 0)
+        state.total += len(histories)
         if api_due:
             await self._guard(state, API_FEED_KEY, self._poll_api(state, name_batches, earliest))
         if rss_due and rss_key is not None:
             await self._guard(state, rss_key, self._poll_rss(state, rss_key, categories))
+        if histories:
+            await self._guard(state, "paper histories", self._complete_histories(state, histories))
         summary.finished_at = self._clock.now()
         log.info(
             "poll: %d requests, %d papers seen, %d new, %d updated, %d links, %d alerts, %d errors",
@@ -371,6 +288,27 @@ class PollingService:
             len(summary.errors),
         )
         return summary
+
+    def _space_after_previous_poll(self, released: FeedState | None, now: datetime) -> None:
+        """Hold arXiv's limiter until `min_interval` after the last poll released the lock (it
+        may have been another process, whose last request this process's limiter never saw)."""
+        limiter = self._sources.arxiv_limiter
+        if released is None or released.last_success_at is None:
+            return
+        since = (now - released.last_success_at).total_seconds()
+        if 0 <= since < limiter.min_interval:
+            limiter.hold_off(limiter.min_interval - since)
+
+    async def _mark_released(self) -> None:
+        """Note when this poll ended, for the next one's spacing (`_space_after_previous_poll`)."""
+        now = self._clock.now()
+        try:
+            async with self._db.transaction() as session:
+                await FeedStateRepository(session).upsert(
+                    RELEASED_KEY, now=now, last_success_at=now
+                )
+        except Exception:  # the next poll then starts without the extra spacing: logged
+            log.warning("could not note the end of the poll", exc_info=True)
 
     # --- planning ------------------------------------------------------------------------
 
@@ -446,6 +384,29 @@ class PollingService:
             await self._match_and_store(state, found.papers)
             state.step(f"arXiv API batch {number}/{len(batches)}")
         await self._mark_success(state, API_FEED_KEY)
+
+    # --- earlier papers of authors whose first fetch failed ------------------------------
+
+    async def _complete_histories(self, state: _CycleState, authors: Sequence[Author]) -> None:
+        """Fetch the earlier papers of followed authors whose last fetch did not complete (an
+        arXiv outage during their follow or first profile), oldest first; stop when arXiv
+        fails again."""
+        assert self._history is not None
+        for author in authors:
+            if state.api_failed or self._backing_off(state, API_SOURCE) is not None:
+                return
+            history = await self._history.complete(author)
+            for source, count in history.requests.items():
+                state.summary.count_request(source, count)
+            if not history.complete:
+                state.api_failed = True
+                state.summary.errors.append(
+                    f"{API_SOURCE} (earlier papers of author {author.id}): not answering"
+                )
+                return
+            state.summary.histories_completed += 1
+            state.summary.histories_pending -= 1
+            state.step(f"earlier papers {state.summary.histories_completed}/{len(authors)}")
 
     # --- the listing feed ------------------------------------------------------------------
 
@@ -545,14 +506,9 @@ class PollingService:
 __all__ = [
     "API_FEED_KEY",
     "RSS_FEED_PREFIX",
-    "PaperLink",
     "PollProgress",
     "PollSummary",
     "PollingService",
     "ProgressCallback",
-    "StoreResult",
-    "paper_record",
     "rss_feed_key",
-    "store_fenced",
-    "store_matches",
 ]

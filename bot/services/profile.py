@@ -23,7 +23,7 @@ import asyncio
 import logging
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -32,14 +32,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadInput, NotFoundError, UpstreamDown
 from bot.names import NameIndex, names_match
-from bot.services.author_fetch import (
-    author_papers,
-    match_variants,
-    openalex_identity,
-    store_author,
-    store_metrics,
-    store_papers,
-)
+from bot.services.author_fetch import store_author, store_metrics
 from bot.services.author_query import AuthorQuery, parse_author_query
 from bot.services.author_resolver import (
     DOWN_SECONDS,
@@ -56,6 +49,7 @@ from bot.services.cutoff_fence import CutoffFence
 from bot.services.metrics import Score, ai_score, novelty
 from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
 from bot.services.name_keys_upkeep import refresh_name_keys
+from bot.services.paper_history import PaperHistory
 from bot.services.profile_figures import (
     YearPoint,
     citations_in_year,
@@ -65,13 +59,13 @@ from bot.services.profile_figures import (
     short_field,
     year_points,
 )
+from bot.services.single_flight import shared
 from bot.services.source_labels import SOURCE_LABELS, source_label
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_ids import split_version
-from bot.sources.arxiv_query import author_term
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
-from bot.sources.models import AuthorRecord, Paper
+from bot.sources.models import AuthorRecord
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from db.database import Database
@@ -94,7 +88,6 @@ CACHE_SECONDS = 600.0
 # metrics change shows up at most this late. This is what keeps 200 concurrent views cheap.
 RECHECK_SECONDS = 10.0
 CACHE_ENTRIES = 2048
-ARXIV_MAX_RESULTS = 200
 NOVELTY_IN_THREAD = 60  # papers: above this, TF-IDF runs off the event loop
 
 __all__ = ["DOWN_SECONDS", "SOURCE_LABELS", "ProfileService", "source_label"]
@@ -147,6 +140,8 @@ class Profile:
     computed_at: datetime
     version: str
     notices: tuple[str, ...] = ()
+    # False while the author's earlier arXiv papers could not be fetched (an outage).
+    papers_complete: bool = True
 
     @property
     def primary_field(self) -> str | None:
@@ -229,6 +224,7 @@ class ProfileService:
         upstream_budget_seconds: float = UPSTREAM_BUDGET_SECONDS,
         resolver: AuthorResolver | None = None,
         fence: CutoffFence | None = None,
+        history: PaperHistory | None = None,
     ) -> None:
         self._database = database
         self._clock = clock
@@ -249,6 +245,9 @@ class ProfileService:
             guard=UpstreamGuard(clock, budget_seconds=upstream_budget_seconds),
         )
         self._guard = self.resolver.guard
+        self._history = history or PaperHistory(
+            database, clock, self._fence, self._guard, arxiv=arxiv, openalex=openalex
+        )
         self.refresher = MetricsRefresher(
             database, clock, openalex=openalex, semantic_scholar=semantic_scholar
         )
@@ -431,10 +430,8 @@ class ProfileService:
                 self._resolved.move_to_end(key)
                 return remembered[0], []
             del self._resolved[key]
-        pending = self._resolving.get(key)
-        if pending is None:
-            pending = _single_flight(self._resolving, key, self._resolve_once(query, viewer, key))
-        author_id, notices = await asyncio.shield(pending)
+        work = self._resolve_once(query, viewer, key)
+        author_id, notices = await shared(self._resolving, key, work)
         return author_id, list(notices)
 
     async def _resolve_once(
@@ -468,41 +465,28 @@ class ProfileService:
                 return stored.id, notices
         return await self._store_new(candidate.record, query.value, notices)
 
-    async def _arxiv_papers(self, name: str) -> tuple[list[Paper], list[str]]:
-        term = author_term(name)
-        if self.arxiv is None or not term:
-            return [], []
-        try:
-            result = await self._guard.call(
-                "arxiv_api",
-                self.arxiv.search(term, max_results=ARXIV_MAX_RESULTS, sort_by="submittedDate"),
-            )
-        except (SourceError, TimeoutError) as error:
-            log.warning("arXiv search failed for %r: %s", name, error)
-            return [], ["arXiv is not answering right now; the paper list may be incomplete."]
-        return list(result.papers), []
-
     async def _store_new(
         self,
         record: AuthorRecord | None,
         name: str,
         notices: list[str],
     ) -> tuple[int, list[str]]:
-        """Store a newly met author with their own arXiv papers; NotFound if nothing.
+        """Store a newly met author with their own arXiv papers (`PaperHistory`).
 
-        The arXiv name search also finds homonyms: one OpenAlex works call for the record's id
-        (at the same time) says which papers are certainly theirs (`author_fetch`).
+        An author no metrics source knows (`record` None) is stored only when arXiv finds
+        papers that are theirs: else `NotFoundError`, or `UpstreamDown` when a source failed.
+        One that a metrics source knows is stored even when arXiv fails: their history stays
+        incomplete and the next view fetches it again.
         """
         display = (record.display_name if record else "") or name
         now = self._clock.now()  # the record's metrics were fetched just before this call
-        (fetched, arxiv_notices), identity = await asyncio.gather(
-            self._arxiv_papers(display),
-            openalex_identity(self.openalex, self._guard, record.openalex_id if record else None),
+        history = await self._history.fetch(
+            display,
+            record.name_variants if record else (),
+            record.openalex_id if record else None,
         )
-        notices = notices + arxiv_notices
-        variants = match_variants(display, record.name_variants if record else ())
-        mine = author_papers(fetched, variants or (display,), identity).papers
-        if record is None and not mine:
+        notices = notices + list(history.notices)
+        if record is None and not history.papers:
             if notices:
                 raise UpstreamDown(
                     "I cannot look that author up right now: "
@@ -521,9 +505,15 @@ class ProfileService:
                 else await self.resolver.stored_by_name(display, None)
             )
             author = known[0] if known else await store_author(authors, record, name, now)
-            await store_papers(PaperRepository(session), author.id, mine, stamp)
+            await self._history.store(session, author.id, history, stamp=stamp)
             author_id = author.id
-        log.info("profile: stored new author %s (%s), %d papers", author_id, display, len(mine))
+        log.info(
+            "profile: stored new author %s (%s), %d papers%s",
+            author_id,
+            display,
+            len(history.papers),
+            "" if history.complete else " (arXiv failed: incomplete)",
+        )
         return author_id, notices
 
     # --- metrics freshness ------------------------------------------------------------------
@@ -533,10 +523,7 @@ class ProfileService:
 
     async def _refresh_shared(self, author: Author) -> _Outcome:
         """`_refresh_one`, once at a time per author: concurrent viewers share the fetch."""
-        pending = self._refreshing.get(author.id)
-        if pending is None:
-            pending = _single_flight(self._refreshing, author.id, self._refresh_if_stale(author))
-        outcome = await asyncio.shield(pending)
+        outcome = await shared(self._refreshing, author.id, self._refresh_if_stale(author))
         return _Outcome(outcome.record, list(outcome.notices), outcome.reason, outcome.definitive)
 
     async def _refresh_if_stale(self, author: Author) -> _Outcome:
@@ -610,6 +597,10 @@ class ProfileService:
     ) -> Profile:
         now = self._clock.now()
         author, count = await self._author_and_count(author_id)
+        if author.papers_fetched_at is None:  # an earlier fetch failed: try again now
+            history = await self._history.complete(author)
+            notices = notices + list(history.notices)
+            author, count = await self._author_and_count(author_id)
         reason: str | None = None
         metrics_trouble = any(n.startswith(("OpenAlex", "Semantic")) for n in notices)
         if self._stale(author, now):
@@ -705,27 +696,8 @@ class ProfileService:
             computed_at=now,
             version=version,
             notices=tuple(dict.fromkeys(notices)),
+            papers_complete=author.papers_fetched_at is not None,
         )
-
-
-K = TypeVar("K")
-
-
-def _single_flight(
-    pending: dict[K, asyncio.Future[T]], key: K, work: Awaitable[T]
-) -> asyncio.Future[T]:
-    """Start `work` as the one task for `key` in `pending`; it leaves `pending` when done."""
-    task = asyncio.ensure_future(work)
-    pending[key] = task
-
-    def done(finished: asyncio.Future[T]) -> None:
-        if pending.get(key) is finished:
-            del pending[key]
-        if not finished.cancelled():
-            finished.exception()  # retrieved: every asker may have gone (cancelled) meanwhile
-
-    task.add_done_callback(done)
-    return task
 
 
 def _resolved_key(query: AuthorQuery, viewer: Viewer | None) -> str:
@@ -772,6 +744,7 @@ def build_profile_service(
     *,
     resolver: AuthorResolver | None = None,
     fence: CutoffFence | None = None,
+    history: PaperHistory | None = None,
 ) -> ProfileService:
     """The service over the shared sources; a source with an empty base URL is not configured.
 
@@ -786,4 +759,5 @@ def build_profile_service(
         arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
         resolver=resolver,
         fence=fence,
+        history=history,
     )

@@ -23,9 +23,10 @@ class AuthorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, author_id: int) -> Author | None:
-        """The author with this primary key, or None."""
-        return await self.session.get(Author, author_id)
+    async def get(self, author_id: int, *, fresh: bool = False) -> Author | None:
+        """The author with this primary key, or None; `fresh` reads the row again even when
+        the session holds it (after a bulk UPDATE in this transaction)."""
+        return await self.session.get(Author, author_id, populate_existing=fresh)
 
     async def get_by_openalex_id(self, openalex_id: str) -> Author | None:
         """The author with this OpenAlex id (e.g. 'A5023888391'), or None."""
@@ -155,6 +156,28 @@ class AuthorRepository:
             for key, author_id in result:
                 matches.setdefault(key, []).append(author_id)
         return matches
+
+    async def record_history(
+        self,
+        author_id: int,
+        *,
+        fetched_at: datetime,
+        confirmed: int | None,
+        usual_categories: Sequence[str],
+    ) -> None:
+        """The author's arXiv papers were fetched completely at `fetched_at`: `confirmed` of
+        them by the identity source (None: it did not answer), in these usual categories."""
+        fetched_at = require_aware(fetched_at, "fetched_at")
+        await self.session.execute(
+            update(Author)
+            .where(Author.id == author_id)
+            .values(
+                papers_fetched_at=fetched_at,
+                arxiv_confirmed=confirmed,
+                usual_categories=list(usual_categories),
+                updated_at=fetched_at,
+            )
+        )
 
     async def update_metrics(
         self,

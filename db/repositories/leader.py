@@ -11,11 +11,13 @@ up to `lease_seconds`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +31,8 @@ from db.repositories._dialect import upsert_insert
 from db.types import require_aware, utcnow
 
 log = logging.getLogger(__name__)
+
+LEADER_ROLE = "leader"
 
 
 class Leader(Protocol):
@@ -58,7 +62,7 @@ class SqliteLeaseLeader:
         database: Database,
         holder_id: str,
         *,
-        name: str = "leader",
+        name: str = LEADER_ROLE,
         lease_seconds: float = 90.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -175,9 +179,65 @@ class PgAdvisoryLeader:
                 log.debug("closing a dead leader connection failed", exc_info=True)
 
 
-def make_leader(database: Database, holder_id: str | None = None) -> Leader:
-    """The right leader lock for the database: advisory lock on PostgreSQL, lease on SQLite."""
+def make_leader(
+    database: Database, holder_id: str | None = None, *, name: str = LEADER_ROLE
+) -> Leader:
+    """The right lock for the database: advisory lock on PostgreSQL, lease on SQLite.
+
+    `name` is the role: processes contend for one role (the leader, one poll at a time).
+    """
     holder = holder_id or default_holder_id()
     if database.backend == "postgresql":
-        return PgAdvisoryLeader(database, holder)
-    return SqliteLeaseLeader(database, holder)
+        return PgAdvisoryLeader(database, holder, name=None if name == LEADER_ROLE else name)
+    return SqliteLeaseLeader(database, holder, name=name)
+
+
+@asynccontextmanager
+async def exclusively(
+    database: Database,
+    name: str,
+    *,
+    wait_seconds: float = 0.0,
+    retry_seconds: float = 2.0,
+    renew_seconds: float = 30.0,
+    on_wait: Callable[[], None] | None = None,
+) -> AsyncIterator[bool]:
+    """Run the block as the only holder of role `name` across every process on the database.
+
+    Yields False when another holder keeps it for `wait_seconds` (`on_wait` is called once
+    when the wait begins); True while held. A SQLite lease is renewed every `renew_seconds`,
+    so a long block keeps it; a crashed holder's lease expires, PostgreSQL frees its lock.
+    """
+    lock = make_leader(database, default_holder_id(), name=name)
+    got = await lock.is_leader()
+    waited = 0.0
+    while not got and waited < wait_seconds:
+        if waited == 0.0 and on_wait is not None:
+            on_wait()
+        await asyncio.sleep(retry_seconds)
+        waited += retry_seconds
+        got = await lock.is_leader()
+    if not got:
+        yield False
+        return
+    renewing = asyncio.create_task(_renew(lock, name, renew_seconds), name=f"renew {name}")
+    try:
+        yield True
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        try:
+            await lock.release()
+        except Exception:  # an expired lease or a dropped connection frees it anyway
+            log.warning("could not release %s cleanly", name, exc_info=True)
+
+
+async def _renew(lock: Leader, name: str, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if not await lock.is_leader():
+                log.warning("%s: the lock was lost while held (the database was unreachable)", name)
+        except Exception:
+            log.warning("%s: renewing the lock failed; retrying", name, exc_info=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -65,7 +66,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0003"
+    assert await current_revision_async(database_url) == head_revision() == "0004"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
@@ -136,6 +137,65 @@ async def test_0003_link_time_index_and_no_outbox_id_on_items(database_url: str)
     assert name in with_index and without_index == with_index - {name}
     assert old_item_columns == item_columns | {"outbox_id"}
     assert await check_no_drift_async(database_url) == []
+
+
+async def test_0004_marks_authors_a_profile_stored_with_papers_as_fetched(
+    database_url: str,
+) -> None:
+    """Data written at 0003 survives; only authors an on-demand profile stored with their
+    papers count as fetched (a follow stored none: the next poll or view fetches them)."""
+    await upgrade_to_head_async(database_url)
+    await downgrade_async(database_url, "0003")
+    engine = create_async_engine(database_url)
+    created: object = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    if "sqlite" in database_url:
+        created = "2026-11-01 10:00:00.000000"  # how TZDateTime stores it there
+    try:
+        async with engine.begin() as conn:
+            for author_id, name in ((1, "Profiled Person"), (2, "Followed Person")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO authors (id, display_name, name_variants, "
+                        "usual_categories, affiliations, counts_by_year, created_at, updated_at)"
+                        " VALUES (:id, :name, '[]', '[\"cs.CV\"]', '[]', '[]', :at, :at)"
+                    ),
+                    {"id": author_id, "name": name, "at": created},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO papers (id, arxiv_id, version, title, abstract, "
+                    "primary_category, categories, published, updated, first_seen_at) VALUES "
+                    "(1, '2411.00001', 1, 'T', '', 'cs.CV', '[]', :at, :at, :at)"
+                ),
+                {"at": created},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO author_papers (author_id, paper_id, matched_by, linked_at) "
+                    "VALUES (1, 1, 'profile', :at), (2, 1, 'name', :at)"
+                ),
+                {"at": created},
+            )
+        await upgrade_to_head_async(database_url)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, papers_fetched_at, arxiv_confirmed, usual_categories "
+                        "FROM authors ORDER BY id"
+                    )
+                )
+            ).all()
+            links = (await conn.execute(text("SELECT count(*) FROM author_papers"))).scalar()
+    finally:
+        await engine.dispose()
+
+    assert [(r[0], r[1] is not None, r[2]) for r in rows] == [(1, True, None), (2, False, None)]
+    assert str(rows[0][1]).startswith("2026-11-01 10:00:00")
+    assert links == 2 and all("cs.CV" in str(r[3]) for r in rows)
+    assert await check_no_drift_async(database_url) == []
+    await downgrade_async(database_url, "0003")
+    assert "papers_fetched_at" not in await column_names(database_url, "authors")
 
 
 async def test_two_upgrades_in_one_process_at_once(database_url: str) -> None:

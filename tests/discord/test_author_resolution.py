@@ -127,17 +127,22 @@ async def test_follow_and_profile_of_a_typed_name_land_on_the_same_stored_author
     await follow_for_member(h, stored, scope="channel")  # followed here: the owner may see it
     owner = h.fake.owner
 
-    # Typed without accents: the stored author followed here, not OpenAlex's homonym.
+    # Typed without accents: the stored author followed here comes first, and OpenAlex's
+    # namesake is offered beside it (two people share the name: the follower picks).
     followed = await h.slash("follow author", name="remy lefevre", invoker=owner)
-    assert str(followed.original_message["content"]).startswith("You now follow **Rémy Lefèvre**")
+    menu = followed.original_message
+    assert str(menu["content"]).startswith("Several authors match")
+    values = [o["value"] for o in menu["components"][0]["components"][0]["options"]]
+    assert values == [f"author:{stored}", f"openalex:{HOMONYM}"]
+    await h.component("follows:pick", message=menu, values=values[:1], invoker=owner)
     assert await followed_author_of(h, int(owner["id"])) == stored
 
     shown = await h.slash("author profile", name="Remy LEFEVRE", invoker=owner)
     assert profile_title(shown) == "Rémy Lefèvre"
     profile = h.bot.services.profile
     assert await profile.resolve_author_id("remy lefevre") == stored
-    # Neither command needed OpenAlex's search: the stored author answered first.
-    assert upstream.requests_to("/openalex/authors") == []
+    # Only the follow searched OpenAlex; the profiles answered from the stored author.
+    assert len(upstream.requests_to("/openalex/authors")) == 1
 
 
 @pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)

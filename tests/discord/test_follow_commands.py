@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bot.errors import UpstreamDown
 from db.models import Author, AuthorNameKey, Follow
 from db.repositories.authors import AuthorRepository
+from db.repositories.papers import PaperRepository
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import FakeDiscord
@@ -35,6 +36,8 @@ MANAGE = discord.Permissions(manage_guild=True)
 
 
 START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+# Her own papers in the recorded name search (the astro-ph.GA one is a namesake's).
+HER_PAPERS = {"2409.01234", "2306.05678", "2204.11111", "2111.02222"}
 
 
 @pytest.fixture
@@ -147,6 +150,14 @@ async def stored(h: BotHarness) -> Stored:
     return Stored(authors, follows, keys)
 
 
+async def linked_arxiv_ids(h: BotHarness, author_id: int) -> set[str]:
+    """The arXiv ids of the papers linked to the author."""
+    assert h.bot.database is not None
+    async with h.bot.database.reader() as session:
+        papers = await PaperRepository(session).papers_for_author(author_id, limit=1000)
+    return {p.arxiv_id for p in papers}
+
+
 def reply(ex: Any) -> str:
     """The text the invoker sees now (original response, after any followup replaced it)."""
     message = ex.original_message
@@ -212,7 +223,11 @@ async def test_follow_with_an_autocomplete_value_stores_the_author_and_the_follo
     assert follow.notify == "weekly" and follow.created_at == START  # priming point
     (query,) = upstream.requests_to("/api/query")
     assert query.query["search_query"] == 'au:"Heather Piwowar"'
-    assert query.query["max_results"] == "50" and query.query["sortBy"] == "submittedDate"
+    assert query.query["max_results"] == "200" and query.query["sortBy"] == "submittedDate"
+    # Her earlier papers are stored with the follow (her profile shows them at once).
+    # OpenAlex's works are not routed here: nothing confirmed her papers, the guard did.
+    assert author.papers_fetched_at == START and author.arxiv_confirmed is None
+    assert await linked_arxiv_ids(h, author.id) == HER_PAPERS
 
     # Again, later, for instant alerts: one follow, its priming point kept, no new arXiv call.
     clock.advance(timedelta(days=2))
@@ -285,7 +300,8 @@ async def test_an_ambiguous_name_offers_a_menu_and_stores_only_the_pick(
     assert shown["content"] == (
         "This channel now follows **Joseph Mearman** (Bangor University): new papers go into its "
         "weekly digest, which is not set up yet: a moderator can run `/digest setup` to post "
-        "them here. Papers published before now are not announced."
+        "them here. No arXiv papers found for them yet: you will hear when one appears. "
+        "Papers published before now are not announced."
     )
     assert shown["components"] == []
     rows = await stored(h)
@@ -490,7 +506,8 @@ async def test_a_weekly_follow_without_a_digest_says_how_to_get_one(
     instant = await h.slash("follow author", name=f"openalex:{MEARMAN}", notify="instant")
     assert reply(instant) == (
         "You now follow **Joseph Mearman** (Bangor University): you will get a DM as soon as "
-        "they post a new paper. Papers published before now are not announced."
+        "they post a new paper. No arXiv papers found for them yet: you will hear when one "
+        "appears. Papers published before now are not announced."
     )
     # Back to weekly, still without a digest: said again.
     weekly = await h.slash("follow author", name=f"openalex:{MEARMAN}", notify="weekly")
@@ -529,7 +546,8 @@ async def test_a_channel_follow_with_a_digest_set_up_needs_no_hint(h: BotHarness
     )
     assert reply(ex) == (
         "This channel now follows **Joseph Mearman** (Bangor University): new papers are posted "
-        "here in its weekly digest. Papers published before now are not announced."
+        "here in its weekly digest. No arXiv papers found for them yet: you will hear when "
+        "one appears. Papers published before now are not announced."
     )
 
 
@@ -559,16 +577,18 @@ async def test_an_arxiv_outage_does_not_block_the_follow(
 ) -> None:
     no_backoff(h)
     upstream.add_fault("/api/query", Fault.http_status(503))
-    with caplog.at_level(logging.WARNING, logger="bot.services.follows"):
+    with caplog.at_level(logging.WARNING, logger="bot.services.paper_history"):
         ex = await h.slash("follow author", name=f"openalex:{PIWOWAR}")
     assert reply(ex) == (
         "You now follow **Heather Piwowar** (OpenAlex): their new papers go into your weekly "
         "digest, which is not set up yet: run `/digest me weekday time timezone` to get a "
-        "weekly DM. Papers published before now are not announced."
+        "weekly DM. arXiv is not answering right now: their earlier papers will be fetched "
+        "with the next poll. Papers published before now are not announced."
     )
     (author,) = (await stored(h)).authors
-    assert author.usual_categories == []
-    assert any("following without usual categories" in r.getMessage() for r in caplog.records)
+    assert author.usual_categories == [] and author.papers_fetched_at is None  # to fetch again
+    assert await linked_arxiv_ids(h, author.id) == set()
+    assert any("arXiv search" in r.getMessage() for r in caplog.records)
 
 
 async def test_an_openalex_outage_on_a_typed_name_says_so(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.fake_upstream import FakeUpstream, Fault
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = {
@@ -26,6 +26,8 @@ FIELDS = {
     "ai_score",
     "metrics_source",
     "metrics_as_of",
+    "papers_complete",
+    "notices",
     "papers",
 }
 PAPER_FIELDS = {
@@ -119,3 +121,32 @@ async def test_author_table_and_unknown_author(tmp_path: Path) -> None:
         assert "Heather Piwowar" in out and "h-index 23" in out and "4 papers tracked" in out
         code, out, err = await run_cli(tmp_path, upstream, "@everyone")
     assert code == 1 and "mentions" in err and out == ""
+
+
+async def test_an_arxiv_outage_at_the_first_lookup_is_said_then_repaired(tmp_path: Path) -> None:
+    """The first lookup of a new author while arXiv fails: the profile is printed with its
+    metrics, marked incomplete, exit 1; with arXiv back the next lookup fetches the papers.
+    (Each failure mode is in tests/faults/; this one waits out the real retry policy.)"""
+    async with FakeUpstream() as upstream:
+        upstream.add_fault("/api/query", Fault.http_status(429))
+        code, out, err = await run_cli(tmp_path, upstream, "Heather Piwowar", "--json")
+        data = json.loads(out)
+        assert code == 1
+        assert data["papers_complete"] is False and data["papers"] == []
+        assert data["h_index"] == 23  # what OpenAlex answered is still shown
+        assert any("arXiv is not answering" in n for n in data["notices"])
+        assert [line for line in err.splitlines() if "Traceback" in line] == []
+        assert err.strip().splitlines()[-1].startswith("paperscout author: arXiv is not")
+
+        upstream.clear_faults()
+        failed = len(upstream.requests_to("/api/query"))
+        code, out, err = await run_cli(tmp_path, upstream, "Heather Piwowar", "--json")
+        data = json.loads(out)
+        assert code == 0, err
+        assert data["papers_complete"] is True and data["notices"] == []
+        assert data["papers_tracked"] == 4 and len(data["papers"]) == 4
+
+        code, out, err = await run_cli(tmp_path, upstream, "Heather Piwowar", "--json")
+        assert code == 0 and json.loads(out)["papers_tracked"] == 4
+    # Fetched once complete, then never again.
+    assert len(upstream.requests_to("/api/query")) == failed + 1

@@ -24,6 +24,7 @@ from tests.e2e.test_follow_poll_alert import (
     follow_instantly,
     paper_dms,
     poll_and_deliver,
+    route_follow_search,
     route_poll_feed,
     settings_for,
     ticking_clock,
@@ -43,6 +44,7 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
     day, her OpenAlex works since any date, and the `id_list` records of the missed papers."""
     async with FakeUpstream() as server:
         route_poll_feed(server, server.fixture_bytes(FEED))
+        route_follow_search(server)
         server.add_route(
             "GET",
             "/rss/cs.CY+cs.DL",

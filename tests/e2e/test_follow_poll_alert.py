@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
 from db.models import OutboxEntry, Paper
@@ -25,6 +26,8 @@ from tests.harness.payloads import MEMBER_ID
 FOLLOWED_AT = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
 FEED = "arxiv_api/synthetic_query_au-Heather-Piwowar_max50.atom.xml"
 NEW_PAPER = "2409.01234"
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 
 def ticking_clock() -> ManualClock:
@@ -38,6 +41,7 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
     the same feed for the poller's windowed author query, and an empty listing day."""
     async with FakeUpstream() as server:
         route_poll_feed(server, server.fixture_bytes(FEED))
+        route_follow_search(server)
         server.add_route(
             "GET",
             "/rss/cs.CY+cs.DL",
@@ -45,6 +49,29 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
             content_type="application/rss+xml; charset=utf-8",
         )
         yield server
+
+
+def route_follow_search(server: FakeUpstream) -> None:
+    """Her name search as arXiv answers it on the day of the follow: without the paper she
+    publishes the day after (the poll finds that one)."""
+    server.add_route(
+        "GET",
+        "/api/query",
+        body=without_entry(server.fixture_bytes(FEED), NEW_PAPER),
+        query={"search_query": re.compile(r'^au:"Heather Piwowar"$'), "start": "0"},
+    )
+
+
+def without_entry(feed: bytes, arxiv_id: str) -> bytes:
+    """An arXiv API feed without the entry of `arxiv_id`."""
+    root = etree.fromstring(feed)
+    for entry in root.findall(f"{ATOM}entry"):
+        if f"/abs/{arxiv_id}" in (entry.findtext(f"{ATOM}id") or ""):
+            root.remove(entry)
+    total = root.find(f"{OPENSEARCH}totalResults")
+    assert total is not None and total.text is not None
+    total.text = str(int(total.text) - 1)  # else the source asks for the missing one's page
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def route_poll_feed(server: FakeUpstream, body: bytes) -> None:

@@ -98,6 +98,10 @@ async def follow_author(
             found = name_keys(variant)
             keys |= found.full | found.first | found.initial
         await authors.set_name_keys(author.id, sorted(keys))
+        # The follow fetched their earlier papers (none here) and learnt the categories.
+        await authors.record_history(
+            author.id, fetched_at=created_at, confirmed=None, usual_categories=categories
+        )
         follows = FollowRepository(session)
         for dest in destinations:
             await follows.add(

@@ -58,7 +58,7 @@ async def follow_vision_steiner(
     result = await service.follow(
         resolution.match, scope="me", user_id=111, guild_id=None, channel_id=None
     )
-    return result.usual_categories, result.categories_checked
+    return result.usual_categories, result.papers_checked
 
 
 async def stored_links(db: Database) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services import polling
+from bot.services import paper_store
 from bot.services.author_fetch import match_keys, match_variants, paper_record
 from bot.sources.models import Paper, PaperAuthor
 
@@ -23,10 +23,10 @@ def _paper(primary: str | None, categories: tuple[str, ...]) -> Paper:
     )
 
 
-def test_polling_stores_papers_the_same_way_and_never_with_an_empty_category() -> None:
-    assert polling.paper_record is paper_record
-    assert polling.paper_record(_paper(None, ())) is None  # no category at all: not stored
-    record = polling.paper_record(_paper(None, ("math.PR", "cs.LG")))
+def test_every_store_builds_papers_the_same_way_and_never_with_an_empty_category() -> None:
+    assert paper_store.paper_record is paper_record
+    assert paper_record(_paper(None, ())) is None  # no category at all: not stored
+    record = paper_record(_paper(None, ("math.PR", "cs.LG")))
     assert record is not None and record.primary_category == "math.PR"
     assert record.version == 2 and record.authors[0].affiliations == ("Analytical Engines",)
 
