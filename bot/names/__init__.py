@@ -5,7 +5,8 @@ match them to a followed author is by comparing normalised keys. Everything here
 deterministic, so the same name always yields the same keys wherever it is computed.
 
 - `text`: TeX and accent folding (`decode_tex`, `fold_accents`, `normalize_text`).
-- `parsing`: an author string split into given names and a surname (`parse_name`).
+- `parsing`: an author string split into given names and a surname (`parse_name`), after
+  `affixes` dropped its titles, degrees, suffixes and nicknames (word lists in `vocabulary`).
 - `keys`: the match keys of a name (`name_keys`).
 - `matching`: match strengths (`NameIndex`) and typed-name equality (`same_person_name`).
 

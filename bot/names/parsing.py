@@ -2,17 +2,20 @@
 
 1. Invisible format characters (soft hyphen, zero-width space) are deleted, TeX accents are
    decoded (`R\\'emy` -> `Rémy`, `{\\"u}` -> `ü`, `\\c{c}` -> `ç`, `{\\l}` -> `ł`),
-   parenthesised affiliations dropped, accents folded (`André` -> `andre`, `ł` -> `l`,
-   `ß` -> `ss`), case folded, apostrophes removed (`O'Brien` -> `obrien`), other punctuation
-   turned into spaces.
-2. The name is split into given names and a surname. `Surname, Given` order is understood;
-   suffixes (Jr, Sr, II, III, IV) are dropped; particles (van, von, de, del, della, der, da, di,
-   le, la, du, ...) stay in the surname (`del maestro`, `van der waals`), except that a particle
-   which is the only candidate for a given name is taken as a given name (`Di Wang`, `Le Song`,
-   `Van Nguyen`), unless it can only be a particle (`del`, `der`, `von`...).
+   parenthesised affiliations and quoted nicknames dropped (`William 'Bill' Gates`), accents
+   folded (`André` -> `andre`, `ł` -> `l`, `ß` -> `ss`), case folded, apostrophes removed
+   (`O'Brien` -> `obrien`), other punctuation turned into spaces.
+2. Titles, degrees and generational suffixes are dropped where they stand (`bot.names.affixes`:
+   `Dr. John Doe`, `John Smith, Ph. D.`, `Smith Jr., John`).
+3. The name is split into given names and a surname. `Surname, Given` order is understood;
+   particles (van, von, de, del, della, der, da, di, le, la, du, ...) stay in the surname
+   (`del maestro`, `van der waals`), except that a particle which is the only candidate for a
+   given name is taken as a given name (`Di Wang`, `Le Song`, `Van Nguyen`), unless it can only
+   be a particle (`del`, `der`, `von`...).
    Initials are recognised from dots (`A.`, `J.C.`, `K.-M.`, `Yu.`), single letters, and short
    all-capital groups in a mixed-case name (`JF Smith`), except that a capital group ending a
    mixed-case name is a surname (`Jun LIU`, `Andrew NG`; so `Smith JF` has the surname `jf`).
+   `St.` and `Ste.` after the first word are the particles Saint and Sainte (`Jill St. John`).
 """
 
 from __future__ import annotations
@@ -22,62 +25,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.names.affixes import (
+    NICKNAME_RE,
+    drop_affix_chunks,
+    drop_leading_titles,
+    drop_trailing_affixes,
+)
 from bot.names.text import APOSTROPHES_RE, SPACES_RE, decode_tex, drop_format_chars, fold_accents
+from bot.names.vocabulary import PARTICLES, STRONG_PARTICLES, WEAK_PARTICLES
 
 _PARENS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _PUNCT_RE = re.compile(r"[^\w\s.,\-]|_|\d")
 _DASHES_RE = re.compile(r"[‐‑‒–—−]")
-
-_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
-# Particles that are (practically) never a given name: kept in the surname even when nothing
-# else is left for a given name ("Del Maestro" is a surname).
-_STRONG_PARTICLES = frozenset(
-    {
-        "del",
-        "della",
-        "delle",
-        "dello",
-        "degli",
-        "dei",
-        "der",
-        "den",
-        "von",
-        "vom",
-        "zum",
-        "zur",
-        "ter",
-        "ten",
-    }
-)
-# Particles that are also given names in some languages ("Di Wang", "Le Song", "Van Nguyen").
-_WEAK_PARTICLES = frozenset(
-    {
-        "van",
-        "de",
-        "da",
-        "di",
-        "do",
-        "dos",
-        "das",
-        "du",
-        "des",
-        "la",
-        "le",
-        "lo",
-        "el",
-        "al",
-        "dal",
-        "dalla",
-        "bin",
-        "ibn",
-        "st",
-        "zu",
-        "af",
-        "av",
-        "y",
-    }
-)
-_PARTICLES = _STRONG_PARTICLES | _WEAK_PARTICLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +64,7 @@ def _clean(raw: str) -> tuple[str, bool]:
     """Decode, fold and strip a raw name; also say whether it was written in all capitals."""
     text = decode_tex(drop_format_chars(raw))
     text = _PARENS_RE.sub(" ", text)
+    text = NICKNAME_RE.sub(" ", text)
     text = fold_accents(text)
     text = APOSTROPHES_RE.sub("", text)
     text = _DASHES_RE.sub("-", text)
@@ -115,16 +75,20 @@ def _clean(raw: str) -> tuple[str, bool]:
     return text, all_caps
 
 
-def _split_token(token: str, caps_are_initials: bool) -> tuple[NamePart, ...]:
+def _split_token(token: str, caps_are_initials: bool, saint: bool = False) -> tuple[NamePart, ...]:
     """`Kai-Ming` -> (kai, ming); `J.C.` -> (j., c.); `K.-M.` -> (k., m.); `JF` -> (j., f.).
 
-    A short undotted capital group (`JF`) is initials only when `caps_are_initials`.
+    A short undotted capital group (`JF`) is initials only when `caps_are_initials`; `St.` and
+    `Ste.` are the words `st` and `ste` (Saint, Sainte) when `saint`.
     """
     parts: list[NamePart] = []
     for piece in token.split("-"):
         if not piece:
             continue
         if "." in piece:
+            if saint and piece.lower() in ("st.", "ste."):
+                parts.append(NamePart(piece[:-1].lower(), False))
+                continue
             groups = piece.split(".")
             for index, group in enumerate(groups):
                 if not group:
@@ -143,12 +107,8 @@ def _split_token(token: str, caps_are_initials: bool) -> tuple[NamePart, ...]:
     return tuple(parts)
 
 
-def _is_suffix(token: str) -> bool:
-    return token.lower().rstrip(".") in _SUFFIXES
-
-
 def _is_particle(parts: tuple[NamePart, ...]) -> bool:
-    return len(parts) == 1 and not parts[0].initial and parts[0].text in _PARTICLES
+    return len(parts) == 1 and not parts[0].initial and parts[0].text in PARTICLES
 
 
 def _all_initials(parts: tuple[NamePart, ...]) -> bool:
@@ -171,7 +131,7 @@ def _caps_are_initials(raw_tokens: list[str], index: int, all_caps: bool) -> boo
     if index == 0 or any(ch.islower() for tok in raw_tokens[index + 1 :] for ch in tok):
         return True
     last = index == len(raw_tokens) - 1
-    return not (last or raw_tokens[index].lower() in _PARTICLES)
+    return not (last or raw_tokens[index].lower() in PARTICLES)
 
 
 def _split_surname(
@@ -187,7 +147,7 @@ def _split_surname(
         word = candidate[0].text
         given_left = any(not _is_particle(t) for t in tokens[: start - 1])
         follows_particle = start < head  # "van der Waals": `van` before an absorbed `der`
-        if word in _STRONG_PARTICLES or given_left or follows_particle:
+        if word in STRONG_PARTICLES or given_left or follows_particle:
             start -= 1
         else:
             break
@@ -198,32 +158,38 @@ def _split_surname(
 def parse_name(raw: str) -> ParsedName:
     """Split an author string into given names and surname (see the module docstring)."""
     text, all_caps = _clean(raw)
-    if not text:
-        return ParsedName((), ())
-    chunks = [c.strip() for c in text.split(",")]
-    chunks = [c for c in chunks if c]
-    # "Smith, Jr., John" / "John Smith, Jr.": suffix chunks carry nothing for matching.
-    chunks = [c for c in chunks if not _is_suffix(c)] or chunks
+    chunks = drop_affix_chunks([c for c in map(str.strip, text.split(",")) if c])
     if len(chunks) == 2:
-        # Before the comma every token is a surname word, even in capitals (`LIU, Jun`).
-        surname_tokens = [_split_token(t, False) for t in chunks[0].split()]
-        given_tokens = [_split_token(t, not all_caps) for t in chunks[1].split()]
-        surname_tokens = [t for t in surname_tokens if t]
-        given_tokens = [t for t in given_tokens if t]
-        return ParsedName(tuple(given_tokens), words_of(surname_tokens))
+        return _parse_surname_first(chunks[0].split(), chunks[1].split(), all_caps)
+    return _parse_given_first(" ".join(chunks).split(), all_caps)
 
-    raw_tokens = " ".join(chunks).split()
-    while len(raw_tokens) > 2 and _is_suffix(raw_tokens[-1]):
-        raw_tokens.pop()
+
+def _parse_surname_first(
+    surname_raw: list[str], given_raw: list[str], all_caps: bool
+) -> ParsedName:
+    """`Smith Jr., Dr. John`: before the comma, every word is the surname, even in capitals."""
+    surname_raw = drop_trailing_affixes(surname_raw, keep=1)
+    given_raw, _ = drop_leading_titles(given_raw)
+    given_raw = drop_trailing_affixes(given_raw, keep=1)
+    surname_tokens = [t for t in (_split_token(t, False, True) for t in surname_raw) if t]
+    given_tokens = [t for t in (_split_token(t, not all_caps) for t in given_raw) if t]
+    return ParsedName(tuple(given_tokens), words_of(surname_tokens))
+
+
+def _parse_given_first(raw_tokens: list[str], all_caps: bool) -> ParsedName:
+    """`Dr. John A. Smith Jr.`, `Smith J.F.` (PubMed), `Mausam`."""
+    raw_tokens, titled = drop_leading_titles(raw_tokens)
+    raw_tokens = drop_trailing_affixes(raw_tokens, keep=2)
     split = (
-        _split_token(tok, _caps_are_initials(raw_tokens, i, all_caps))
+        _split_token(tok, _caps_are_initials(raw_tokens, i, all_caps), i > 0)
         for i, tok in enumerate(raw_tokens)
     )
     tokens = [t for t in split if t]
     if not tokens:
         return ParsedName((), ())
     if len(tokens) == 1:
-        return ParsedName((), words_of(tokens), single_word=not _all_initials(tokens[0]))
+        lone_word = not titled and not _all_initials(tokens[0])
+        return ParsedName((), words_of(tokens), single_word=lone_word)
     # "Steiner A" / "Steiner A.B.": trailing initials after a word are the given name. An
     # undotted capital group ("Steiner AB") is not initials any more (`_caps_are_initials`):
     # "Jun LIU" is far commoner on arXiv than PubMed's "Surname AB" form, which no longer
@@ -236,6 +202,6 @@ def parse_name(raw: str) -> ParsedName:
     given, surname = _split_surname(tokens)
     maybe_given = ""
     full_given = any(not part.initial for parts in given for part in parts)
-    if full_given and len(surname) == 2 and surname[0][0].text in _WEAK_PARTICLES:
+    if full_given and len(surname) == 2 and surname[0][0].text in WEAK_PARTICLES:
         maybe_given = surname[0][0].text
     return ParsedName(tuple(given), words_of(surname), maybe_given)
