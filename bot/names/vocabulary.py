@@ -82,11 +82,20 @@ TITLES = frozenset(
         "lord",
         "lady",
         "dott",
+        "msgr",
+        "rabbi",
+        "capt",
+        "col",
+        "lt",
+        "maj",
+        "sgt",
+        "cmdr",
+        "adm",
     }
 )
-# Titles only when written with a dot (`Ing. Jan Novák`, `Dr.-Ing.`): bare, `Hon` and `Ing`
-# are given names.
-DOTTED_TITLES = frozenset({"ing", "ir", "dipl", "univ", "mag", "hon"})
+# Titles only when written with a dot (`Ing. Jan Novák`, `Dr.-Ing.`, `Gen.`): bare, `Hon`,
+# `Ing` and `Gen` are given names.
+DOTTED_TITLES = frozenset({"ing", "ir", "dipl", "univ", "mag", "hon", "gen"})
 # The field of a German doctorate, dotted after a title (`Dr. rer. nat.`, `Dr. med. dent.`).
 DOCTORATE_FIELDS = frozenset(
     {"rer", "nat", "med", "dent", "phil", "jur", "oec", "pol", "techn", "hc", "habil", "mult"}

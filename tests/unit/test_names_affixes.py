@@ -42,6 +42,8 @@ SPLITS = [
     ("Dame Judi Dench", "judi", "dench"),
     ("Prof. Dr.-Ing. Hans Müller", "hans", "muller"),
     ("Dr. rer. nat. Hans Müller", "hans", "muller"),
+    ("Col. Jane Roe", "jane", "roe"),
+    ("Gen. Jane Roe", "jane", "roe"),
     ("Dr. J. Doe", "j.", "doe"),
     ("Dr. Doe", "", "doe"),
     ("Doe, Dr. John", "john", "doe"),
@@ -119,6 +121,9 @@ SPLITS = [
     ("Conan O'Brien", "conan", "obrien"),
     ("St. Kowalski", "s.", "kowalski"),
     ("Lord, John", "john", "lord"),
+    ("Gen Hoshino", "gen", "hoshino"),
+    ("Hon Wai Lau", "hon wai", "lau"),
+    ("Md Rahman", "md", "rahman"),
 ]
 
 
