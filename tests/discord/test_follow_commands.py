@@ -460,7 +460,7 @@ async def test_only_manage_server_can_follow_for_the_channel(
 
 
 async def test_an_initial_only_name_is_stored_without_initial_only_variants(h: BotHarness) -> None:
-    """`follow()` stores identities as `author_fetch.store_identity` does (see bot/names.py)."""
+    """`follow()` stores identities as `author_fetch.store_identity` does (see bot/names/)."""
     from bot.services.author_fetch import match_keys
     from bot.services.follows import Candidate
 
