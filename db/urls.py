@@ -23,6 +23,16 @@ def redacted(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def sqlite_in_memory(url: str | URL) -> bool:
+    """True for an in-memory SQLite database (`sqlite://`, `:memory:`, `mode=memory`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    in_memory_names = database in ("", ":memory:") or database.startswith("file::memory:")
+    return in_memory_names or parsed.query.get("mode") == "memory"
+
+
 def sqlite_file(url: str | URL) -> Path | None:
     """The SQLite database file of `url`; None for PostgreSQL and in-memory databases."""
     parsed = make_url(url)

@@ -52,6 +52,10 @@ def test_dotenv_file_is_read(tmp_path) -> None:
         ("DEV_GUILD_ID", "my-server"),
         ("LOG_LEVEL", "LOUD"),
         ("DATABASE_URL", "mysql://localhost/db"),
+        ("DATABASE_URL", "postgresql+asyncpg://bot:pw@db:fivefourthreetwo/paperscout"),
+        ("DATABASE_URL", "sqlite+aiosqlite://"),
+        ("DATABASE_URL", "sqlite+aiosqlite:///:memory:"),
+        ("DATABASE_URL", "sqlite+aiosqlite:///file:scratch?mode=memory&uri=true"),
         ("SHARD_COUNT", "-1"),
     ],
 )
