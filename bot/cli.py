@@ -28,20 +28,8 @@ log = logging.getLogger("paperscout")
 EXIT_CONFIG = 2
 
 
-def _secrets(settings: Settings) -> list[str]:
-    values = []
-    for key in (
-        settings.discord_token,
-        settings.openalex_api_key,
-        settings.semantic_scholar_api_key,
-    ):
-        if key is not None:
-            values.append(key.get_secret_value())
-    return values
-
-
 def _prepare(settings: Settings) -> None:
-    configure_logging(settings.log_level, _secrets(settings))
+    configure_logging(settings.log_level, settings.secret_values())
     point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
 
 

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
                 "cannot be read as a URL: use sqlite+aiosqlite:///path/to/file.db or "
                 "postgresql+asyncpg://user:password@host:5432/database (the port a number)"
             ) from None
+        if url.host is not None and "@" in url.host:
+            raise ValueError(
+                "has an '@' in its user name or password: write it as %40 there (SQLAlchemy "
+                "would end the password at that '@' and take the rest for the host)"
+            )
         if sqlite_in_memory(url):
             raise ValueError(
                 "is an in-memory SQLite database, empty at every start and gone at exit: "
@@ -129,6 +134,18 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"SHARD_IDS {bad} are outside 0..{self.shard_count - 1}")
         return self
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, for the log scrubber: the value of each `SecretStr`
+        setting, and the database password as written in DATABASE_URL and decoded."""
+        from db.urls import password_texts  # not at the top: see `_usable_database`
+
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        return values + sorted(password_texts(self.database_url))
 
     def token(self) -> str:
         """The bot token; `ConfigError` when it is not set."""
