@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
@@ -41,7 +41,7 @@ class Fault:
     unprivileged: bool = False  # a file-permission case: run without root's override
 
 
-def with_password(url: str) -> str:
+def with_password(url: str | URL) -> str:
     return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
 
 
@@ -71,12 +71,12 @@ async def unreachable_postgres(_tmp: Path, _stack: AsyncExitStack) -> str:
 
 async def unknown_role(_tmp: Path, _stack: AsyncExitStack) -> str:
     require_postgres()
-    role = f"nobody_{uuid.uuid4().hex[:8]}"
-    return with_password(make_url(pg_admin_url()).set(username=role).render_as_string(False))
+    return with_password(make_url(pg_admin_url()).set(username=f"nobody_{uuid.uuid4().hex[:8]}"))
 
 
-async def unknown_database(_tmp: Path, stack: AsyncExitStack) -> str:
-    return str(make_url(await postgres(stack)).set(database="no_such_db").render_as_string(False))
+async def unknown_database(_tmp: Path, _stack: AsyncExitStack) -> str:
+    require_postgres()
+    return with_password(make_url(pg_admin_url()).set(database="no_such_db"))
 
 
 async def non_numeric_port(_tmp: Path, _stack: AsyncExitStack) -> str:
