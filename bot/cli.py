@@ -1,7 +1,9 @@
 """The `paperscout` terminal front end: run the bot, migrate, poll once, sync commands.
 
 Every subcommand reads the settings first; a missing or malformed one prints one line naming it
-and exits with status 2, before anything is started or written.
+and exits with status 2, before anything is started or written. A database that cannot be used
+at start-up (`DatabaseUnavailable`, raised by the migration or the readiness check) is a
+configuration error too: one line naming DATABASE_URL, status 2.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.discord_endpoints import point_discord_at
 from bot.logging_setup import configure_logging
+from db.errors import DatabaseUnavailable
 
 log = logging.getLogger("paperscout")
 
@@ -28,29 +31,14 @@ EXIT_BUSY = 1
 POLL_WAIT_SECONDS = 15 * 60
 
 
-def _secrets(settings: Settings) -> list[str]:
-    values = []
-    for key in (
-        settings.discord_token,
-        settings.openalex_api_key,
-        settings.semantic_scholar_api_key,
-    ):
-        if key is not None:
-            values.append(key.get_secret_value())
-    return values
-
-
 def _prepare(settings: Settings) -> None:
-    configure_logging(settings.log_level, _secrets(settings))
+    configure_logging(settings.log_level, settings.secret_values())
     point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
 
 
 def _migrate(settings: Settings) -> None:
     from db.migrate import upgrade_to_head
 
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.database_url)
     log.info("database schema is up to date (%s)", settings.database_backend)
 
@@ -100,7 +88,11 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     settings.token()  # fail before migrating or connecting anything
-    if not args.no_migrate:
+    if args.no_migrate:
+        from db.migrate import confirm_ready
+
+        confirm_ready(settings.database_url)
+    else:
         _migrate(settings)
     try:
         asyncio.run(_run_bot(settings))
@@ -273,19 +265,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configuration_error(message: str) -> int:
+    print(f"paperscout: configuration error: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"paperscout: configuration error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return _configuration_error(str(error))
     _prepare(settings)
     try:
         return int(args.handler(settings, args))
     except ConfigError as error:
-        print(f"paperscout: configuration error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return _configuration_error(str(error))
+    except DatabaseUnavailable as error:
+        return _configuration_error(f"DATABASE_URL: {error}")
 
 
 if __name__ == "__main__":

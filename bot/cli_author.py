@@ -137,10 +137,7 @@ def cmd_author(settings: Settings, args: argparse.Namespace) -> int:
     """`paperscout author NAME [--json]`."""
     from db.migrate import upgrade_to_head
 
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url)  # creates a SQLite file's folder
     try:
         profile = asyncio.run(_load_profile(settings, args.name))
     except UserFacingError as error:

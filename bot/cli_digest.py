@@ -86,10 +86,7 @@ def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:
 
     root = logging.getLogger().level
     logging.getLogger("db").setLevel(max(logging.WARNING, root))  # no open/close chatter
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url)  # creates a SQLite file's folder
     kind: TargetKind = "dm" if args.user is not None else "channel"
     target_id = args.user if args.user is not None else args.channel_id
     preview = asyncio.run(_preview(settings, kind, target_id))

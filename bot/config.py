@@ -8,7 +8,6 @@ in `repr`, logs or error messages.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -97,9 +96,33 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _supported_database(cls, value: str) -> str:
+    def _usable_database(cls, value: str) -> str:
+        # Imported here: bot.sources imports this module and must not load the database stack.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from db.urls import sqlite_in_memory
+
+        # The messages never repeat the URL: it may hold a password.
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            url = make_url(value)  # a port that is not a number fails here
+        except (ValueError, ArgumentError):
+            raise ValueError(
+                "cannot be read as a URL: use sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user:password@host:5432/database (the port a number)"
+            ) from None
+        if url.host is not None and "@" in url.host:
+            raise ValueError(
+                "has an '@' in its user name or password: write it as %40 there (SQLAlchemy "
+                "would end the password at that '@' and take the rest for the host)"
+            )
+        if sqlite_in_memory(url):
+            raise ValueError(
+                "is an in-memory SQLite database, empty at every start and gone at exit: "
+                "name a file, e.g. sqlite+aiosqlite:///data/paperscout.db"
+            )
         return value
 
     @model_validator(mode="after")
@@ -112,6 +135,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"SHARD_IDS {bad} are outside 0..{self.shard_count - 1}")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, for the log scrubber: the value of each `SecretStr`
+        setting, and the database password as written in DATABASE_URL and decoded."""
+        from db.urls import password_texts  # not at the top: see `_usable_database`
+
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        return values + sorted(password_texts(self.database_url))
+
     def token(self) -> str:
         """The bot token; `ConfigError` when it is not set."""
         if self.discord_token is None:
@@ -121,14 +156,6 @@ class Settings(BaseSettings):
     @property
     def database_backend(self) -> str:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
-
-    def sqlite_path(self) -> Path | None:
-        """The SQLite file, so start-up can create its folder; None for PostgreSQL or memory."""
-        prefix = "sqlite+aiosqlite:///"
-        if not self.database_url.startswith(prefix):
-            return None
-        path = self.database_url[len(prefix) :].split("?", 1)[0]
-        return None if path in ("", ":memory:") else Path(path)
 
 
 def _describe(error: ValidationError) -> str:

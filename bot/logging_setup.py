@@ -14,7 +14,9 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
-        self._secrets = [s for s in secrets if s and len(s) >= 6]
+        # Longest first: a secret that contains another one is replaced whole, not in part.
+        kept = {s for s in secrets if s and len(s) >= 6}
+        self._secrets = sorted(kept, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

@@ -1,8 +1,10 @@
 """Apply and check the Alembic migrations shipped inside the `db` package.
 
-`upgrade_to_head(url)` is what start-up and `paperscout db upgrade` call. It is synchronous
-(Alembic's command API runs its own event loop in env.py); from a running event loop use
-`await upgrade_to_head_async(url)`, which runs it in a worker thread.
+`upgrade_to_head(url)` is what start-up and `paperscout db upgrade` call; `confirm_ready(url)`
+is the start-up check when the migrations are run as a separate step. Both raise
+`DatabaseUnavailable` (one line) for a database that cannot be used as configured. They are
+synchronous (Alembic's command API runs its own event loop in env.py); from a running event
+loop use `await upgrade_to_head_async(url)`, which runs it in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.errors import DatabaseUnavailable
+from db.faults import database_faults
 from db.models import Base
-from db.urls import ensure_sqlite_parent, redacted
+from db.sqlite import install_sqlite_hooks
+from db.urls import backend_of, ensure_sqlite_parent, redacted
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +63,25 @@ def upgrade_to_head(url: str) -> None:
     """Migrate the database at `url` to the newest revision (idempotent; safe from a CLI).
 
     On PostgreSQL an advisory lock is held around the upgrade, on SQLite the upgrade is one
-    BEGIN IMMEDIATE transaction: two processes starting at once migrate once. Must not be
-    called from a thread with a running event loop (use `upgrade_to_head_async`).
+    BEGIN IMMEDIATE transaction: two processes starting at once migrate once. Then a write is
+    tried (and rolled back): a database already at head migrates without writing, and a
+    read-only one would otherwise fail only at its first real write. `DatabaseUnavailable`
+    when the database cannot be used. Must not be called from a thread with a running event
+    loop (use `upgrade_to_head_async`).
     """
-    ensure_sqlite_parent(url)
-    log.info("migrating %s to head", redacted(url))
-    with _COMMAND_LOCK:
-        command.upgrade(alembic_config(url), "head")
+    with database_faults(url):
+        ensure_sqlite_parent(url)
+        log.info("migrating %s to head", redacted(url))
+        with _COMMAND_LOCK:
+            command.upgrade(alembic_config(url), "head")
+        asyncio.run(_run_on(url, _ready, like_the_bot=True))
+
+
+def confirm_ready(url: str) -> None:
+    """`DatabaseUnavailable` unless the database at `url` answers, is at this code's newest
+    revision and can be written: the start-up check when migrations run as their own step."""
+    with database_faults(url):
+        asyncio.run(_run_on(url, _ready, like_the_bot=True))
 
 
 async def upgrade_to_head_async(url: str) -> None:
@@ -96,8 +113,31 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def _run_on(url: str, fn: Any) -> Any:
+def _ready(connection: Connection) -> None:
+    """Raise unless the database is at head and this connection may write to it."""
+    current = _current(connection)
+    if current is None:
+        raise DatabaseUnavailable(
+            "the database has no PaperScout tables yet: run `paperscout db upgrade` first"
+        )
+    scripts = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
+    scripts.get_revision(current)  # ResolutionError for a revision this code does not know
+    head = scripts.get_current_head()
+    if current != head:
+        raise DatabaseUnavailable(
+            f"the database is at revision {current!r}, this version of PaperScout needs "
+            f"{head!r}: run `paperscout db upgrade` first"
+        )
+    connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    connection.rollback()
+
+
+async def _run_on(url: str, fn: Any, *, like_the_bot: bool = False) -> Any:
+    """`fn(connection)` on one new connection; `like_the_bot` opens SQLite as `Database`
+    does (busy timeout, WAL, BEGIN IMMEDIATE for writes)."""
     engine = create_async_engine(url, poolclass=pool.NullPool)
+    if like_the_bot and backend_of(url) == "sqlite":
+        install_sqlite_hooks(engine.sync_engine)
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(fn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy.engine import URL, make_url
 
@@ -19,8 +20,42 @@ def backend_of(url: str | URL) -> str:
 
 
 def redacted(url: str | URL) -> str:
-    """The URL with its password masked, safe to log."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with its password masked, safe to log.
+
+    An unencoded '@' in the password makes SQLAlchemy end the password at the first '@' and
+    take the rest for the host (`user:p@ss@host` -> password `p`, host `ss@host`): the host
+    is cut to what follows the last '@', so no part of the password is shown.
+    """
+    parsed = make_url(url)
+    if parsed.host is not None and "@" in parsed.host:
+        parsed = parsed.set(host=parsed.host.rpartition("@")[2])
+    return parsed.render_as_string(hide_password=True)
+
+
+def password_texts(url: str) -> set[str]:
+    """The password of `url` as written and as decoded (`p%40ss`, `p@ss`), for a log scrubber.
+
+    As written it runs from the user name's ':' to the last '@' before the host, so a password
+    with an unencoded '@' is taken whole. Empty when the URL has no password.
+    """
+    _scheme, _, rest = url.partition("://")
+    if rest.startswith("/"):  # no host part (a SQLite path): no password
+        return set()
+    user_info, at, _host = rest.split("?", 1)[0].rpartition("@")
+    _user, colon, written = user_info.partition(":")
+    if not (at and colon and written):
+        return set()
+    return {written, unquote(written)}
+
+
+def sqlite_in_memory(url: str | URL) -> bool:
+    """True for an in-memory SQLite database (`sqlite://`, `:memory:`, `mode=memory`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    in_memory_names = database in ("", ":memory:") or database.startswith("file::memory:")
+    return in_memory_names or parsed.query.get("mode") == "memory"
 
 
 def sqlite_file(url: str | URL) -> Path | None:

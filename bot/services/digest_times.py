@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from bot.errors import BadInput
+from bot.services.zone_names import canonical_zones, zone_aliases
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,19 @@ def parse_local_time(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _zones() -> tuple[tuple[str, ...], dict[str, str]]:
-    names = tuple(sorted(zoneinfo.available_timezones()))
-    return names, {name.lower(): name for name in names}
+    """The canonical names (offered) and every accepted spelling -> its canonical name."""
+    names = canonical_zones()
+    accepted = {alias.lower(): name for alias, name in zone_aliases().items()}
+    accepted.update({name.lower(): name for name in names})
+    return names, accepted
 
 
 def resolve_timezone(name: str) -> str:
     """The canonical IANA name for `name` (case-insensitive), or `BadInput`.
 
-    Only names in the IANA database are accepted (never a file path that ZoneInfo would read).
+    Only the places of `bot.services.zone_names` are accepted (an old alias such as US/Eastern
+    becomes its canonical name); never a host-only name (`localtime`), a non-place (`Factory`,
+    `EST`) or a file path that ZoneInfo would read.
     """
     _names, by_lower = _zones()
     found = by_lower.get(name.strip().lower())

@@ -7,11 +7,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.errors import DatabaseUnavailable
 from db.migrate import (
     check_no_drift_async,
+    confirm_ready,
     current_revision_async,
     downgrade_async,
     head_revision,
@@ -235,3 +238,17 @@ async def test_upgrade_creates_the_sqlite_folder(tmp_path: Path) -> None:
 
     assert (tmp_path / "data" / "nested" / "paperscout.db").is_file()
     assert await current_revision_async(url) == head_revision()
+
+
+async def test_the_readiness_check_wants_the_newest_revision(database_url: str) -> None:
+    """`run --no-migrate` starts only on a database at this code's head."""
+    with pytest.raises(DatabaseUnavailable, match="has no PaperScout tables yet"):
+        await asyncio.to_thread(confirm_ready, database_url)
+    await upgrade_to_head_async(database_url)
+    await downgrade_async(database_url, "0002")
+    with pytest.raises(DatabaseUnavailable, match="at revision '0002', this version of Paper"):
+        await asyncio.to_thread(confirm_ready, database_url)
+
+    await upgrade_to_head_async(database_url)
+
+    await asyncio.to_thread(confirm_ready, database_url)

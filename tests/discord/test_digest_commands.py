@@ -87,6 +87,8 @@ async def test_setup_by_a_moderator_stores_the_schedule(harness_factory) -> None
     [
         ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not a time zone I know"),
         ({"timezone": "../../etc/passwd"}, "is not a time zone I know"),
+        ({"timezone": "localtime"}, "'localtime' is not a time zone I know"),
+        ({"timezone": "Factory"}, "'Factory' is not a time zone I know"),
         ({"time": "25:00"}, "'25:00' is not a time: use HH:MM"),
         ({"time": "9am"}, "'9am' is not a time"),
         ({"weekday": 9, "validate": False}, "I could not understand"),
@@ -137,6 +139,20 @@ async def test_time_zone_autocomplete_offers_iana_names(discord_harness: BotHarn
     assert names[0] == "Europe/Zurich" and len(names) <= 25
     ex = await discord_harness.autocomplete("digest me", focused="timezone", timezone="america/new")
     assert [c["value"] for c in ex.choices] == ["America/New_York"]
+    for not_a_place in ("localtime", "factory", "us/eastern"):
+        ex = await discord_harness.autocomplete(
+            "digest me", focused="timezone", timezone=not_a_place
+        )
+        assert ex.choices == []
+
+
+async def test_an_old_zone_name_is_stored_as_its_canonical_name(
+    discord_harness: BotHarness,
+) -> None:
+    ex = await setup(discord_harness, timezone="US/Eastern")
+    assert "(America/New_York)" in shown(ex)
+    (schedule,) = await stored_schedules(discord_harness)
+    assert schedule.timezone == "America/New_York"
 
 
 async def test_preview_equals_what_is_then_posted(harness_factory) -> None:

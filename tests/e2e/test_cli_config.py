@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from tests.conftest import fresh_postgres_database
 
 
 def run_cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -49,3 +52,27 @@ def test_dotenv_token_missing_in_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("LOG_LEVEL=DEBUG\n")
     result = run_cli(["sync"], tmp_path)
     assert result.returncode == 2 and "DISCORD_TOKEN" in result.stderr
+
+
+def test_a_password_with_an_unencoded_at_is_refused_and_never_logged(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://postgres:hunter@2@SECRET@127.0.0.1:5432/paperscout"
+    result = run_cli(["db", "upgrade"], tmp_path, DATABASE_URL=url, LOG_LEVEL="DEBUG")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("paperscout: configuration error: DATABASE_URL is invalid")
+    for part in ("hunter", "2@SECRET", "SECRET"):
+        assert part not in result.stderr + result.stdout
+
+
+@pytest.mark.postgres
+async def test_an_encoded_password_migrates_and_stays_out_of_debug_logs(tmp_path: Path) -> None:
+    async with fresh_postgres_database() as plain:  # trust auth: any password gets in
+        url = make_url(plain).set(password="hunter@2@SECRET").render_as_string(False)
+        assert "hunter%402%40SECRET" in url
+        result = await asyncio.to_thread(
+            run_cli, ["db", "upgrade"], tmp_path, DATABASE_URL=url, LOG_LEVEL="DEBUG"
+        )
+    assert result.returncode == 0, result.stderr
+    assert "postgresql+asyncpg://postgres:***@127.0.0.1" in result.stderr
+    for part in ("hunter", "2@SECRET", "%402%40", "SECRET"):
+        assert part not in result.stderr + result.stdout

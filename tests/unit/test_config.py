@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import typing
+from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
+from bot.cli import _prepare
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import RedactingFormatter
 
@@ -52,6 +56,10 @@ def test_dotenv_file_is_read(tmp_path) -> None:
         ("DEV_GUILD_ID", "my-server"),
         ("LOG_LEVEL", "LOUD"),
         ("DATABASE_URL", "mysql://localhost/db"),
+        ("DATABASE_URL", "postgresql+asyncpg://bot:pw@db:fivefourthreetwo/paperscout"),
+        ("DATABASE_URL", "sqlite+aiosqlite://"),
+        ("DATABASE_URL", "sqlite+aiosqlite:///:memory:"),
+        ("DATABASE_URL", "sqlite+aiosqlite:///file:scratch?mode=memory&uri=true"),
         ("SHARD_COUNT", "-1"),
     ],
 )
@@ -112,3 +120,58 @@ def test_log_formatter_scrubs_secrets_from_message_and_traceback() -> None:
     text = formatter.format(record)
     assert "tok-en-secret" not in text
     assert "url was /?api_key=***" in text and "RuntimeError: request to" in text
+
+
+def test_a_secret_inside_a_longer_one_does_not_leave_the_rest_behind() -> None:
+    formatter = RedactingFormatter("%(message)s", ["hunter2", "hunter2-and-more"])
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "key hunter2-and-more", (), None)
+    assert formatter.format(record) == "key ***"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def secret_setting_names() -> list[str]:
+    """The settings declared as `SecretStr`, found from the annotations."""
+    return [
+        name
+        for name, field in Settings.model_fields.items()
+        if field.annotation is SecretStr or SecretStr in typing.get_args(field.annotation)
+    ]
+
+
+def test_every_secret_setting_and_the_database_password_are_scrubbed_from_logs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    secrets = {name: f"{name}-value-1234" for name in secret_setting_names()}
+    assert {"discord_token", "openalex_api_key", "semantic_scholar_api_key"} <= set(secrets)
+    for name, value in secrets.items():
+        monkeypatch.setenv(name.upper(), value)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot:s3cret%40pass@db/paperscout")
+    _prepare(load_settings())  # what every `paperscout` command does first
+
+    leaks = [*secrets.values(), "s3cret@pass", "s3cret%40pass"]
+    logging.getLogger("paperscout.test").error("driver said: %s", " | ".join(leaks))
+
+    logged = capsys.readouterr().err
+    assert "driver said: ***" in logged
+    for value in leaks:
+        assert value not in logged
+
+
+def test_a_password_with_an_unencoded_at_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot:hunter@2@SECRET@db:5432/x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL is invalid: has an '@'") and "%40" in message
+    for part in ("hunter", "2@SECRET", "SECRET"):
+        assert part not in message

@@ -87,6 +87,53 @@ def test_time_zones_are_iana_names_only() -> None:
     assert len(timezone_suggestions("a")) == 25
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "localtime",  # the host's own zone: differs from machine to machine
+        "Factory",
+        "posixrules",
+        "posix/Europe/Zurich",
+        "right/UTC",
+        "EST",  # tzdata links it to America/Panama: no summer time
+        "CET",
+        "EST5EDT",
+        "GMT",
+        "Etc/GMT+5",
+    ],
+)
+def test_names_that_are_not_places_are_refused(name: str) -> None:
+    with pytest.raises(BadInput, match="not a time zone I know"):
+        resolve_timezone(name)
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [
+        ("US/Eastern", "America/New_York"),
+        ("asia/calcutta", "Asia/Kolkata"),
+        ("Europe/Kiev", "Europe/Kyiv"),
+        ("Etc/UTC", "UTC"),
+        ("utc", "UTC"),
+        ("Europe/Amsterdam", "Europe/Amsterdam"),  # in zone.tab, though tzdata links it
+    ],
+)
+def test_old_location_names_become_their_canonical_name(alias: str, canonical: str) -> None:
+    assert resolve_timezone(alias) == canonical
+
+
+def test_every_offered_zone_is_canonical_and_loads() -> None:
+    offered = {
+        name
+        for query in ("", "a", "e", "u", "local", "fact", "etc", "posix")
+        for name in timezone_suggestions(query, limit=1000)
+    }
+    assert not {"localtime", "Factory", "posixrules", "Etc/UTC", "US/Eastern"} & offered
+    assert all("/" in name or name == "UTC" for name in offered)
+    for name in offered:
+        assert ZoneInfo(name).utcoffset(utc(2026, 1, 1)) is not None
+
+
 def test_weekdays() -> None:
     assert weekday_index(6) == 6 and weekday_index("monday") == 0 and weekday_index("Wed") == 2
     for bad in (7, -1, "someday", "mo"):
