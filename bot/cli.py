@@ -172,7 +172,11 @@ async def _poll_once(settings: Settings) -> int:
                     )
 
                 def on_wait() -> None:
-                    progress.update(task, description="waiting for the running poll to end")
+                    progress.console.print(
+                        "another poll is running on this database (the bot, or another "
+                        "`paperscout poll`): waiting for it to end"
+                    )
+                    progress.update(task, description="waiting for the running poll")
 
                 summary = await service.run_cycle(
                     on_step, wait_seconds=POLL_WAIT_SECONDS, on_wait=on_wait

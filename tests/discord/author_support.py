@@ -111,8 +111,10 @@ async def seed_author(
         {"year": 2025, "works_count": 6, "cited_by_count": 520},
     ),
     affiliations: Sequence[str] = (),
+    papers_fetched: bool = True,
 ) -> int:
-    """An author stored with cached metrics (unless `metrics_as_of` is None) and papers."""
+    """An author stored with cached metrics (unless `metrics_as_of` is None) and papers
+    (`papers_fetched` False: their arXiv papers were never fetched completely)."""
     from bot.services.author_fetch import match_keys
 
     async with database.transaction() as session:
@@ -140,6 +142,13 @@ async def seed_author(
             result = await repo.upsert_many(papers, now=NOW - timedelta(days=1))
             await repo.link_authors(
                 [(author.id, pid, "name") for pid in result.ids.values()], now=NOW
+            )
+        if papers_fetched:  # these are all their papers: nothing for a profile to fetch
+            await authors.record_history(
+                author.id,
+                fetched_at=NOW - timedelta(days=30),
+                confirmed=None,
+                usual_categories=[],
             )
         return author.id
 

@@ -45,15 +45,16 @@ DIGEST_AT = NOW + timedelta(minutes=10)
 
 
 class Pause:
-    """One pause point: the poll reports `reached`, then waits for `resume`."""
+    """One pause point: the poll reports `reached`, then waits for `resume` (once `armed`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, armed: bool = True) -> None:
         self.reached = asyncio.Event()
         self.resume = asyncio.Event()
         self.used = False
+        self.armed = armed
 
     async def hold(self) -> None:
-        if self.used:
+        if self.used or not self.armed:
             return
         self.used = True
         self.reached.set()
@@ -61,23 +62,29 @@ class Pause:
 
 
 class PausingArxivApi:
-    """The real arXiv API source whose first author search pauses once it has its papers."""
+    """The real arXiv API source whose first author search pauses once it has its papers
+    (`arm_only`: instead arms the pause for what comes after the fetch)."""
 
-    def __init__(self, real: Any, pause: Pause) -> None:
+    def __init__(self, real: Any, pause: Pause, *, arm_only: bool = False) -> None:
         self._real = real
         self._pause = pause
+        self._arm_only = arm_only
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
     async def search_authors(self, *args: Any, **kwargs: Any) -> Any:
         found = await self._real.search_authors(*args, **kwargs)
-        await self._pause.hold()
+        if self._arm_only:
+            self._pause.armed = True
+        else:
+            await self._pause.hold()
         return found
 
 
 class PausingDatabase:
-    """The real database whose first write transaction pauses after its writes, uncommitted."""
+    """The real database whose first write transaction once the pause is armed (the store,
+    not the poll lock's) pauses after its writes, uncommitted."""
 
     def __init__(self, real: Database, pause: Pause) -> None:
         self._real = real
@@ -132,14 +139,15 @@ async def test_papers_stored_while_a_digest_is_planned_are_in_exactly_one_digest
         timezone="UTC",
         user_id=5,
     )
-    pause = Pause()
+    pause = Pause(armed=pause_at == "after_fetch")
     fence = CutoffFence(clock)  # shared, as bot.wiring does
     planner_fence = fence if processes == 1 else CutoffFence(clock)
+    api = PausingArxivApi(sources.arxiv_api, pause, arm_only=pause_at == "before_commit")
+    arming = dataclasses.replace(sources, arxiv_api=api)
     if pause_at == "after_fetch":
-        api = PausingArxivApi(sources.arxiv_api, pause)
-        poller = PollingService(db, dataclasses.replace(sources, arxiv_api=api), clock, fence=fence)
+        poller = PollingService(db, arming, clock, fence=fence)
     else:
-        poller = PollingService(PausingDatabase(db, pause), sources, clock, fence=fence)  # type: ignore[arg-type]
+        poller = PollingService(PausingDatabase(db, pause), arming, clock, fence=fence)  # type: ignore[arg-type]
     planner = DigestPlanner(db, clock, card_size, fence=planner_fence)
 
     poll = asyncio.create_task(poller.run_cycle())

@@ -1,0 +1,110 @@
+"""`paperscout poll --once` typed while the running bot polls: one poll at a time per database.
+
+The bot's scheduled poll is under way (its first arXiv request is slow) when an operator runs
+`paperscout poll --once` in another process on the same database. The command says a poll is
+running and waits; arXiv never sees two requests at once, nor two closer than the spacing;
+when the bot's poll ends the command finds nothing due and says so. Before, the command built
+its own rate limiter and polled at once: arXiv saw requests 0.61 s and 2.40 s apart.
+SQLite (a lease row) and PostgreSQL (an advisory lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+from db.database import Database
+from db.migrate import upgrade_to_head_async
+from tests.e2e.test_polling_cli import USUAL, route
+from tests.harness.fake_upstream import FakeUpstream, Fault, RecordedRequest
+from tests.harness.fixtures import HarnessFactory
+from tests.services.conftest import Dest, follow_author
+
+SPACING = 1.0  # ARXIV_MIN_INTERVAL_SECONDS for both processes (3 s in production)
+
+
+async def seed(url: str) -> None:
+    await upgrade_to_head_async(url)
+    database = Database(url)
+    try:
+        await follow_author(
+            database,
+            "Adrian Del Maestro",
+            created_at=datetime(2014, 6, 1, tzinfo=UTC),
+            categories=USUAL,
+            destinations=(Dest("user", 111),),
+        )
+    finally:
+        await database.dispose()
+
+
+async def start_poll_command(tmp_path: Path, upstream: FakeUpstream, url: str):  # type: ignore[no-untyped-def]
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env = {
+        **clean,
+        "DATABASE_URL": url,
+        "ARXIV_API_URL": upstream.arxiv_api_url,
+        "ARXIV_RSS_URL": upstream.arxiv_rss_url,
+        "OPENALEX_API_URL": upstream.openalex_url,
+        "SEMANTIC_SCHOLAR_API_URL": upstream.semantic_scholar_url,
+        "ARXIV_MIN_INTERVAL_SECONDS": str(SPACING),
+        "CONTACT_EMAIL": "ops@paperscout.example",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "poll",
+        "--once",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def arxiv_requests(upstream: FakeUpstream) -> list[RecordedRequest]:
+    found = [r for r in upstream.requests if r.path.startswith(("/api/query", "/rss/"))]
+    return sorted(found, key=lambda r: r.started)
+
+
+async def test_poll_once_waits_for_the_bots_poll_and_keeps_arxivs_spacing(
+    harness_factory: HarnessFactory, tmp_path: Path, database_url: str
+) -> None:
+    await seed(database_url)
+    async with FakeUpstream() as upstream:
+        route(upstream)
+        upstream.add_fault("/api/query", Fault.slow(3.0, times=1))  # the bot's first request
+        settings = {
+            "arxiv_api_url": upstream.arxiv_api_url,
+            "arxiv_rss_url": upstream.arxiv_rss_url,
+            "openalex_api_url": upstream.openalex_url,
+            "semantic_scholar_api_url": upstream.semantic_scholar_url,
+            "arxiv_min_interval_seconds": SPACING,
+        }
+        async with harness_factory(
+            database_url=database_url, settings=settings, migrate=False
+        ) as h:
+            bot_poll = asyncio.create_task(h.bot.services.polling.run_cycle())
+            async with asyncio.timeout(10):
+                while not upstream.requests_to("/api/query"):  # noqa: ASYNC110 (no event to await)
+                    await asyncio.sleep(0.05)
+            command = await start_poll_command(tmp_path, upstream, database_url)
+            out, err = await asyncio.wait_for(command.communicate(), timeout=60)
+            summary = await asyncio.wait_for(bot_poll, timeout=30)
+
+    assert summary.errors == [] and not summary.busy and summary.papers_new == 11
+    assert command.returncode == 0, err.decode()
+    assert "another poll is running on this database" in err.decode()
+    assert "Traceback" not in err.decode()
+    printed = out.decode()
+    assert "poll: 0 requests" in printed and "not due until" in printed, printed
+    timeline = arxiv_requests(upstream)
+    assert len(timeline) == 3  # the bot's two API pages and its listing; none of the command's
+    for earlier, later in itertools.pairwise(timeline):
+        assert later.started - earlier.finished >= SPACING * 0.95, (earlier.path, later.path)
