@@ -228,8 +228,8 @@ class ArxivApiSource:
             if start == 0:
                 expected_total = page.total_results
             collected.extend(page.papers)
-            start += len(page.papers)
-            if not page.papers or start >= expected_total:
+            start += page.entries
+            if not page.entries or start >= expected_total:
                 return collected, requests, False
             if limit is not None and len(collected) >= limit:
                 return collected, requests, False
@@ -240,30 +240,33 @@ class ArxivApiSource:
     async def _get_page(
         self, url: str, *, first: bool, expected_total: int, start: int
     ) -> ArxivFeedPage:
+        now = self.http.options.clock.now()
+
         def parse(response: HttpResponse) -> ArxivFeedPage:
             return _parse_api_response(
-                response, first=first, expected_total=expected_total, start=start
+                response, first=first, expected_total=expected_total, start=start, now=now
             )
 
         return await self.http.request("GET", url, parse=parse, headers=_ACCEPT, encoded=True)
 
 
 def _parse_api_response(
-    response: HttpResponse, *, first: bool, expected_total: int, start: int
+    response: HttpResponse, *, first: bool, expected_total: int, start: int, now: datetime
 ) -> ArxivFeedPage:
     """Status handling + Atom parsing for one API page (see SOURCES.md 1.3 for the cases)."""
     if response.status == 400:
         # The 2025+ service sends its error feed with HTTP 400.
         try:
-            parse_arxiv_atom(response.body)
+            parse_arxiv_atom(response.body, now=now)
         except ArxivQueryError:
             raise
         except MalformedResponse:
             pass
         raise BadRequest(f"arXiv rejected the request (HTTP 400, {response.where})", status=400)
     check_status(response)
-    page = parse_arxiv_atom(response.body)  # raises ArxivQueryError for a legacy 200 error feed
-    if not first and not page.papers and start < expected_total:
+    # Raises ArxivQueryError for a legacy 200 error feed.
+    page = parse_arxiv_atom(response.body, now=now)
+    if not first and not page.entries and start < expected_total:
         raise UnexpectedEmptyPage(
             f"empty page at start={start} of {expected_total} results ({response.where})"
         )

@@ -247,12 +247,17 @@ class ArxivListing:
 
 @dataclass(frozen=True, slots=True)
 class ArxivFeedPage:
-    """One parsed page of the arXiv API (pure parse result)."""
+    """One parsed page of the arXiv API (pure parse result).
+
+    `entries` counts the page's entries, those skipped as unusable (bad id or date) included:
+    paging moves on by it, not by `len(papers)`.
+    """
 
     total_results: int
     start_index: int
     items_per_page: int
     papers: tuple[Paper, ...]
+    entries: int
 
 
 @dataclass(frozen=True, slots=True)
