@@ -36,6 +36,7 @@ from bot.errors import NotFoundError, UpstreamDown
 from bot.names import name_keys, names_match, normalize_text
 from bot.plain_text import one_line, plain
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, AuthorQuery
+from bot.sources.budget import call_budget
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
 from bot.sources.models import AuthorCandidate, AuthorRecord
@@ -264,7 +265,7 @@ class UpstreamGuard:
                 call.close()  # never awaited: avoid the "was never awaited" warning
             raise SourceError("skipped: failed moments ago", source=source)
         try:
-            async with asyncio.timeout(self.budget_seconds):
+            with call_budget(self.budget_seconds):  # a typed timeout, counted in health
                 result = await call
         except NotFound:
             raise

@@ -56,6 +56,7 @@ from bot.services.author_resolver import (
     choice_label,
 )
 from bot.sources.arxiv_query import author_term
+from bot.sources.budget import call_budget
 from bot.sources.errors import SourceError
 from bot.sources.factory import Sources
 from bot.sources.models import Paper
@@ -457,29 +458,26 @@ class FollowService:
     async def _arxiv_sample(self, candidate: Candidate, term: str) -> list[Paper] | None:
         """The newest arXiv papers the name finds (homonyms too); None when arXiv failed."""
         try:
-            async with asyncio.timeout(self.category_budget_seconds):
+            with call_budget(self.category_budget_seconds):  # a typed timeout, counted in health
                 result = await self._sources.arxiv_api.search(
                     term, max_results=CATEGORY_SAMPLE, sort_by="submittedDate"
                 )
-        except (SourceError, TimeoutError) as error:
+        except SourceError as error:
             log.warning(
                 "arXiv did not answer for %s (%s): following without usual categories",
                 candidate.openalex_id or candidate.display_name,
-                error or "timeout",
+                error,
             )
             return None
         return list(result.papers)
 
     async def _identity(self, candidate: Candidate) -> Identity | None:
         """The author's arXiv ids from OpenAlex, within the follow's budget; None if unknown."""
-        try:
-            async with asyncio.timeout(self.category_budget_seconds):
-                return await openalex_identity(
-                    self.resolver.openalex, self.resolver.guard, candidate.openalex_id
-                )
-        except TimeoutError:
-            log.warning("OpenAlex works for %s: too slow, name-only", candidate.openalex_id)
-            return None
+        # A timeout is a typed error that openalex_identity logs and answers None for.
+        with call_budget(self.category_budget_seconds):
+            return await openalex_identity(
+                self.resolver.openalex, self.resolver.guard, candidate.openalex_id
+            )
 
     # --- unfollowing and listing ---------------------------------------------------------
 

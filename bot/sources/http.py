@@ -8,7 +8,8 @@ backoff and jitter, never sooner than a `Retry-After`, up to `RetryPolicy.max_at
 Parsing runs inside the retry loop, so a truncated or empty body is retried too.
 
 `HttpClient.track` wraps one *public* source call and reports its outcome to the
-`HealthRecorder` once (not per attempt).
+`HealthRecorder` once (not per attempt). Under a caller's `call_budget` (`bot.sources.budget`)
+it also ends the call at the budget's deadline with a typed `UpstreamTimeout`.
 
 No aiohttp exception leaves this module: each maps to a `SourceError` subclass. Messages name
 the method and path only; query strings (which may hold `api_key`) never reach a message, and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -26,6 +28,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,12 +41,14 @@ from yarl import URL
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
+from bot.sources.budget import CallBudget, current_budget
 from bot.sources.errors import (
     AccessDenied,
     BadRequest,
     InternalSourceError,
     MalformedResponse,
     NotFound,
+    QueuedPastBudget,
     RateLimited,
     RedirectLoop,
     ResponseTooLarge,
@@ -64,6 +69,16 @@ _CHUNK = 64 * 1024
 _SECRET_PARAM_RE = re.compile(
     r"(?i)([?&;](?:api_key|apikey|api-key|key|token|access_token|mailto)=)[^&#\s]*"
 )
+
+
+@dataclass(slots=True)
+class _CallProgress:
+    """What the tracked call running in this task has done so far."""
+
+    requests_sent: int = 0
+
+
+_progress: ContextVar[_CallProgress | None] = ContextVar("source_call_progress", default=None)
 
 
 def default_user_agent(contact_email: str = "paperscout-operator@example.invalid") -> str:
@@ -235,11 +250,16 @@ class HttpClient:
 
     async def track(self, call: Awaitable[T]) -> T:
         """Await one public source call and report its outcome to the health recorder."""
+        progress = _CallProgress()
+        token = _progress.set(progress)
         try:
-            result = await call
+            result = await self._within_budget(call, progress)
         except NotFound:
             await self._report_success()  # the upstream answered; the id just does not exist
             raise
+        except QueuedPastBudget as error:
+            error.source = error.source or self.source
+            raise  # nothing was sent: the source is neither healthier nor sicker
         except SourceError as error:
             if error.source is None:
                 error.source = self.source
@@ -252,8 +272,24 @@ class HttpClient:
             )
             await self._report_failure(error)
             raise error from exc
+        finally:
+            _progress.reset(token)
         await self._report_success()
         return result
+
+    async def _within_budget(self, call: Awaitable[T], progress: _CallProgress) -> T:
+        """`await call`, ended at the caller's budget deadline (if any) with a typed error."""
+        budget = current_budget()
+        if budget is None:
+            return await call
+        timeout = asyncio.timeout_at(budget.deadline)
+        try:
+            async with timeout:
+                return await call
+        except TimeoutError:
+            if not timeout.expired():
+                raise
+            raise _budget_error(budget, progress, self.limiter) from None
 
     async def _report_success(self) -> None:
         self._consecutive_failures = 0
@@ -379,6 +415,9 @@ class HttpClient:
             all_headers.update(headers)
         where = f"{method} {target.path}"
         started = time.perf_counter()
+        progress = _progress.get()
+        if progress is not None:
+            progress.requests_sent += 1
         try:
             async with self.session.request(
                 method,
@@ -440,6 +479,21 @@ class HttpClient:
         return redact_text(text, self._secrets)
 
 
+def _budget_error(
+    budget: CallBudget, progress: _CallProgress, limiter: RateLimiter | None
+) -> SourceError:
+    """Why a call ran out of its caller's budget, as the typed error to raise."""
+    if progress.requests_sent == 0:
+        return QueuedPastBudget(
+            f"gave up after {budget.seconds:g} s waiting for a turn in the {limiter.name} "
+            "rate limiter (busy with other requests); nothing was sent"
+            if limiter is not None
+            else f"gave up after {budget.seconds:g} s before sending a request"
+        )
+    sent = f"{progress.requests_sent} request{'s' if progress.requests_sent > 1 else ''} sent"
+    return UpstreamTimeout(f"timed out after {budget.seconds:g} s, the caller's budget ({sent})")
+
+
 def _transport_error(exc: BaseException, where: str, opts: HttpOptions) -> SourceError:
     """The typed error for an aiohttp / socket failure (no URL, no query string)."""
     if isinstance(exc, TimeoutError):
@@ -452,4 +506,8 @@ def _transport_error(exc: BaseException, where: str, opts: HttpOptions) -> Sourc
         return MalformedResponse(f"invalid HTTP response ({type(exc).__name__}, {where})")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return UpstreamUnavailable(f"cannot connect ({where})")
+    if isinstance(exc, OSError) and exc.errno == errno.ECONNRESET:
+        return UpstreamUnavailable(f"connection reset by the server ({where})")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return UpstreamUnavailable(f"the server closed the connection without answering ({where})")
     return UpstreamUnavailable(f"connection failed ({type(exc).__name__}, {where})")
