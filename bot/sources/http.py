@@ -4,7 +4,8 @@
 descriptive User-Agent, a total timeout, a redirect limit and a body-size cap (the body is read
 in chunks and reading stops at the cap, so a huge body never fills memory). It retries
 retryable failures (connection errors, timeouts, 5xx, 429, malformed bodies) with exponential
-backoff and jitter, never sooner than a `Retry-After`, up to `RetryPolicy.max_attempts`.
+backoff and jitter, never sooner than a `Retry-After` (capped at `MAX_RETRY_AFTER_SECONDS`), up
+to `RetryPolicy.max_attempts`.
 Parsing runs inside the retry loop, so a truncated or empty body is retried too.
 
 `HttpClient.track` wraps one *public* source call and reports its outcome to the
@@ -64,7 +65,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
-_MAX_RETRY_AFTER = 86400.0
+# The longest wait one `Retry-After` can impose: an hour. arXiv documents no Retry-After (its
+# terms ask for one request per 3 s; content changes once a weekday), the poll runs hourly by
+# default, and our own cool-down never exceeds an hour either: one request an hour to a source
+# that asked for more is polite, while honouring "86400" from a single answer (or a proxy's
+# whim) would stop the poll, and its alerts, for a day. The error says what was asked.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 _CHUNK = 64 * 1024
 _SECRET_PARAM_RE = re.compile(
     r"(?i)([?&;](?:api_key|apikey|api-key|key|token|access_token|mailto)=)[^&#\s]*"
@@ -108,7 +114,7 @@ class RetryPolicy:
     random factor in [1, 1 + jitter] (jitter only upward: never less polite than the base), and
     never less than the server's `Retry-After`. A `Retry-After` longer than `max_retry_after`
     is not slept inside the call: the error is raised and the health record's `next_try_at`
-    carries the wait instead.
+    carries the wait (at most `MAX_RETRY_AFTER_SECONDS`) instead.
     """
 
     max_attempts: int = 4
@@ -147,7 +153,11 @@ class HttpOptions:
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """A fully read response. `url` is redacted; `path` has no query string."""
+    """A fully read response. `url` is redacted; `path` has no query string.
+
+    `retry_after_asked` is the server's `Retry-After` in seconds as sent; `retry_after` is what
+    we honour (capped at `MAX_RETRY_AFTER_SECONDS`).
+    """
 
     status: int
     headers: CIMultiDictProxy[str]
@@ -155,7 +165,14 @@ class HttpResponse:
     method: str
     path: str
     url: str
-    retry_after: float | None = None
+    retry_after_asked: float | None = None
+
+    @property
+    def retry_after(self) -> float | None:
+        """The wait we honour: the server's, at most `MAX_RETRY_AFTER_SECONDS`."""
+        if self.retry_after_asked is None:
+            return None
+        return min(self.retry_after_asked, MAX_RETRY_AFTER_SECONDS)
 
     @property
     def where(self) -> str:
@@ -173,7 +190,8 @@ class HttpResponse:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """`Retry-After` as seconds from `now`: either delta-seconds or an HTTP date."""
+    """`Retry-After` as seconds from `now` (delta-seconds or an HTTP date), as the server asked:
+    not capped (`HttpResponse.retry_after` is), never negative, None when unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -182,15 +200,24 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except ValueError:
         pass
     else:
-        # A day at most: a nonsense value must not push the next try out for ever (or overflow).
-        return min(max(seconds, 0.0), _MAX_RETRY_AFTER) if math.isfinite(seconds) else None
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         return None
-    return min(max((when - now).total_seconds(), 0.0), _MAX_RETRY_AFTER)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def _retry_after_note(response: HttpResponse) -> str:
+    """`; Retry-After 86400 s, capped to 3600 s` (empty without the header): why we wait."""
+    asked = response.retry_after_asked
+    if asked is None:
+        return ""
+    if asked > MAX_RETRY_AFTER_SECONDS:
+        return f"; Retry-After {asked:g} s, capped to {MAX_RETRY_AFTER_SECONDS:g} s"
+    return f"; Retry-After {asked:g} s"
 
 
 def check_status(
@@ -205,6 +232,8 @@ def check_status(
         return
     suffix = f": {detail}" if detail else ""
     where = f"HTTP {status}, {response.where}"
+    if status == 429 or status >= 500:
+        where += _retry_after_note(response)
     if status == 429:
         raise RateLimited(
             f"rate limited ({where}){suffix}", status=status, retry_after=response.retry_after
@@ -453,7 +482,7 @@ class HttpClient:
                     method=method,
                     path=resp.url.path,
                     url=redact_url(resp.url),
-                    retry_after=parse_retry_after(
+                    retry_after_asked=parse_retry_after(
                         resp.headers.get("Retry-After"), opts.clock.now()
                     ),
                 )
