@@ -114,6 +114,10 @@ def parse_arxiv_atom(data: bytes, *, now: datetime | None = None) -> ArxivFeedPa
     if root is None or root.tag != _FEED:
         tag = root.tag if root is not None else None
         raise MalformedResponse(f"not an Atom feed (root element {tag!r})", source=SOURCE)
+    if root.getroottree().docinfo.doctype:
+        # arXiv sends none. Entities are left unexpanded anyway, but they would silently empty
+        # the text around them: a feed that declares some is not arXiv's (a proxy, an attack).
+        raise MalformedResponse("a DOCTYPE in an Atom feed (arXiv sends none)", source=SOURCE)
 
     total: str | None = None
     start: str | None = None

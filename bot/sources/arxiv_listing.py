@@ -216,6 +216,11 @@ def parse_arxiv_listing(data: bytes, *, now: datetime | None = None) -> ArxivLis
     if isinstance(problem, xml.sax.SAXException):
         # Truncated or broken XML: a partial listing would silently lose papers.
         raise MalformedResponse(f"feed is not well-formed XML ({problem})", source=SOURCE)
+    if isinstance(problem, feedparser.CharacterEncodingOverride):
+        # feedparser would read it in another encoding: every non-ASCII name turns to mojibake.
+        raise MalformedResponse(
+            f"feed is not valid in its declared encoding ({problem})", source=SOURCE
+        )
     if problem is not None:
         log.debug("listing feed parsed with a warning: %r", problem)
     feed = parsed.get("feed", {})
