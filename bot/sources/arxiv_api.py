@@ -210,7 +210,7 @@ class ArxivApiSource:
             return collected, 0, False
         start = 0
         requests = 0
-        expected_total = 0
+        expected_total: int | None = None
         while True:
             size = self.page_size if limit is None else min(self.page_size, limit - len(collected))
             url = search_url(
@@ -229,16 +229,16 @@ class ArxivApiSource:
                 expected_total = page.total_results
             collected.extend(page.papers)
             start += page.entries
-            if not page.entries or start >= expected_total:
+            if _last_page(page.entries, size, start, expected_total):
                 return collected, requests, False
             if limit is not None and len(collected) >= limit:
                 return collected, requests, False
             if start >= MAX_OFFSET:
-                log.warning("arXiv query has %d results; stopped at %d", expected_total, start)
+                log.warning("arXiv query has %s results; stopped at %d", expected_total, start)
                 return collected, requests, True
 
     async def _get_page(
-        self, url: str, *, first: bool, expected_total: int, start: int
+        self, url: str, *, first: bool, expected_total: int | None, start: int
     ) -> ArxivFeedPage:
         now = self.http.options.clock.now()
 
@@ -250,8 +250,16 @@ class ArxivApiSource:
         return await self.http.request("GET", url, parse=parse, headers=_ACCEPT, encoded=True)
 
 
+def _last_page(entries: int, size: int, start: int, total: int | None) -> bool:
+    """Nothing more to ask: an empty page, arXiv's total reached or, when arXiv's total is
+    unknown, a page shorter than asked (a full one may have more behind it)."""
+    if not entries:
+        return True
+    return start >= total if total is not None else entries < size
+
+
 def _parse_api_response(
-    response: HttpResponse, *, first: bool, expected_total: int, start: int, now: datetime
+    response: HttpResponse, *, first: bool, expected_total: int | None, start: int, now: datetime
 ) -> ArxivFeedPage:
     """Status handling + Atom parsing for one API page (see SOURCES.md 1.3 for the cases)."""
     if response.status == 400:
@@ -266,7 +274,7 @@ def _parse_api_response(
     check_status(response)
     # Raises ArxivQueryError for a legacy 200 error feed.
     page = parse_arxiv_atom(response.body, now=now)
-    if not first and not page.entries and start < expected_total:
+    if not first and not page.entries and expected_total is not None and start < expected_total:
         raise UnexpectedEmptyPage(
             f"empty page at start={start} of {expected_total} results ({response.where})"
         )

@@ -85,13 +85,12 @@ def _entry_date(
     return usable, usable is not None or moment is None
 
 
-def _int(text: str | None, default: int, field: str) -> int:
+def _count(text: str | None, field: str) -> int | None:
     try:
         number = int(text.strip()) if text else None
     except ValueError:
         number = None
-    checked = count(number, f"arXiv feed <{field}>")
-    return default if checked is None else checked
+    return count(number, f"arXiv feed <{field}>")
 
 
 def parse_arxiv_atom(data: bytes, *, now: datetime | None = None) -> ArxivFeedPage:
@@ -138,9 +137,9 @@ def parse_arxiv_atom(data: bytes, *, now: datetime | None = None) -> ArxivFeedPa
         elif tag == _PER_PAGE:
             per_page = child.text
     return ArxivFeedPage(
-        total_results=_int(total, entries, "totalResults"),
-        start_index=_int(start, 0, "startIndex"),
-        items_per_page=_int(per_page, entries, "itemsPerPage"),
+        total_results=_count(total, "totalResults"),
+        start_index=_count(start, "startIndex") or 0,
+        items_per_page=_count(per_page, "itemsPerPage") or entries,
         papers=tuple(papers),
         entries=entries,
     )

@@ -249,11 +249,12 @@ class ArxivListing:
 class ArxivFeedPage:
     """One parsed page of the arXiv API (pure parse result).
 
-    `entries` counts the page's entries, those skipped as unusable (bad id or date) included:
-    paging moves on by it, not by `len(papers)`.
+    `total_results` is arXiv's count of results, None when it sent none it could mean (absent,
+    negative, huge). `entries` counts the page's entries, those skipped as unusable (bad id or
+    date) included: paging moves on by it, not by `len(papers)`.
     """
 
-    total_results: int
+    total_results: int | None
     start_index: int
     items_per_page: int
     papers: tuple[Paper, ...]
