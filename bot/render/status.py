@@ -52,8 +52,9 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
                 line += f", {source.consecutive_failures} failures in a row"
                 if source.last_error:
                     line += f" ({safe(cut(source.last_error, 120))})"
-                if source.next_try_at:
-                    line += f", next try {_ago(source.next_try_at, now)}"
+                if source.next_try_at and source.next_try_at > now:
+                    until = discord.utils.format_dt(source.next_try_at, "f")
+                    line += f", backing off until {until}"
             lines.append(line)
         embed.add_field(name="Sources", value=fit_lines(lines, 1024), inline=False)
     else:

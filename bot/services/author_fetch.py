@@ -111,7 +111,7 @@ async def openalex_identity(
                 extra_filter="indexed_in:arxiv",
             ),
         )
-    except (SourceError, TimeoutError) as error:
+    except SourceError as error:
         log.warning("OpenAlex works for %s failed (%s): name-only matching", openalex_id, error)
         return None
     arxiv = [w for w in works if w.arxiv_id]

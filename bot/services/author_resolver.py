@@ -36,6 +36,7 @@ from bot.errors import NotFoundError, UpstreamDown
 from bot.names import name_keys, names_match, normalize_text
 from bot.plain_text import one_line, plain
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, AuthorQuery
+from bot.sources.budget import call_budget
 from bot.sources.errors import NotFound, SourceError
 from bot.sources.factory import Sources
 from bot.sources.models import AuthorCandidate, AuthorRecord
@@ -264,11 +265,11 @@ class UpstreamGuard:
                 call.close()  # never awaited: avoid the "was never awaited" warning
             raise SourceError("skipped: failed moments ago", source=source)
         try:
-            async with asyncio.timeout(self.budget_seconds):
+            with call_budget(self.budget_seconds):  # a typed timeout, counted in health
                 result = await call
         except NotFound:
             raise
-        except (SourceError, TimeoutError):
+        except SourceError:
             self._down_until[source] = self._clock.monotonic() + self.down_seconds
             raise
         self._down_until.pop(source, None)
@@ -380,7 +381,7 @@ class AuthorResolver:
                 f"OpenAlex has no author `{plain(query.value)}`. Type the name and pick the "
                 "author from the list."
             ) from error
-        except (SourceError, TimeoutError) as error:
+        except SourceError as error:
             log.warning("OpenAlex get_author(%s) failed: %s", query.value, error)
             raise UpstreamDown(
                 "I cannot look that author up right now: OpenAlex is not answering. Try again "
@@ -444,7 +445,7 @@ class AuthorResolver:
                 records = await self.guard.call(
                     "openalex", self.openalex.search_authors(name, per_page=SEARCH_PER_PAGE)
                 )
-            except (SourceError, TimeoutError) as error:
+            except SourceError as error:
                 log.warning("OpenAlex author search failed for %r: %s", name, error)
                 notices.append("OpenAlex is not answering right now.")
                 failed.append("OpenAlex")
@@ -456,7 +457,7 @@ class AuthorResolver:
                     "semantic_scholar",
                     self.semantic_scholar.search_authors(name, limit=SEARCH_PER_PAGE),
                 )
-            except (SourceError, TimeoutError) as error:
+            except SourceError as error:
                 log.warning("Semantic Scholar author search failed for %r: %s", name, error)
                 notices.append("Semantic Scholar is not answering right now.")
                 failed.append("Semantic Scholar")

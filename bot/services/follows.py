@@ -24,7 +24,6 @@ validated first).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +50,7 @@ from bot.services.author_resolver import (
 )
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.paper_history import History, PaperHistory
+from bot.sources.budget import call_budget
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author, Follow
@@ -456,20 +456,14 @@ class FollowService:
                 return await authors.get_by_openalex_id(candidate.openalex_id)
         return None
 
-    async def _fetch_history(self, candidate: Candidate) -> History | None:
-        """Their earlier papers within the follow's budget; None when that ran out."""
-        try:
-            async with asyncio.timeout(self.history_budget_seconds):
-                return await self._history.fetch(
-                    candidate.display_name, candidate.name_variants, candidate.openalex_id
-                )
-        except TimeoutError:
-            log.warning(
-                "paper history of %s: no answer within %.0f s; the next poll fetches it",
-                candidate.openalex_id or candidate.display_name,
-                self.history_budget_seconds,
+    async def _fetch_history(self, candidate: Candidate) -> History:
+        """Their earlier papers within the follow's budget: a call past it fails (a typed
+        timeout, counted in health), the history stays incomplete and the next poll fetches it.
+        """
+        with call_budget(self.history_budget_seconds):
+            return await self._history.fetch(
+                candidate.display_name, candidate.name_variants, candidate.openalex_id
             )
-            return None
 
     # --- unfollowing and listing ---------------------------------------------------------
 

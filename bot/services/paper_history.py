@@ -161,21 +161,22 @@ class PaperHistory:
         return history
 
     async def _search(self, term: str) -> list[Paper] | None:
-        """The papers the name finds on arXiv (homonyms too); None when arXiv failed."""
+        """The papers the name finds on arXiv (homonyms too); None when arXiv failed, or sent
+        entries that could not be read (the next attempt may get them whole)."""
         assert self._arxiv is not None
         try:
             result = await self._guard.call(
                 ARXIV_SOURCE,
                 self._arxiv.search(term, max_results=self.max_results, sort_by="submittedDate"),
             )
-        except (SourceError, TimeoutError) as error:
-            log.warning("arXiv search %s failed: %s", term, describe(error, self._guard))
+        except SourceError as error:
+            log.warning("arXiv search %s failed: %s", term, error)
+            return None
+        if result.unreadable:
+            log.warning(
+                "arXiv search %s: %d entries unreadable; fetched again later",
+                term,
+                result.unreadable,
+            )
             return None
         return list(result.papers)
-
-
-def describe(error: BaseException, guard: UpstreamGuard) -> str:
-    """A reason for the log: a bare TimeoutError (the guard's budget) has no message."""
-    if isinstance(error, TimeoutError) and not str(error):
-        return f"no answer within {guard.budget_seconds:.0f} s"
-    return str(error) or type(error).__name__

@@ -328,9 +328,10 @@ class PollingService:
             )
             return False
         until = self._backing_off(state, source)
-        if until is not None:
-            state.summary.feeds_skipped.append(
-                f"{key}: {source} backing off until {until:%Y-%m-%d %H:%M} UTC"
+        if until is not None:  # not healthy: an error of this cycle, with the reason
+            why = state.health[source].last_error or "no error recorded"
+            state.summary.errors.append(
+                f"{key}: {source} backing off until {until:%Y-%m-%d %H:%M} UTC after {why}"
             )
             return False
         return True

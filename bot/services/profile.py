@@ -49,7 +49,7 @@ from bot.services.cutoff_fence import CutoffFence
 from bot.services.metrics import Score, ai_score, novelty
 from bot.services.metrics_refresh import MetricsRefresher, RefreshReport
 from bot.services.name_keys_upkeep import refresh_name_keys
-from bot.services.paper_history import PaperHistory
+from bot.services.paper_history import ARXIV_DOWN, PaperHistory
 from bot.services.profile_figures import (
     YearPoint,
     citations_in_year,
@@ -544,7 +544,7 @@ class ProfileService:
                 )
             except NotFound:
                 outcome.reason = "not found in OpenAlex"
-            except (SourceError, TimeoutError) as error:
+            except SourceError as error:
                 log.warning("OpenAlex metrics for author %s failed: %s", author.id, error)
                 outcome.notices.append("OpenAlex is not answering right now.")
         if outcome.record is None and self.semantic_scholar is not None and author.s2_id:
@@ -554,7 +554,7 @@ class ProfileService:
                 )
             except NotFound:
                 outcome.reason = outcome.reason or "not found in Semantic Scholar"
-            except (SourceError, TimeoutError) as error:
+            except SourceError as error:
                 log.warning("S2 metrics for author %s failed: %s", author.id, error)
                 outcome.notices.append("Semantic Scholar is not answering right now.")
         if outcome.record is None and not (author.openalex_id or author.s2_id):
@@ -597,7 +597,8 @@ class ProfileService:
     ) -> Profile:
         now = self._clock.now()
         author, count = await self._author_and_count(author_id)
-        if author.papers_fetched_at is None:  # an earlier fetch failed: try again now
+        if author.papers_fetched_at is None and ARXIV_DOWN not in notices:
+            # An earlier fetch failed (not this very call's): try again now.
             history = await self._history.complete(author)
             notices = notices + list(history.notices)
             author, count = await self._author_and_count(author_id)

@@ -189,10 +189,12 @@ class ArxivApiSource:
         papers: dict[str, Paper] = {}
         requests = 0
         truncated = False
+        unreadable = 0
         for query in queries:
-            found, made, cut = await self._page_through(query, sort_by, sort_order, limit)
+            found, made, cut, skipped = await self._page_through(query, sort_by, sort_order, limit)
             requests += made
             truncated = truncated or cut
+            unreadable += skipped
             for paper in found:
                 papers.setdefault(paper.arxiv_id, paper)
         return ArxivSearchResult(
@@ -200,17 +202,20 @@ class ArxivApiSource:
             queries=len(queries),
             requests=requests,
             truncated=truncated,
+            unreadable=unreadable,
         )
 
     async def _page_through(
         self, query: str, sort_by: str, sort_order: str, limit: int | None
-    ) -> tuple[list[Paper], int, bool]:
+    ) -> tuple[list[Paper], int, bool, int]:
+        """(papers, requests, truncated, entries skipped as unreadable) of one query."""
         collected: list[Paper] = []
         if limit is not None and limit <= 0:
-            return collected, 0, False
+            return collected, 0, False, 0
         start = 0
         requests = 0
-        expected_total = 0
+        unreadable = 0
+        expected_total: int | None = None
         while True:
             size = self.page_size if limit is None else min(self.page_size, limit - len(collected))
             url = search_url(
@@ -228,42 +233,54 @@ class ArxivApiSource:
             if start == 0:
                 expected_total = page.total_results
             collected.extend(page.papers)
-            start += len(page.papers)
-            if not page.papers or start >= expected_total:
-                return collected, requests, False
+            start += page.entries
+            unreadable += page.entries - len(page.papers)
+            if _last_page(page.entries, size, start, expected_total):
+                return collected, requests, False, unreadable
             if limit is not None and len(collected) >= limit:
-                return collected, requests, False
+                return collected, requests, False, unreadable
             if start >= MAX_OFFSET:
-                log.warning("arXiv query has %d results; stopped at %d", expected_total, start)
-                return collected, requests, True
+                log.warning("arXiv query has %s results; stopped at %d", expected_total, start)
+                return collected, requests, True, unreadable
 
     async def _get_page(
-        self, url: str, *, first: bool, expected_total: int, start: int
+        self, url: str, *, first: bool, expected_total: int | None, start: int
     ) -> ArxivFeedPage:
+        now = self.http.options.clock.now()
+
         def parse(response: HttpResponse) -> ArxivFeedPage:
             return _parse_api_response(
-                response, first=first, expected_total=expected_total, start=start
+                response, first=first, expected_total=expected_total, start=start, now=now
             )
 
         return await self.http.request("GET", url, parse=parse, headers=_ACCEPT, encoded=True)
 
 
+def _last_page(entries: int, size: int, start: int, total: int | None) -> bool:
+    """Nothing more to ask: an empty page, arXiv's total reached or, when arXiv's total is
+    unknown, a page shorter than asked (a full one may have more behind it)."""
+    if not entries:
+        return True
+    return start >= total if total is not None else entries < size
+
+
 def _parse_api_response(
-    response: HttpResponse, *, first: bool, expected_total: int, start: int
+    response: HttpResponse, *, first: bool, expected_total: int | None, start: int, now: datetime
 ) -> ArxivFeedPage:
     """Status handling + Atom parsing for one API page (see SOURCES.md 1.3 for the cases)."""
     if response.status == 400:
         # The 2025+ service sends its error feed with HTTP 400.
         try:
-            parse_arxiv_atom(response.body)
+            parse_arxiv_atom(response.body, now=now)
         except ArxivQueryError:
             raise
         except MalformedResponse:
             pass
         raise BadRequest(f"arXiv rejected the request (HTTP 400, {response.where})", status=400)
     check_status(response)
-    page = parse_arxiv_atom(response.body)  # raises ArxivQueryError for a legacy 200 error feed
-    if not first and not page.papers and start < expected_total:
+    # Raises ArxivQueryError for a legacy 200 error feed.
+    page = parse_arxiv_atom(response.body, now=now)
+    if not first and not page.entries and expected_total is not None and start < expected_total:
         raise UnexpectedEmptyPage(
             f"empty page at start={start} of {expected_total} results ({response.where})"
         )

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from bot.sources.arxiv_ids import split_version
+from bot.sources.counts import count
+from bot.sources.dates import plausible
 from bot.sources.errors import ArxivQueryError, MalformedResponse
 from bot.sources.models import ArxivFeedPage, Paper, PaperAuthor
 
@@ -69,30 +71,39 @@ def _datetime(text: str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _entry_date(text: str | None, entry_id: str, field: str) -> tuple[datetime | None, bool]:
-    """The entry's date and whether it was readable (absent counts as readable)."""
+def _entry_date(
+    text: str | None, entry_id: str, field: str, now: datetime
+) -> tuple[datetime | None, bool]:
+    """The entry's date and whether it was usable (absent counts as usable; unreadable or
+    implausible does not)."""
     try:
-        return _datetime(text), True
+        moment = _datetime(text)
     except ValueError:
         log.warning("arXiv entry %s has an unreadable <%s> %.40r", entry_id[:100], field, text)
         return None, False
+    usable = plausible(moment, f"arXiv entry {entry_id[:100]} <{field}>", now=now)
+    return usable, usable is not None or moment is None
 
 
-def _int(text: str | None, default: int) -> int:
+def _count(text: str | None, field: str) -> int | None:
     try:
-        return int(text.strip()) if text else default
+        number = int(text.strip()) if text else None
     except ValueError:
-        return default
+        number = None
+    return count(number, f"arXiv feed <{field}>")
 
 
-def parse_arxiv_atom(data: bytes) -> ArxivFeedPage:
+def parse_arxiv_atom(data: bytes, *, now: datetime | None = None) -> ArxivFeedPage:
     """Parse one arXiv API response body.
 
     Raises `ArxivQueryError` for arXiv's error feed and `MalformedResponse` for anything that is
     not a well-formed Atom feed (empty body, truncated XML, HTML, another root element).
-    Entries without a usable id, or whose only dates are unreadable, are skipped with a
-    warning; everything else is kept (one bad entry must not block every later poll).
+    Entries without a usable id, or whose only dates are unreadable or implausible
+    (`bot.sources.dates`, judged against `now`: the caller's clock, else the system's), are
+    skipped with a warning; everything else is kept (one bad entry must not block every later
+    poll).
     """
+    now = now or datetime.now(UTC)
     if not data or not data.strip():
         raise MalformedResponse("empty body where an Atom feed was expected", source=SOURCE)
     try:
@@ -102,15 +113,21 @@ def parse_arxiv_atom(data: bytes) -> ArxivFeedPage:
     if root is None or root.tag != _FEED:
         tag = root.tag if root is not None else None
         raise MalformedResponse(f"not an Atom feed (root element {tag!r})", source=SOURCE)
+    if root.getroottree().docinfo.doctype:
+        # arXiv sends none. Entities are left unexpanded anyway, but they would silently empty
+        # the text around them: a feed that declares some is not arXiv's (a proxy, an attack).
+        raise MalformedResponse("a DOCTYPE in an Atom feed (arXiv sends none)", source=SOURCE)
 
     total: str | None = None
     start: str | None = None
     per_page: str | None = None
     papers: list[Paper] = []
+    entries = 0
     for child in root:
         tag = child.tag
         if tag == _ENTRY:
-            paper = _entry(child)
+            entries += 1
+            paper = _entry(child, now)
             if paper is not None:
                 papers.append(paper)
         elif tag == _TOTAL:
@@ -120,14 +137,15 @@ def parse_arxiv_atom(data: bytes) -> ArxivFeedPage:
         elif tag == _PER_PAGE:
             per_page = child.text
     return ArxivFeedPage(
-        total_results=_int(total, len(papers)),
-        start_index=_int(start, 0),
-        items_per_page=_int(per_page, len(papers)),
+        total_results=_count(total, "totalResults"),
+        start_index=_count(start, "startIndex") or 0,
+        items_per_page=_count(per_page, "itemsPerPage") or entries,
         papers=tuple(papers),
+        entries=entries,
     )
 
 
-def _entry(entry: etree._Element) -> Paper | None:
+def _entry(entry: etree._Element, now: datetime) -> Paper | None:
     entry_id = title = summary = published = updated = None
     comment = journal_ref = doi = primary = abs_url = pdf_url = None
     authors: list[PaperAuthor] = []
@@ -185,13 +203,13 @@ def _entry(entry: etree._Element) -> Paper | None:
     except ValueError:
         log.warning("arXiv entry with unrecognised id %r skipped", entry_id[:100])
         return None
-    published_at, published_ok = _entry_date(published, entry_id, "published")
-    updated_at, updated_ok = _entry_date(updated, entry_id, "updated")
+    published_at, published_ok = _entry_date(published, entry_id, "published", now)
+    updated_at, updated_ok = _entry_date(updated, entry_id, "updated", now)
     if not (published_ok and updated_ok) and published_at is None and updated_at is None:
-        # Unreadable and no other date to place it by: drop this entry, keep the page.
-        log.warning("arXiv entry %s skipped: no readable date", entry_id[:100])
+        # Unusable and no other date to place it by: drop this entry, keep the page.
+        log.warning("arXiv entry %s skipped: no usable date", entry_id[:100])
         return None
-    # One date unreadable, the other fine: keep the entry with the bad one None, as if absent.
+    # One date unusable, the other fine: keep the entry with the bad one None, as if absent.
     # Never copy the other date over it: updated-as-published would make a revision look new.
     return Paper(
         arxiv_id=arxiv_id,

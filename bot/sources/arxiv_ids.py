@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.sources.counts import count
+
 # New style `2411.17700` (YYMM, then 4 digits until 1412 and 5 since 1501), old style
 # `astro-ph/0601001` or `math.CO/0601001` (archive, optional subject class, YYMM + 3 digits).
 # The month must be real: arXiv answers its error feed for `2413.00001`, failing the whole
@@ -23,7 +25,7 @@ def split_version(raw: str) -> tuple[str, int | None]:
     """`2202.12139v1` -> (`2202.12139`, 1); `astro-ph/0601001` -> (`astro-ph/0601001`, None).
 
     Also accepts an abs/pdf URL or an `oai:arXiv.org:` / `arXiv:` prefix. Raises ValueError for
-    anything that is not an arXiv id.
+    anything that is not an arXiv id. A version too big to store is unknown (None).
     """
     text = raw.strip()
     for prefix in ("oai:arXiv.org:", "arXiv:", "arxiv:"):
@@ -36,8 +38,9 @@ def split_version(raw: str) -> tuple[str, int | None]:
         match = _VERSIONED_RE.match(text)
     if match is None or not _plausible(match.group("id")):
         raise ValueError(f"not an arXiv id: {raw[:80]!r}")
+    arxiv_id = _canonical(match.group("id"))
     version = match.group("version")
-    return _canonical(match.group("id")), int(version) if version else None
+    return arxiv_id, count(int(version), f"version of arXiv {arxiv_id}") if version else None
 
 
 def _plausible(arxiv_id: str) -> bool:

@@ -19,6 +19,7 @@ import feedparser
 
 from bot.names import decode_tex
 from bot.sources.arxiv_ids import split_version
+from bot.sources.dates import plausible
 from bot.sources.errors import FeedError, MalformedResponse
 from bot.sources.models import ArxivListing, Paper, PaperAuthor
 
@@ -150,7 +151,7 @@ def _creators(entry: Any) -> list[PaperAuthor]:
     return [author for name in names for author in split_creators(name)]
 
 
-def _announced(value: str | None) -> datetime | None:
+def _announced(value: str | None, field: str, now: datetime) -> datetime | None:
     if not value:
         return None
     try:
@@ -159,10 +160,10 @@ def _announced(value: str | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return plausible(moment.astimezone(UTC), field, now=now)
 
 
-def _paper(entry: Any, announced: datetime | None) -> Paper | None:
+def _paper(entry: Any, announced: datetime | None, now: datetime) -> Paper | None:
     raw_id = entry.get("id") or entry.get("link") or ""
     try:
         arxiv_id, version = split_version(raw_id)
@@ -171,7 +172,9 @@ def _paper(entry: Any, announced: datetime | None) -> Paper | None:
         return None
     categories = tuple(tag.get("term") for tag in entry.get("tags", ()) if tag.get("term"))
     abstract = _ABSTRACT_RE.sub("", entry.get("summary", ""), count=1)
-    item_announced = _announced(entry.get("published")) or announced
+    item_announced = (
+        _announced(entry.get("published"), f"listing item {arxiv_id} <pubDate>", now) or announced
+    )
     versioned = f"{arxiv_id}v{version}" if version else arxiv_id
     return Paper(
         arxiv_id=arxiv_id,
@@ -194,13 +197,16 @@ def _paper(entry: Any, announced: datetime | None) -> Paper | None:
     )
 
 
-def parse_arxiv_listing(data: bytes) -> ArxivListing:
+def parse_arxiv_listing(data: bytes, *, now: datetime | None = None) -> ArxivListing:
     """Parse one listing-feed body (RSS 2.0; the Atom flavour parses too).
 
     Raises `FeedError` for arXiv's error channel (unknown archive...), `MalformedResponse` for
     an empty, truncated or non-feed body. An empty channel (weekends, holidays) is a valid
     listing with no papers. `categories` and `validators` are left for the caller to fill.
+    An implausible announcement date (`bot.sources.dates`, judged against `now`: the caller's
+    clock, else the system's) is unknown: the item falls back to the channel's date.
     """
+    now = now or datetime.now(UTC)
     if not data or not data.strip():
         raise MalformedResponse("empty body where a listing feed was expected", source=SOURCE)
     parsed = feedparser.parse(data)
@@ -210,6 +216,11 @@ def parse_arxiv_listing(data: bytes) -> ArxivListing:
     if isinstance(problem, xml.sax.SAXException):
         # Truncated or broken XML: a partial listing would silently lose papers.
         raise MalformedResponse(f"feed is not well-formed XML ({problem})", source=SOURCE)
+    if isinstance(problem, feedparser.CharacterEncodingOverride):
+        # feedparser would read it in another encoding: every non-ASCII name turns to mojibake.
+        raise MalformedResponse(
+            f"feed is not valid in its declared encoding ({problem})", source=SOURCE
+        )
     if problem is not None:
         log.debug("listing feed parsed with a warning: %r", problem)
     feed = parsed.get("feed", {})
@@ -217,8 +228,10 @@ def parse_arxiv_listing(data: bytes) -> ArxivListing:
     if title.startswith(_ERROR_TITLE):
         message = _collapse(feed.get("description") or feed.get("subtitle")) or title
         raise FeedError(f"arXiv feed error: {message}", source=SOURCE)
-    announced = _announced(feed.get("published") or feed.get("updated"))
-    papers = [p for p in (_paper(entry, announced) for entry in parsed.entries) if p is not None]
+    announced = _announced(feed.get("published") or feed.get("updated"), "listing <pubDate>", now)
+    papers = [
+        p for p in (_paper(entry, announced, now) for entry in parsed.entries) if p is not None
+    ]
     return ArxivListing(
         categories=(),
         papers=tuple(papers),

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 import aiohttp
 
@@ -79,8 +80,10 @@ class ArxivRssSource:
         if validators is not None and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
 
+        now = self.http.options.clock.now()
+
         def parse(response: HttpResponse) -> ArxivListing:
-            return _parse_listing_response(response, cats, validators)
+            return _parse_listing_response(response, cats, validators, now)
 
         return await self.http.track(
             self.http.request("GET", url, parse=parse, headers=headers, encoded=True)
@@ -88,7 +91,7 @@ class ArxivRssSource:
 
 
 def _parse_listing_response(
-    response: HttpResponse, categories: tuple[str, ...], sent: Validators | None
+    response: HttpResponse, categories: tuple[str, ...], sent: Validators | None, now: datetime
 ) -> ArxivListing:
     fresh = Validators(
         etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified")
@@ -99,7 +102,7 @@ def _parse_listing_response(
         )
     if response.status == 400:
         try:
-            parse_arxiv_listing(response.body)
+            parse_arxiv_listing(response.body, now=now)
         except FeedError:
             raise
         except MalformedResponse:
@@ -108,7 +111,7 @@ def _parse_listing_response(
             f"arXiv rejected the feed request (HTTP 400, {response.where})", status=400
         )
     check_status(response)
-    listing = parse_arxiv_listing(response.body)
+    listing = parse_arxiv_listing(response.body, now=now)
     if listing.possibly_truncated:
         log.warning(
             "listing for %s hit the 2,000-item cap; split the categories", "+".join(categories)

@@ -26,6 +26,7 @@ class SourceError(Exception):
         status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
+        message = message.strip() or f"{self.kind} (no details)"  # a log line never ends in ": "
         super().__init__(message)
         self.message = message
         self.source = source
@@ -52,7 +53,13 @@ class UpstreamUnavailable(SourceError):
 
 
 class UpstreamTimeout(UpstreamUnavailable):
-    """No complete answer within the configured timeout."""
+    """No complete answer within the configured timeout, or within the caller's budget."""
+
+
+class QueuedPastBudget(SourceError):
+    """The caller's budget ran out before the call's first request was sent: it waited its
+    turn in our own rate limiter behind other requests. Nothing reached the source, so its
+    health is not touched."""
 
 
 class RateLimited(SourceError):
@@ -113,6 +120,7 @@ _KINDS: dict[type[SourceError], str] = {
     SourceError: "source_error",
     UpstreamUnavailable: "unavailable",
     UpstreamTimeout: "timeout",
+    QueuedPastBudget: "queued",
     RateLimited: "rate_limited",
     MalformedResponse: "malformed",
     UnexpectedEmptyPage: "unexpected_empty_page",

@@ -247,12 +247,18 @@ class ArxivListing:
 
 @dataclass(frozen=True, slots=True)
 class ArxivFeedPage:
-    """One parsed page of the arXiv API (pure parse result)."""
+    """One parsed page of the arXiv API (pure parse result).
 
-    total_results: int
+    `total_results` is arXiv's count of results, None when it sent none it could mean (absent,
+    negative, huge). `entries` counts the page's entries, those skipped as unusable (bad id or
+    date) included: paging moves on by it, not by `len(papers)`.
+    """
+
+    total_results: int | None
     start_index: int
     items_per_page: int
     papers: tuple[Paper, ...]
+    entries: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +266,12 @@ class ArxivSearchResult:
     """The outcome of a batched author search: every paper once, newest first.
 
     `requests` counts the HTTP requests made (pages, not retries); `truncated` is True when a
-    query had more results than arXiv lets us page through (10,000).
+    query had more results than arXiv lets us page through (10,000); `unreadable` counts the
+    entries skipped as unusable (no id or plausible date: see `arxiv_atom`).
     """
 
     papers: tuple[Paper, ...]
     queries: int
     requests: int
     truncated: bool = False
+    unreadable: int = 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import aiohttp
@@ -104,8 +105,9 @@ class OpenAlexSource:
     async def search_authors(self, query: str, *, per_page: int = 10) -> list[AuthorRecord]:
         """`/authors?search=` (tolerant of middle initials and diacritics); homonyms included."""
         params = {"search": query.strip(), "per_page": str(min(max(per_page, 1), MAX_PER_PAGE))}
+        now = self._now()
         return await self.http.track(
-            self._get("/authors", params, lambda data: parse_author_list(data)[0])
+            self._get("/authors", params, lambda data: parse_author_list(data, now=now)[0])
         )
 
     async def autocomplete_authors(self, prefix: str) -> list[AuthorCandidate]:
@@ -117,7 +119,8 @@ class OpenAlexSource:
     async def get_author(self, author_id: str) -> AuthorRecord:
         """One author by OpenAlex id (`A…`, or its URL) or ORCID; `NotFound` when unknown."""
         path = f"/authors/{_author_path_id(author_id)}"
-        return await self.http.track(self._get(path, {}, parse_author))
+        parse = partial(parse_author, now=self._now())
+        return await self.http.track(self._get(path, {}, parse))
 
     async def get_authors(self, author_ids: Sequence[str]) -> list[AuthorRecord]:
         """Many authors by OpenAlex id: one list call per 100 ids (unknown ids are absent)."""
@@ -180,7 +183,9 @@ class OpenAlexSource:
                     "select": CITATION_SELECT,
                     "cursor": cursor,
                 }
-                works, cursor, _count = await self._get("/works", params, parse_works_page)
+                works, cursor, _count = await self._get(
+                    "/works", params, partial(parse_works_page, now=self._now())
+                )
                 pages += 1
                 for work in works:
                     if work.arxiv_id in wanted and work.cited_by_count is not None:
@@ -200,7 +205,10 @@ class OpenAlexSource:
                 "per_page": str(MAX_PER_PAGE),
                 "select": AUTHOR_SELECT,
             }
-            records.extend(await self._get("/authors", params, lambda d: parse_author_list(d)[0]))
+            found, _meta = await self._get(
+                "/authors", params, partial(parse_author_list, now=self._now())
+            )
+            records.extend(found)
         return records
 
     async def _works(
@@ -230,7 +238,9 @@ class OpenAlexSource:
                     "select": WORK_SELECT,
                     "cursor": cursor,
                 }
-                page, cursor, _count = await self._get("/works", params, parse_works_page)
+                page, cursor, _count = await self._get(
+                    "/works", params, partial(parse_works_page, now=self._now())
+                )
                 pages += 1
                 for work in page:
                     works.setdefault(work.openalex_id, work)
@@ -243,6 +253,10 @@ class OpenAlexSource:
             key=lambda w: (w.publication_date or date.min, w.created_date or date.min),
             reverse=True,
         )
+
+    def _now(self) -> datetime:
+        """What the parsers judge dates against (`bot.sources.dates`)."""
+        return self.http.options.clock.now()
 
     async def _get(self, path: str, params: dict[str, str], parse: Callable[[Any], T]) -> T:
         if self._api_key:

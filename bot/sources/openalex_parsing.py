@@ -1,14 +1,21 @@
-"""OpenAlex JSON -> dataclasses. Pure functions over already-decoded JSON (SOURCES.md 4)."""
+"""OpenAlex JSON -> dataclasses. Pure functions over already-decoded JSON (SOURCES.md 4).
+
+Counts go through `bot.sources.counts.count` and dates through `bot.sources.dates.plausible`
+(judged against `now`: the caller's clock, else the system's): out of range is unknown.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.sources.arxiv_ids import arxiv_id_from_doi, arxiv_id_from_url
+from bot.sources.counts import count
+from bot.sources.dates import plausible
 from bot.sources.errors import MalformedResponse
 from bot.sources.models import AuthorCandidate, AuthorRecord, Work, WorkAuthor, YearCount
 
@@ -81,20 +88,11 @@ def _datetime(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    return None
-
-
 def _float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None  # JSON allows NaN and Infinity
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -109,8 +107,9 @@ def _dedupe(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def parse_author(obj: Any) -> AuthorRecord:
+def parse_author(obj: Any, *, now: datetime | None = None) -> AuthorRecord:
     """One OpenAlex Author object (full or `select`ed) -> `AuthorRecord`."""
+    now = now or datetime.now(UTC)
     if not isinstance(obj, Mapping):
         raise MalformedResponse("author is not a JSON object", source=SOURCE)
     openalex_id = short_openalex_id(obj.get("id"))
@@ -136,19 +135,10 @@ def parse_author(obj: Any) -> AuthorRecord:
     )
     affiliations.extend(_mapping(a.get("institution")).get("display_name") or "" for a in past)
 
+    where = f"OpenAlex author {openalex_id}"
     stats = _mapping(obj.get("summary_stats"))
-    counts = sorted(
-        (
-            YearCount(
-                year=_int(c.get("year")) or 0,
-                works_count=_int(c.get("works_count")) or 0,
-                cited_by_count=_int(c.get("cited_by_count")) or 0,
-            )
-            for c in (_mapping(c) for c in _list(obj.get("counts_by_year")))
-            if _int(c.get("year"))
-        ),
-        key=lambda c: c.year,
-    )
+    years = (_year_count(_mapping(c), where) for c in _list(obj.get("counts_by_year")))
+    counts = sorted((c for c in years if c is not None), key=lambda c: c.year)
     topics = _list(obj.get("topics"))
     first_topic = _mapping(topics[0]) if topics else {}
     display_name = obj.get("display_name") or ""
@@ -158,24 +148,39 @@ def parse_author(obj: Any) -> AuthorRecord:
         display_name=display_name,
         name_variants=_dedupe([display_name, *(_list(obj.get("display_name_alternatives")))]),
         affiliations=_dedupe(affiliations),
-        h_index=_int(stats.get("h_index")),
-        i10_index=_int(stats.get("i10_index")),
-        citations=_int(obj.get("cited_by_count")),
-        works_count=_int(obj.get("works_count")),
+        h_index=count(stats.get("h_index"), f"{where} summary_stats.h_index"),
+        i10_index=count(stats.get("i10_index"), f"{where} summary_stats.i10_index"),
+        citations=count(obj.get("cited_by_count"), f"{where} cited_by_count"),
+        works_count=count(obj.get("works_count"), f"{where} works_count"),
         two_year_mean_citedness=_float(stats.get("2yr_mean_citedness")),
         counts_by_year=tuple(counts),
         topics=_dedupe([_mapping(t).get("display_name") or "" for t in topics]),
         primary_field=_mapping(first_topic.get("field")).get("display_name") or None,
-        as_of=_datetime(obj.get("updated_date")),
+        as_of=plausible(_datetime(obj.get("updated_date")), f"{where} updated_date", now=now),
         relevance_score=_float(obj.get("relevance_score")),
     )
 
 
-def parse_author_list(data: Any) -> tuple[list[AuthorRecord], Mapping[str, Any]]:
+def _year_count(entry: Mapping[str, Any], where: str) -> YearCount | None:
+    """One `counts_by_year` entry; None (that year unknown, not 0) when any part is invalid."""
+    year = count(entry.get("year"), f"{where} counts_by_year year")
+    if not year:
+        return None
+    works = count(entry.get("works_count"), f"{where} counts_by_year {year} works_count")
+    cited = count(entry.get("cited_by_count"), f"{where} counts_by_year {year} cited_by_count")
+    if works is None or cited is None:
+        return None
+    return YearCount(year=year, works_count=works, cited_by_count=cited)
+
+
+def parse_author_list(
+    data: Any, *, now: datetime | None = None
+) -> tuple[list[AuthorRecord], Mapping[str, Any]]:
     """A list response (`/authors?search=` or `?filter=`) -> records and `meta`."""
     if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
         raise MalformedResponse("list response without `results`", source=SOURCE)
-    return [parse_author(item) for item in data["results"]], _mapping(data.get("meta"))
+    records = [parse_author(item, now=now) for item in data["results"]]
+    return records, _mapping(data.get("meta"))
 
 
 def parse_autocomplete(data: Any) -> list[AuthorCandidate]:
@@ -193,8 +198,10 @@ def parse_autocomplete(data: Any) -> list[AuthorCandidate]:
                 id=author_id,
                 name=item.get("display_name") or "",
                 hint=item.get("hint") or None,
-                works_count=_int(item.get("works_count")),
-                cited_by_count=_int(item.get("cited_by_count")),
+                works_count=count(item.get("works_count"), f"OpenAlex {author_id} works_count"),
+                cited_by_count=count(
+                    item.get("cited_by_count"), f"OpenAlex {author_id} cited_by_count"
+                ),
                 orcid=bare_orcid(item.get("external_id")),
                 source=SOURCE,
             )
@@ -234,44 +241,54 @@ def _arxiv_id_of(obj: Mapping[str, Any], doi: str | None) -> str | None:
     return None
 
 
-def parse_work(obj: Any) -> Work:
+def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
     """One OpenAlex Work -> `Work` (arXiv id from the 10.48550 DOI or an arxiv.org location)."""
+    now = now or datetime.now(UTC)
     if not isinstance(obj, Mapping):
         raise MalformedResponse("work is not a JSON object", source=SOURCE)
     openalex_id = short_openalex_id(obj.get("id"))
     if openalex_id is None:
         raise MalformedResponse("work without an OpenAlex id", source=SOURCE)
+    where = f"OpenAlex work {openalex_id}"
     doi = bare_doi(obj.get("doi"))
+    arxiv_id = _arxiv_id_of(obj, doi)
     primary = _mapping(obj.get("primary_location"))
     best = _mapping(obj.get("best_oa_location"))
     return Work(
         openalex_id=openalex_id,
         title=" ".join((obj.get("title") or obj.get("display_name") or "").split()),
         doi=doi,
-        arxiv_id=_arxiv_id_of(obj, doi),
+        arxiv_id=arxiv_id,
         abstract=rebuild_abstract(_mapping(obj.get("abstract_inverted_index"))),
         authors=tuple(_work_author(_mapping(a)) for a in _list(obj.get("authorships"))),
-        publication_date=_date(obj.get("publication_date")),
-        created_date=_date(obj.get("created_date")),
-        updated=_datetime(obj.get("updated_date")),
+        publication_date=plausible(
+            _date(obj.get("publication_date")),
+            f"{where} publication_date",
+            now=now,
+            arxiv_era=arxiv_id is not None,
+        ),
+        created_date=plausible(_date(obj.get("created_date")), f"{where} created_date", now=now),
+        updated=plausible(_datetime(obj.get("updated_date")), f"{where} updated_date", now=now),
         type=obj.get("type") or None,
         landing_page_url=primary.get("landing_page_url") or None,
         pdf_url=primary.get("pdf_url") or best.get("pdf_url") or None,
-        cited_by_count=_int(obj.get("cited_by_count")),
+        cited_by_count=count(obj.get("cited_by_count"), f"{where} cited_by_count"),
         authors_truncated=bool(obj.get("is_authors_truncated")),
     )
 
 
-def parse_works_page(data: Any) -> tuple[list[Work], str | None, int | None]:
+def parse_works_page(
+    data: Any, *, now: datetime | None = None
+) -> tuple[list[Work], str | None, int | None]:
     """A `/works` list page -> (works, `meta.next_cursor`, `meta.count`)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
         raise MalformedResponse("works response without `results`", source=SOURCE)
     meta = _mapping(data.get("meta"))
     cursor = meta.get("next_cursor")
     return (
-        [parse_work(item) for item in data["results"]],
+        [parse_work(item, now=now) for item in data["results"]],
         cursor if isinstance(cursor, str) and cursor else None,
-        _int(meta.get("count")),
+        count(meta.get("count"), "OpenAlex works meta.count"),
     )
 
 

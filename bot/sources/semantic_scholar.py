@@ -17,6 +17,7 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import SecretStr
 
+from bot.sources.counts import count
 from bot.sources.errors import MalformedResponse
 from bot.sources.health import HealthRecorder
 from bot.sources.http import HttpClient, HttpOptions, HttpResponse, check_status
@@ -158,9 +159,11 @@ class SemanticScholarSource:
                 json_body={"ids": [f"ARXIV:{i}" for i in chunk]},
             )
             for arxiv_id, item in zip(chunk, found, strict=True):
-                count = item.get("citationCount") if isinstance(item, dict) else None
-                if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
-                    counts[arxiv_id] = count
+                if not isinstance(item, dict):
+                    continue  # S2 does not know this paper
+                cited = count(item.get("citationCount"), f"Semantic Scholar ARXIV:{arxiv_id}")
+                if cited is not None:
+                    counts[arxiv_id] = cited
         return counts
 
     async def _batch(self, ids: list[str], fields: str) -> list[AuthorRecord | None]:
@@ -203,7 +206,8 @@ class SemanticScholarSource:
             if since is not None:
                 params["publicationDateOrYear"] = f"{since.isoformat()}:"
             items, offset, _total = await self._call("GET", path, parse_list_page, params=params)
-            papers.extend(parse_paper(item) for item in items)
+            now = self.http.options.clock.now()
+            papers.extend(parse_paper(item, now=now) for item in items)
             if not items:
                 break
         return papers[:max_papers]

@@ -1,20 +1,22 @@
-"""Semantic Scholar Graph API JSON -> dataclasses. Pure functions (SOURCES.md 5)."""
+"""Semantic Scholar Graph API JSON -> dataclasses. Pure functions (SOURCES.md 5).
+
+Counts go through `bot.sources.counts.count` and dates through `bot.sources.dates.plausible`
+(judged against `now`: the caller's clock, else the system's): out of range is unknown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.sources.arxiv_ids import split_version
+from bot.sources.counts import count
+from bot.sources.dates import plausible
 from bot.sources.errors import MalformedResponse
 from bot.sources.models import AuthorRecord, S2Paper
 
 SOURCE = "semantic_scholar"
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str_list(value: Any) -> list[str]:
@@ -38,15 +40,16 @@ def parse_author(obj: Any, *, fetched_at: datetime | None) -> AuthorRecord:
         external["dblp"] = dblp_names[0]
     name = obj.get("name") if isinstance(obj.get("name"), str) else ""
     variants = [name, *_str_list(obj.get("aliases")), *dblp_names]
+    where = f"Semantic Scholar author {external['s2']}"
     return AuthorRecord(
         source=SOURCE,
         external_ids=external,
         display_name=name,
         name_variants=tuple(dict.fromkeys(v for v in variants if v)),
         affiliations=tuple(_str_list(obj.get("affiliations"))),
-        h_index=_int(obj.get("hIndex")),
-        citations=_int(obj.get("citationCount")),
-        works_count=_int(obj.get("paperCount")),
+        h_index=count(obj.get("hIndex"), f"{where} hIndex"),
+        citations=count(obj.get("citationCount"), f"{where} citationCount"),
+        works_count=count(obj.get("paperCount"), f"{where} paperCount"),
         as_of=fetched_at,
     )
 
@@ -58,10 +61,12 @@ def parse_author_batch(data: Any, *, fetched_at: datetime | None) -> list[Author
     return [None if item is None else parse_author(item, fetched_at=fetched_at) for item in data]
 
 
-def parse_paper(obj: Any) -> S2Paper:
+def parse_paper(obj: Any, *, now: datetime | None = None) -> S2Paper:
     """One S2 paper object -> `S2Paper` (arXiv id from `externalIds.ArXiv`, version dropped)."""
+    now = now or datetime.now(UTC)
     if not isinstance(obj, Mapping) or not obj.get("paperId"):
         raise MalformedResponse("paper without a paperId", source=SOURCE)
+    where = f"Semantic Scholar paper {str(obj['paperId'])[:60]}"
     ids = obj.get("externalIds") if isinstance(obj.get("externalIds"), Mapping) else {}
     arxiv_id = None
     if isinstance(ids.get("ArXiv"), str):
@@ -76,6 +81,9 @@ def parse_paper(obj: Any) -> S2Paper:
             published = date.fromisoformat(obj["publicationDate"])
         except ValueError:
             published = None
+    published = plausible(
+        published, f"{where} publicationDate", now=now, arxiv_era=arxiv_id is not None
+    )
     authors = tuple(
         (a.get("authorId") if isinstance(a.get("authorId"), str) else None, a.get("name") or "")
         for a in (obj.get("authors") or [])
@@ -88,9 +96,9 @@ def parse_paper(obj: Any) -> S2Paper:
         arxiv_id=arxiv_id,
         doi=doi.lower() if doi else None,
         publication_date=published,
-        year=_int(obj.get("year")),
+        year=count(obj.get("year"), f"{where} year"),
         authors=authors,
-        citation_count=_int(obj.get("citationCount")),
+        citation_count=count(obj.get("citationCount"), f"{where} citationCount"),
         venue=venue if isinstance(venue, str) and venue else None,
     )
 
@@ -99,7 +107,8 @@ def parse_list_page(data: Any) -> tuple[list[Any], int | None, int | None]:
     """`{offset, next?, total?, data: [...]}` -> (items, next offset, total)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
         raise MalformedResponse("list response without `data`", source=SOURCE)
-    return data["data"], _int(data.get("next")), _int(data.get("total"))
+    next_offset = count(data.get("next"), "Semantic Scholar list next")
+    return data["data"], next_offset, count(data.get("total"), "Semantic Scholar list total")
 
 
 def error_detail(data: Any) -> str:

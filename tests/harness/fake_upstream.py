@@ -29,6 +29,8 @@ import hashlib
 import json
 import random
 import re
+import socket
+import struct
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -118,6 +120,8 @@ class Reply:
 
 
 Body = bytes | Callable[[RecordedRequest], "bytes | Reply"]
+# A real body rewritten by a fault: (body, content type) -> the body to send instead.
+BodyRewrite = Callable[[bytes, str], bytes]
 
 
 @dataclass
@@ -174,6 +178,7 @@ class Fault:
     keep_bytes: int | None = None
     size: int = 0
     declare_length: bool = False
+    rewrite: BodyRewrite | None = None
     times: int | None = None
     method: str | None = None
     path: str | None = None
@@ -197,6 +202,22 @@ class Fault:
     def slow(cls, seconds: float, *, times: int | None = None) -> Fault:
         """Wait `seconds` before answering normally (for client timeouts)."""
         return cls("delay", delay=seconds, times=times)
+
+    @classmethod
+    def hang(cls, *, times: int | None = None) -> Fault:
+        """Accept the request and never answer (until the fake upstream closes)."""
+        return cls("hang", times=times)
+
+    @classmethod
+    def reset(cls, *, times: int | None = None) -> Fault:
+        """Reset the connection (TCP RST) before sending anything."""
+        return cls("reset", times=times)
+
+    @classmethod
+    def rewritten(cls, rewrite: BodyRewrite, *, times: int | None = None) -> Fault:
+        """The route's real answer with its body passed through `rewrite` (bad values, bad
+        bytes: `tests/harness/faulty_bodies.py`)."""
+        return cls("rewrite", rewrite=rewrite, times=times)
 
     @classmethod
     def truncated(cls, keep_bytes: int | None = None, *, times: int | None = None) -> Fault:
@@ -266,6 +287,7 @@ class FakeUpstream:
         self.base_url = ""
         self.in_flight = 0
         self.max_in_flight = 0
+        self._closing = asyncio.Event()  # releases the requests a `Fault.hang` holds
         if load_recorded:
             self.load_recorded()
 
@@ -285,6 +307,7 @@ class FakeUpstream:
         return self
 
     async def close(self) -> None:
+        self._closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -486,6 +509,30 @@ class FakeUpstream:
         if fault.kind == "body":
             return web.Response(
                 status=fault.status, body=fault.body or b"", content_type=fault.content_type
+            )
+        if fault.kind == "hang":
+            await self._closing.wait()
+            return web.Response(status=503)  # nobody is listening any more
+        if fault.kind == "reset":
+            transport = request.transport
+            if transport is not None:
+                raw = transport.get_extra_info("socket")
+                if raw is not None:  # linger 0: close() sends RST, not FIN
+                    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+            return web.Response(status=503)  # never reaches the client
+        if fault.kind == "rewrite":
+            assert fault.rewrite is not None
+            route = self._route_for(recorded)
+            if route is None:
+                return web.Response(status=404, text="fake upstream: nothing to rewrite")
+            real = self._route_response(route, recorded)
+            assert isinstance(real.body, bytes)
+            content_type = real.content_type or ""
+            return web.Response(
+                status=real.status,
+                body=fault.rewrite(real.body, content_type),
+                headers={"Content-Type": real.headers.get("Content-Type", content_type)},
             )
         if fault.kind == "redirect_loop":
             return web.Response(

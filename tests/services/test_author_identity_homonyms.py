@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bot.services.author_fetch import Identity, author_papers, fallback_categories
@@ -47,6 +48,12 @@ def route_steiner_search(upstream: FakeUpstream) -> None:
 
 def steiner_papers(upstream: FakeUpstream) -> list[Paper]:
     return list(parse_arxiv_atom(upstream.fixture_bytes(STEINER_PAGE)).papers)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """After the synthetic papers and works (November 2026): sources take later dates as unknown."""
+    return ManualClock()
 
 
 async def follow_vision_steiner(

@@ -26,6 +26,12 @@ from tests.harness.fake_upstream import FakeUpstream
 PIWOWAR = "A5048491430"
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    """A time after the recorded papers (2024-09): sources take later dates as unknown."""
+    return ManualClock()
+
+
 async def author_count(db: Database) -> int:
     async with db.reader() as session:
         return (await session.execute(select(func.count()).select_from(Author))).scalar_one()

@@ -13,7 +13,7 @@ from bot.sources.errors import ArxivQueryError, UnexpectedEmptyPage
 from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.matching import build_index, match_papers
 from tests.harness.clock import ManualClock
-from tests.harness.fake_upstream import FakeUpstream, Fault, Reply
+from tests.harness.fake_upstream import FakeUpstream, Fault, RecordedRequest, Reply
 from tests.sources.conftest import CONTACT
 
 SINCE = datetime(2013, 1, 1, tzinfo=UTC)
@@ -194,6 +194,25 @@ async def test_dynamic_route_paging_stops_at_the_total(
     result = await arxiv_api.search("cat:cs.CV")
     assert len(result.papers) == 25 and result.requests == 3
     assert [r.query["start"] for r in upstream.requests_to("/api/query")] == ["0", "10", "20"]
+
+
+@pytest.mark.parametrize("total", [b"-1", b"1" + b"0" * 30, b"many"])
+async def test_paging_goes_on_while_pages_are_full_when_the_total_is_nonsense(
+    arxiv_api: ArxivApiSource, upstream: FakeUpstream, total: bytes
+) -> None:
+    from tests.harness.fake_upstream import generate_arxiv_entries, paged_arxiv_handler
+
+    pages = paged_arxiv_handler(generate_arxiv_entries(25))  # synthetic, cloned from real
+
+    def garbled(request: RecordedRequest) -> Reply:
+        reply = pages(request)
+        reply.body = re.sub(rb"(<opensearch:totalResults>)\d+", rb"\g<1>" + total, reply.body)
+        return reply
+
+    upstream.add_route("GET", "/api/query", body=garbled, query={"search_query": "cat:cs.CV"})
+    result = await arxiv_api.search("cat:cs.CV")
+    # Unknown total: a full page may have more behind it, the short third one is the last.
+    assert len(result.papers) == 25 and result.requests == 3
 
 
 async def test_query_with_a_reply_object(arxiv_api: ArxivApiSource, upstream: FakeUpstream) -> None:

@@ -19,6 +19,7 @@ from bot.sources.errors import (
     UpstreamUnavailable,
 )
 from bot.sources.http import (
+    MAX_RETRY_AFTER_SECONDS,
     HttpResponse,
     RetryPolicy,
     check_status,
@@ -39,7 +40,7 @@ def response(status: int, retry_after: float | None = None) -> HttpResponse:
         method="GET",
         path="/authors",
         url="http://x/authors?api_key=***",
-        retry_after=retry_after,
+        retry_after_asked=retry_after,
     )
 
 
@@ -73,8 +74,23 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Sat, 28 Nov 2026 11:00:00 GMT", NOW) == 0.0
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after("inf", NOW) is None and parse_retry_after("nan", NOW) is None
-    assert parse_retry_after("99999999", NOW) == 86400.0
+    assert parse_retry_after("99999999", NOW) == 99999999.0  # as asked: the cap comes later
+    assert parse_retry_after("-5", NOW) == 0.0
     assert parse_retry_after(None, NOW) is None
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_long_retry_after_is_capped_at_an_hour_and_the_error_says_so(status: int) -> None:
+    with pytest.raises(SourceError) as caught:
+        check_status(response(status, retry_after=86400.0))
+    assert caught.value.retry_after == MAX_RETRY_AFTER_SECONDS == 3600.0
+    assert f"HTTP {status}, GET /authors; Retry-After 86400 s, capped to 3600 s" in str(
+        caught.value
+    )
+    with pytest.raises(SourceError) as short:
+        check_status(response(status, retry_after=120.0))
+    assert short.value.retry_after == 120.0
+    assert str(short.value).endswith(f"(HTTP {status}, GET /authors; Retry-After 120 s)")
 
 
 @pytest.mark.parametrize(
