@@ -7,7 +7,8 @@
 The world: C channels, each with a due weekly digest and F channel follows drawn at random
 (seeded) from a pool of A followed authors; P new papers first seen since the last cut-off,
 each linked to one followed author, one in five to two. Seeding is not timed. Timed:
-`DigestPlanner.plan_due` (the leader's plan tick) planning every due digest into the outbox:
+`DigestPlanner.plan_due` (the leader's plan tick, wired by `bot.runtime.open_runtime`)
+planning every due digest into the outbox:
 candidates, grouping, cards measured with the real embed, the split into messages, outbox rows,
 digest items and advanced schedules. SQL statements are counted with a SQLAlchemy
 `before_cursor_execute` listener: the count grows with the number of batches (1,000 channels
@@ -35,9 +36,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
 
-from bot.render.digests import card_size
+from bot.config import Settings
+from bot.runtime import open_runtime
 from bot.services.digest_content import MAX_EMBED_CHARS, MAX_EMBEDS_PER_MESSAGE
-from bot.services.digest_planner import BATCH_SIZE, DigestPlanner
+from bot.services.digest_planner import BATCH_SIZE
 from db.database import Database
 from db.migrate import upgrade_to_head_async
 from db.models import (
@@ -180,8 +182,9 @@ async def seed(database: Database, channels: int, follows: int, authors: int, pa
 
 async def run(url: str, label: str, sizes: dict[str, int]) -> None:
     await upgrade_to_head_async(url)
-    database = Database(url)
-    try:
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    async with open_runtime(settings, clock=FixedClock()) as runtime:
+        database = runtime.database
         started = time.perf_counter()
         await seed(database, **sizes)
         seeded = time.perf_counter() - started
@@ -193,7 +196,7 @@ async def run(url: str, label: str, sizes: dict[str, int]) -> None:
 
         event.listen(database.engine.sync_engine, "before_cursor_execute", count)
         started = time.perf_counter()
-        report = await DigestPlanner(database, FixedClock(), card_size).plan_due(NOW)
+        report = await runtime.services.digest_planner.plan_due(NOW)
         elapsed = time.perf_counter() - started
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)
 
@@ -229,8 +232,6 @@ async def run(url: str, label: str, sizes: dict[str, int]) -> None:
             f"{'':10s} {items:,} digest items, {messages:,} messages "
             f"(<= {MAX_EMBEDS_PER_MESSAGE} embeds and {MAX_EMBED_CHARS:,} characters each)"
         )
-    finally:
-        await database.dispose()
 
 
 async def postgres_scratch(admin_url: str) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ It prints:
    our `ArxivApiSource` vs the `arxiv` package's `Client` (both with no inter-request delay).
 
    Then parse + match + store on SQLite: the same kind of feed parsed, matched against 1,000
-   followed authors (name index + homonym guard, `bot.services.matching`), and stored by the
+   followed authors (name index + homonym guard, `bot.services.homonym_guard`), and stored by the
    poller's own store path (`bot.services.paper_store.store_matches`: bulk upsert, author links,
    instant alerts) into a fresh migrated SQLite file, one transaction per feed as a poll does.
 Everything runs on loopback: no internet.
@@ -46,7 +46,8 @@ import tempfile
 import aiohttp
 
 from bot.names import fold_accents
-from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
+from bot.names.papers import build_index, match_papers
+from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
 from bot.services.paper_store import store_matches
 from bot.services.polling import (
     DEFAULT_AUTHORS_PER_REQUEST,
@@ -55,9 +56,8 @@ from bot.services.polling import (
 )
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_atom import parse_arxiv_atom
-from bot.sources.http import HttpOptions, RetryPolicy
+from bot.sources.http_policy import HttpOptions, RetryPolicy
 from bot.sources.limiter import RateLimiter
-from bot.sources.matching import build_index, match_papers
 from bot.sources.openalex import OpenAlexSource
 from tests.harness.fake_upstream import (
     FakeUpstream,

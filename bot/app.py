@@ -1,7 +1,8 @@
 """The bot: a `commands.Bot` that owns the resources and loads the cogs.
 
-Resources (database, HTTP session, scheduler, services) are built once in `setup_hook` and
-closed in `close()`; nothing is global and nothing starts in `on_ready`.
+Resources (the runtime: database, HTTP session, sources, services; and the scheduler) are
+built once in `setup_hook` (`bot.runtime.open_runtime`) and closed in `close()`; nothing is
+global and nothing starts in `on_ready`.
 """
 
 from __future__ import annotations
@@ -10,26 +11,26 @@ import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.discord_sender import DiscordSender
+from bot.runtime import Runtime, Services, open_runtime
 from bot.scheduling.jobs import RunningTicks, register_ticks
-from bot.scheduling.sender import DiscordSender
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
 from bot.services.periodic import PeriodicJob
-from bot.services.polling import PollSummary
+from bot.services.poll_report import PollSummary
 from bot.tree import PaperScoutTree
-from bot.wiring import Services, build_services
 from db.database import Database
 from db.repositories.leader import Leader, default_holder_id, make_leader
 
@@ -78,7 +79,8 @@ class PaperScoutBot(commands.Bot):
         self.freeze_after_setup = freeze_after_setup
         self.started_at = self.clock.now()
         self.database: Database | None = None
-        self.http_session: aiohttp.ClientSession | None = None
+        self.runtime: Runtime | None = None
+        self._resources = AsyncExitStack()  # the runtime: closed last, in `close()`
         self.scheduler: AsyncIOScheduler | None = None
         self._services: Services | None = None
         self.failed_extensions: list[str] = []
@@ -95,19 +97,12 @@ class PaperScoutBot(commands.Bot):
         return self._services
 
     async def setup_hook(self) -> None:
-        self.database = Database(self.settings.database_url)
-        self.http_session = aiohttp.ClientSession(
-            # Every source sets its own User-Agent naming the operator (bot/sources/http.py).
-            timeout=aiohttp.ClientTimeout(total=self.settings.http_timeout_seconds),
+        self.runtime = await self._resources.enter_async_context(
+            open_runtime(self.settings, clock=self.clock)
         )
+        self.database = self.runtime.database
+        self._services = self.runtime.services
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self._services = build_services(
-            settings=self.settings,
-            database=self.database,
-            http_session=self.http_session,
-            clock=self.clock,
-            started_at=self.started_at,
-        )
         await self._load_extensions()
         if self.run_jobs:
             await self._start_jobs()
@@ -126,7 +121,11 @@ class PaperScoutBot(commands.Bot):
         # Every process delivers; only the leader plans (and polls) (SCALE.md section 6).
         self.leader = make_leader(self.database, self.worker_id)
         self.delivery = DeliveryService(
-            self.database, DiscordSender(self), self.clock, self.worker_id
+            self.database,
+            DiscordSender(self),
+            self.services.outbox_parts,
+            self.clock,
+            self.worker_id,
         )
         self._ticks = register_ticks(
             self.scheduler,
@@ -134,7 +133,7 @@ class PaperScoutBot(commands.Bot):
             poll=self.poll_tick,
             plan=self.plan_tick,
             # Daily; a run that raises (a source down) stays due and retries on the next tick.
-            refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.profile.refresh_metrics),
+            refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.metrics.daily),
             openalex_backstop=self._daily(BACKSTOP_KEY, self.services.openalex_backstop.run),
             leader=self.leader,
         )
@@ -204,17 +203,14 @@ class PaperScoutBot(commands.Bot):
             self.scheduler.shutdown(wait=False)
         await super().close()
         async with self._release_lock:
-            if self.http_session is not None and not self.http_session.closed:
-                await self.http_session.close()
             if self.leader is not None:
                 try:
                     await self.leader.release()  # another process may lead at once
                 except Exception:
                     log.warning("could not release leadership cleanly", exc_info=True)
                 self.leader = None
-            if self.database is not None:
-                await self.database.dispose()
-                self.database = None
+            await self._resources.aclose()  # the HTTP session, then the database
+            self.database = None
 
 
 class ShardedPaperScoutBot(PaperScoutBot, commands.AutoShardedBot):

@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -22,6 +23,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.discord_endpoints import point_discord_at
 from bot.logging_setup import configure_logging
 from db.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.services.poll_report import PollSummary
 
 log = logging.getLogger("paperscout")
 
@@ -114,9 +118,6 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _poll_once(settings: Settings) -> int:
     """One poll cycle with a progress bar on stderr and the summary on stdout."""
-    from datetime import timedelta
-
-    import aiohttp
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -126,63 +127,29 @@ async def _poll_once(settings: Settings) -> int:
         TimeElapsedColumn,
     )
 
-    from bot.clock import SystemClock
-    from bot.services.author_resolver import UpstreamGuard
-    from bot.services.cutoff_fence import CutoffFence
-    from bot.services.health import DatabaseHealthRecorder
-    from bot.services.paper_history import PaperHistory
-    from bot.services.polling import PollingService, PollProgress
-    from bot.sources.factory import build_sources
-    from db.database import Database
+    from bot.runtime import open_runtime
+    from bot.services.poll_report import PollProgress
 
-    database = Database(settings.database_url)
-    clock = SystemClock()
-    try:
-        async with aiohttp.ClientSession() as session:
-            sources = build_sources(settings, session, health=DatabaseHealthRecorder(database))
-            fence = CutoffFence(clock)
-            history = PaperHistory(
-                database,
-                clock,
-                fence,
-                UpstreamGuard(clock),
-                arxiv=sources.arxiv_api if settings.arxiv_api_url.strip() else None,
-                openalex=sources.openalex if settings.openalex_api_url.strip() else None,
-            )
-            service = PollingService(
-                database,
-                sources,
-                clock,
-                interval=timedelta(minutes=settings.poll_interval_minutes),
-                fence=fence,
-                history=history,
-            )
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task("polling arXiv", total=None)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    async with open_runtime(settings) as runtime:
+        with Progress(
+            *columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True
+        ) as progress:
+            task = progress.add_task("polling arXiv", total=None)
 
-                def on_step(step: PollProgress) -> None:
-                    progress.update(
-                        task, description=step.stage, completed=step.done, total=step.total
-                    )
+            def on_step(step: PollProgress) -> None:
+                progress.update(task, description=step.stage, completed=step.done, total=step.total)
 
-                def on_wait() -> None:
-                    progress.console.print(
-                        "another poll is running on this database (the bot, or another "
-                        "`paperscout poll`): waiting for it to end"
-                    )
-                    progress.update(task, description="waiting for the running poll")
-
-                summary = await service.run_cycle(
-                    on_step, wait_seconds=POLL_WAIT_SECONDS, on_wait=on_wait
+            def on_wait() -> None:
+                progress.console.print(
+                    "another poll is running on this database (the bot, or another "
+                    "`paperscout poll`): waiting for it to end"
                 )
-    finally:
-        await database.dispose()
+                progress.update(task, description="waiting for the running poll")
+
+            summary = await runtime.services.polling.run_cycle(
+                on_step, wait_seconds=POLL_WAIT_SECONDS, on_wait=on_wait
+            )
     if summary.busy:
         print(
             "paperscout poll: another poll kept running on this database (the bot, or another "
@@ -190,6 +157,12 @@ async def _poll_once(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_BUSY
+    print_poll_summary(summary)
+    return 0
+
+
+def print_poll_summary(summary: PollSummary) -> None:
+    """What one poll did, a line per part (stdout)."""
     per_source = ", ".join(f"{name} {count}" for name, count in sorted(summary.requests.items()))
     print(
         f"poll: {summary.total_requests} requests ({per_source or 'none'}) "
@@ -217,7 +190,6 @@ async def _poll_once(settings: Settings) -> int:
             print(f"  {error}")
     else:
         print("errors: none")
-    return 0
 
 
 def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:

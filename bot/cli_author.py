@@ -19,8 +19,8 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import UserFacingError
-from bot.services.profile import Profile
 from bot.services.profile_figures import short_field
+from bot.services.profile_types import Profile
 
 log = logging.getLogger(__name__)
 
@@ -112,25 +112,10 @@ def print_profile(profile: Profile) -> None:
 
 
 async def _load_profile(settings: Settings, name: str) -> Profile:
-    import aiohttp
+    from bot.runtime import open_runtime
 
-    from bot.clock import SystemClock
-    from bot.services.health import DatabaseHealthRecorder
-    from bot.services.profile import build_profile_service
-    from bot.sources.factory import build_sources
-    from db.database import Database
-
-    database = Database(settings.database_url)
-    clock = SystemClock()
-    try:
-        async with aiohttp.ClientSession() as session:  # sources set their User-Agent
-            sources = build_sources(
-                settings, session, health=DatabaseHealthRecorder(database), clock=clock
-            )
-            service = build_profile_service(settings, database, sources, clock)
-            return await service.profile(name, paper_limit=None)
-    finally:
-        await database.dispose()
+    async with open_runtime(settings) as runtime:
+        return await runtime.services.profile.profile(name, paper_limit=None)
 
 
 def cmd_author(settings: Settings, args: argparse.Namespace) -> int:

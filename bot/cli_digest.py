@@ -55,29 +55,24 @@ def add_digest_parser(sub: Any) -> None:
 
 async def _preview(settings: Settings, kind: TargetKind, target_id: int) -> DigestPreview | None:
     """The service's preview, or None when the destination has no digest."""
-    from bot.clock import SystemClock
     from bot.errors import NotFoundError
-    from bot.render.digests import card_size
-    from bot.services.digests import DigestService
-    from db.database import Database
+    from bot.runtime import open_runtime
     from db.repositories.digests import DigestScheduleRepository
 
-    database = Database(settings.database_url)
-    try:
+    async with open_runtime(settings) as runtime:
         guild_id = None
         if kind == "channel":
-            async with database.reader() as session:
+            async with runtime.database.reader() as session:
                 schedule = await DigestScheduleRepository(session).get_for_target(kind, target_id)
                 if schedule is None:
                     return None
                 guild_id = schedule.guild_id
-        service = DigestService(database, SystemClock(), card_size)
         try:
-            return await service.preview(target_kind=kind, target_id=target_id, guild_id=guild_id)
+            return await runtime.services.digests.preview(
+                target_kind=kind, target_id=target_id, guild_id=guild_id
+            )
         except NotFoundError:
             return None
-    finally:
-        await database.dispose()
 
 
 def cmd_digest_preview(settings: Settings, args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ import discord
 from bot.errors import UserFacingError
 from bot.render.profile import papers_page_embed
 from bot.render.views import ExpiringView
-from bot.services.profile import PaperPage
+from bot.services.profile_types import PaperPage
 from bot.tree import reply_error
 
 if TYPE_CHECKING:

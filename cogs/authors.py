@@ -30,7 +30,7 @@ from bot.render.profile import (
     papers_page_embed,
 )
 from bot.services.author_resolver import Viewer
-from bot.services.profile import PaperPage, Profile
+from bot.services.profile_types import PaperPage, Profile
 from cogs._author_views import (
     VIEW_TIMEOUT,
     PapersView,
@@ -41,7 +41,7 @@ from cogs._author_views import (
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
-    from bot.wiring import Services
+    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class Authors(commands.Cog, name="Authors"):
     async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
         await interaction.response.defer(thinking=True)  # the id is checked, then looked up
         try:
-            view = await self.services.profile.paper(
+            view = await self.services.papers.paper(
                 arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
             )
         except UserFacingError as error:

@@ -27,7 +27,8 @@ from bot.render.digests import (
     setup_text,
 )
 from bot.services.digest_times import WEEKDAYS, timezone_suggestions
-from bot.services.digests import DigestService, TargetKind
+from bot.services.digest_views import TargetKind
+from bot.services.digests import DigestService
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot

@@ -29,7 +29,9 @@ from bot.render.follows import (
     following_embeds,
     unfollow_message,
 )
-from bot.services.follows import Candidate, FollowResult, FollowService, Notify, Scope
+from bot.services.candidates import Candidate
+from bot.services.follow_types import FollowResult, Notify, Scope
+from bot.services.follows import FollowService
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot

@@ -165,8 +165,3 @@ def check_no_drift(url: str) -> list[Any]:
 async def current_revision_async(url: str) -> str | None:
     """The revision the database at `url` is at; None when it was never migrated."""
     return await _run_on(url, _current)  # type: ignore[no-any-return]
-
-
-def current_revision(url: str) -> str | None:
-    """Synchronous `current_revision_async`, for a CLI."""
-    return asyncio.run(current_revision_async(url))

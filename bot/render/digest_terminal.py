@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.plain_text import one_line
 from bot.render.paper import SHOWN_AUTHORS
 from bot.services.cards import CardAuthor, PaperCard
-from bot.services.digests import DigestPreview, ScheduleView
+from bot.services.digest_views import DigestPreview, ScheduleView
 
 FOLLOWED_LEGEND = "(*name* = a followed author)"
 

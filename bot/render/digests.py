@@ -8,10 +8,9 @@ import discord
 
 from bot.render import outbox
 from bot.render.paper import paper_embed
-from bot.services.cards import PaperCard
-from bot.services.delivery import MessagePart
+from bot.services.cards import MessagePart, PaperCard
 from bot.services.digest_times import WEEKDAYS
-from bot.services.digests import DigestPreview, ScheduleView, SendNowResult, SetupResult
+from bot.services.digest_views import DigestPreview, ScheduleView, SendNowResult, SetupResult
 
 
 def card_size(card: PaperCard) -> int:

@@ -15,7 +15,8 @@ import discord
 
 from bot.render.text import cut, safe, safe_cut
 from bot.render.views import ExpiringView
-from bot.services.follows import Candidate, FollowedAuthor, FollowResult, Resolution, UnfollowResult
+from bot.services.candidates import Candidate, Resolution
+from bot.services.follow_types import FollowedAuthor, FollowResult, UnfollowResult
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import discord
 
 from bot.render.paper import paper_embed
 from bot.render.text import safe_cut
-from bot.services.delivery import MessagePart
+from bot.services.cards import MessagePart
 
 CONTENT_LIMIT = 2000
 FOOTER_SEPARATOR = " · "

@@ -17,7 +17,8 @@ from bot.render.paper import authors_line, short_category
 from bot.render.text import cut, fit_lines, safe_cut
 from bot.services.cards import PaperCard
 from bot.services.metrics import Score
-from bot.services.profile import Metrics, PaperPage, Profile, source_label
+from bot.services.profile_types import Metrics, PaperPage, Profile
+from bot.services.source_labels import source_label
 
 MESSAGE_LIMIT = 6000
 DESCRIPTION_LIMIT = 4096

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.render.text import cut, fit_lines, safe
-from bot.services.status import StatusReport
+from bot.services.status_report import StatusReport
 
 OK = "\N{LARGE GREEN CIRCLE}"
 BAD = "\N{LARGE RED CIRCLE}"

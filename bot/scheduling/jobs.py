@@ -117,7 +117,7 @@ def register_ticks(
     this process leads (every process ticks, one works; another takes over on its next tick
     when the leader dies); `deliver` runs in every process, made safe by the outbox's row
     claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of a poll
-    cycle: the services' shared `CutoffFence` (`bot.wiring`) keeps the papers that cycle stores
+    cycle: the services' shared `CutoffFence` (`bot.runtime`) keeps the papers that cycle stores
     in a digest. Returns what a shutdown needs to stop the running ticks cleanly.
     """
     running = RunningTicks()

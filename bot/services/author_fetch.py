@@ -8,7 +8,7 @@ first meets an author): an `au:"Name"` query returns homonyms too, so a name mat
 enough. When the author has an OpenAlex id, one OpenAlex works call (`openalex_identity`)
 lists their arXiv works by identity; the fetched papers among them are *confirmed*. The usual
 categories are those of the confirmed papers, and another name match is kept only when the
-homonym guard (`bot.services.matching`) vouches for it against them: a co-author of a confirmed
+homonym guard (`bot.services.homonym_guard`) vouches for it against them: a co-author of a confirmed
 work, or a category among (or, for a full-name match, an archive shared with) the confirmed
 categories. When OpenAlex answered and confirmed none of them, none is theirs. Without OpenAlex
 (not configured, failing, or no id), see `fallback_categories` for the name-only rule and what
@@ -25,15 +25,15 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.names import MatchStrength, NameIndex, name_keys
+from bot.names.papers import build_index, match_papers
 from bot.services.author_resolver import UpstreamGuard
-from bot.services.matching import (
+from bot.services.homonym_guard import (
     FollowedAuthor,
     FollowedAuthorMatcher,
     archives_of,
     normalize_categories,
 )
 from bot.sources.errors import SourceError
-from bot.sources.matching import build_index, match_papers
 from bot.sources.models import AuthorRecord, Paper
 from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author

@@ -27,18 +27,17 @@ import asyncio
 import difflib
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.clock import Clock
-from bot.config import Settings
 from bot.errors import NotFoundError, UpstreamDown
 from bot.names import name_keys, names_match, normalize_text
-from bot.plain_text import one_line, plain
+from bot.plain_text import plain
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, AuthorQuery
+from bot.services.candidates import MAX_CHOICES, Candidate, Resolution
 from bot.sources.budget import call_budget
 from bot.sources.errors import NotFound, SourceError
-from bot.sources.factory import Sources
 from bot.sources.models import AuthorCandidate, AuthorRecord
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
@@ -51,8 +50,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_CHOICES = 25  # Discord's limit for autocomplete choices and select options
-CHOICE_TEXT_LIMIT = 100  # Discord's limit for a choice's name and value, a select label
 SEARCH_PER_PAGE = 25
 SUGGESTION_COUNT = 5
 # Autocomplete must be answered within Discord's 3 s, retries included.
@@ -61,26 +58,6 @@ UPSTREAM_BUDGET_SECONDS = 25.0  # an interaction token lives 15 min; the user wa
 DOWN_SECONDS = 60.0  # after a failure, a source is not asked again for this long
 
 # --- plain data -----------------------------------------------------------------------------
-
-
-def _first(values: Sequence[str]) -> str | None:
-    return values[0] if values else None
-
-
-def _works(count: int | None) -> str | None:
-    if count is None:
-        return None
-    return f"{count:,} work" + ("" if count == 1 else "s")
-
-
-def choice_label(name: str, hint: str | None, works_count: int | None, note: str = "") -> str:
-    """`Name · hint · 9 works (note)` within Discord's 100 characters; the name is kept first."""
-    extras = [p for p in (hint, _works(works_count)) if p]
-    tail = "".join(f" · {p}" for p in extras) + (f" ({note})" if note else "")
-    if len(name) + len(tail) <= CHOICE_TEXT_LIMIT:
-        return name + tail
-    name = one_line(name, 60) if len(name) > 60 else name
-    return one_line(name + tail, CHOICE_TEXT_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,60 +71,6 @@ class Viewer:
     def key(self) -> str:
         """Part of a cache key: two viewers may resolve one name differently."""
         return f"{self.guild_id or 0}:{self.user_id or 0}"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An author a query may stand for, with everything needed to store them.
-
-    `local_id` is set for a stored author; `record` is the metrics source's record it came
-    from (None for a stored author), kept for whoever stores the author with their metrics.
-    """
-
-    value: str
-    display_name: str
-    openalex_id: str | None = None
-    local_id: int | None = None
-    orcid: str | None = None
-    name_variants: tuple[str, ...] = ()
-    affiliations: tuple[str, ...] = ()
-    works_count: int | None = None
-    usual_categories: tuple[str, ...] = ()
-    s2_id: str | None = None
-    record: AuthorRecord | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def label(self) -> str:
-        """`Joseph Mearman · Bangor University · 9 works`, at most 100 characters."""
-        return choice_label(self.display_name, _first(self.affiliations), self.works_count)
-
-    @property
-    def detail(self) -> str:
-        """What tells homonyms apart, without the name: `Bangor University · 9 works`."""
-        parts = [p for p in (_first(self.affiliations), _works(self.works_count)) if p]
-        return " · ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """What a query stands for: one `match`, or `candidates` (best first) to pick from.
-
-    `notices` say what was degraded on the way (a source not answering).
-    """
-
-    query: str
-    match: Candidate | None
-    candidates: tuple[Candidate, ...] = ()
-    notices: tuple[str, ...] = ()
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.match is None
-
-    @property
-    def best(self) -> Candidate:
-        """The match, else the first (most plausible) candidate."""
-        return self.match if self.match is not None else self.candidates[0]
 
 
 class AuthorNotFound(NotFoundError):
@@ -289,13 +212,15 @@ class AuthorResolver:
         *,
         openalex: OpenAlexSource | None = None,
         semantic_scholar: SemanticScholarSource | None = None,
-        guard: UpstreamGuard | None = None,
+        guard: UpstreamGuard,
         autocomplete_budget_seconds: float = AUTOCOMPLETE_BUDGET_SECONDS,
     ) -> None:
+        """`guard` times and paces the upstream calls; shared with everything that asks the
+        same sources for a user (a source that just failed is skipped by all for a minute)."""
         self._database = database
         self.openalex = openalex
         self.semantic_scholar = semantic_scholar
-        self.guard = guard or UpstreamGuard(clock)
+        self.guard = guard
         self.autocomplete_budget_seconds = autocomplete_budget_seconds
 
     async def resolve(
@@ -517,17 +442,3 @@ class AuthorResolver:
             return head + " Check the spelling, or type part of the name and pick from the list."
         names = ", ".join(plain(c.name) + (f" ({plain(c.hint)})" if c.hint else "") for c in ranked)
         return f"{head} Did you mean: {names}? Pick one from the list as you type."
-
-
-def build_author_resolver(
-    settings: Settings, database: Database, sources: Sources, clock: Clock
-) -> AuthorResolver:
-    """The one resolver over the shared sources; a source with an empty base URL is not used."""
-    return AuthorResolver(
-        database,
-        clock,
-        openalex=sources.openalex if settings.openalex_api_url.strip() else None,
-        semantic_scholar=(
-            sources.semantic_scholar if settings.semantic_scholar_api_url.strip() else None
-        ),
-    )

@@ -1,13 +1,21 @@
-"""Paper cards: what a user is shown about one paper, as plain data (rendered in bot/render)."""
+"""Paper cards and message parts: what a user is shown, as plain data (rendered in bot/render).
+
+Nothing here loads the database: `bot/render` imports these types, and rendering must not
+depend on storage (`tests/unit/test_layers.py`). `paper_card` reads a stored paper's
+attributes; the model is named for type checkers only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.names import NameIndex
-from db.models import Paper
+
+if TYPE_CHECKING:
+    from db.models import Paper
 
 ARXIV_ABS = "https://arxiv.org/abs/"
 
@@ -63,3 +71,11 @@ def paper_card(paper: Paper, followed_names: Iterable[str] = ()) -> PaperCard:
         abstract=paper.abstract,
         why=why,
     )
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    """One Discord message of a delivery (an alert, a digest part, a notice): text and cards."""
+
+    content: str = ""
+    cards: tuple[PaperCard, ...] = field(default_factory=tuple)

@@ -32,7 +32,7 @@ class CutoffFence:
     fetched elsewhere) are ordered as well; the asyncio lock keeps this process's own waiters
     off the pool. A stamp is also kept after every cut-off this fence took, so a clock
     reading equal to the cut-off (or stepped back) cannot land a paper on the cut-off it
-    missed. One fence per process (`bot.wiring`): the poller, the planner, `send-now` and
+    missed. One fence per process (`bot.runtime`): the poller, the planner, `send-now` and
     profile fetches share it.
     """
 

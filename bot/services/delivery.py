@@ -5,28 +5,32 @@ transaction, sent with no transaction open, and marked in another. A crash after
 leaves a lease that expires, so the row is sent later; a crash after sending and before marking
 resends with the same nonce, which Discord (and the fake) turns into the same message.
 Discord keeps nonces only for "a few minutes", so a retry also reads before it posts
-(read-before-retry): every part carries a marker (`marker_for`, rendered by
+(read-before-retry): every part carries a marker (`sending.marker_for`, rendered by
 `bot.render.outbox`), and a row on its second or later attempt first asks the sender whether
 the channel's recent history already holds its part; if so the part is marked sent, not posted.
-The Discord side is behind the `Sender` protocol, so this module never imports discord.
+The Discord side is behind the `Sender` protocol (`sending`), so this module never imports
+discord; what each row says is built by `OutboxParts`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
 
 from bot.clock import Clock
-from bot.services.cards import PaperCard, paper_card
-from bot.services.notices import notice_text
+from bot.services.outbox_parts import OutboxParts
+from bot.services.sending import (
+    PermanentDeliveryError,
+    Sender,
+    TransientDeliveryError,
+    marker_for,
+    nonce_for,
+)
 from db.database import Database
 from db.models import OutboxEntry
-from db.repositories.authors import AuthorRepository
 from db.repositories.digests import DigestScheduleRepository
 from db.repositories.outbox import OutboxRepository
-from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -37,78 +41,26 @@ RETRY_MAX_SECONDS = 3600
 
 
 @dataclass(frozen=True)
-class MessagePart:
-    """One Discord message of a delivery: some text and paper cards."""
-
-    content: str = ""
-    cards: tuple[PaperCard, ...] = field(default_factory=tuple)
-
-
-class PermanentDeliveryError(Exception):
-    """Discord refused for good: never retried.
-
-    `destination_lost`: the channel or DM is gone for us (no access, unknown channel, DMs
-    closed), so its digest pauses until `/digest setup`. Otherwise only this delivery fails,
-    loudly (a 400 for a body Discord would not take is our bug; parts after the refused one
-    are not sent), and the next digest goes out as usual.
-    """
-
-    def __init__(self, reason: str, *, destination_lost: bool = False) -> None:
-        super().__init__(reason)
-        self.destination_lost = destination_lost
-
-
-class TransientDeliveryError(Exception):
-    """Discord or the network failed for now (5xx, 429, timeout): retried with backoff."""
-
-
-class Sender(Protocol):
-    async def send(
-        self,
-        destination_kind: str,
-        destination_id: int,
-        part: MessagePart,
-        *,
-        nonce: str,
-        marker: str,
-    ) -> str:
-        """Post one part carrying `marker`; return the message id. Raise the errors above."""
-        ...
-
-    async def find_sent(
-        self, destination_kind: str, destination_id: int, marker: str
-    ) -> str | None:
-        """The id of our own recent message carrying `marker`, or None.
-
-        Reads only the last few messages of the destination. A destination that cannot be read
-        (403/404) counts as not found; only a transient failure raises (`TransientDeliveryError`).
-        """
-        ...
-
-
-@dataclass(frozen=True)
 class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
 
 
-def nonce_for(entry_id: int, part: int) -> str:
-    """Deterministic and at most 25 characters (Discord's limit)."""
-    return f"ps{entry_id}p{part}"
-
-
-def marker_for(entry_id: int, part: int) -> str:
-    """What a posted part shows to be recognised later: `ref <outbox id>.<part>`."""
-    return f"ref {entry_id}.{part}"
-
-
 class DeliveryService:
     """Claims due outbox rows and sends them through a `Sender`."""
 
-    def __init__(self, database: Database, sender: Sender, clock: Clock, worker_id: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sender: Sender,
+        parts: OutboxParts,
+        clock: Clock,
+        worker_id: str,
+    ) -> None:
         self._database = database
         self._sender = sender
+        self._parts = parts
         self._clock = clock
         self._worker_id = worker_id
 
@@ -128,7 +80,7 @@ class DeliveryService:
 
     async def _deliver(self, entry: OutboxEntry) -> str:
         try:
-            parts = await self._parts(entry)
+            parts = await self._parts.of(entry)
             # A retry may follow a crash between posting a part and marking it, possibly after
             # Discord forgot the nonce: look for the part before posting it again. Parts are
             # posted in order, so once one is not found, the later ones were never posted.
@@ -203,26 +155,3 @@ class DeliveryService:
             )
         log.info("outbox %s will retry in %d s: %s", entry.id, delay, error)
         return "retry"
-
-    async def _parts(self, entry: OutboxEntry) -> list[MessagePart]:
-        """The messages of a row. Alerts and notices are rendered at send time."""
-        if entry.kind == "alert":
-            return [await self._alert_part(entry.payload)]
-        if entry.kind == "digest":  # the planned snapshot: header text + paper ids per message
-            from bot.services.digests import digest_message_parts  # it imports MessagePart
-
-            return await digest_message_parts(self._database, entry.payload)
-        if entry.kind == "notice":  # an outage or recovery notice: one plain sentence
-            return [MessagePart(content=notice_text(entry.payload))]
-        raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
-
-    async def _alert_part(self, payload: Any) -> MessagePart:
-        async with self._database.reader() as session:
-            paper = await PaperRepository(session).get(int(payload["paper_id"]))
-            authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
-        if paper is None:
-            raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
-        names = [a.display_name for a in authors]
-        card = paper_card(paper, names)
-        who = ", ".join(names) or "an author you follow"
-        return MessagePart(content=f"New paper by {who}", cards=(card,))

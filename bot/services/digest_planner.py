@@ -132,14 +132,14 @@ class DigestPlanner:
         measure: Measure,
         *,
         batch_size: int = BATCH_SIZE,
-        fence: CutoffFence | None = None,
+        fence: CutoffFence,
     ) -> None:
-        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
+        """`fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
         against the others by the database's lock."""
         self._database = database
         self._measure = measure
         self._batch_size = batch_size
-        self._fence = fence or CutoffFence(clock)
+        self._fence = fence
 
     async def plan_due(self, now: datetime | None = None) -> PlanReport:
         """Plan every schedule due at `now` (default: the clock), batch by batch."""

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
+from bot.services.cards import MessagePart
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.delivery import MessagePart
 from bot.services.digest_content import (
     CardBook,
     Measure,
@@ -31,73 +29,20 @@ from bot.services.digest_times import (
     resolve_timezone,
     weekday_index,
 )
+from bot.services.digest_views import (
+    DigestPreview,
+    ScheduleView,
+    SendNowResult,
+    SetupResult,
+    TargetKind,
+)
 from db.database import Database
 from db.models import DigestSchedule
 from db.repositories.digests import DigestScheduleRepository
 
 log = logging.getLogger(__name__)
 
-TargetKind = Literal["channel", "dm"]
 OFF_REASON = "turned off with /digest off"
-
-
-@dataclass(frozen=True)
-class ScheduleView:
-    """A digest destination as the user sees it."""
-
-    target_kind: str
-    target_id: int
-    guild_id: int | None
-    weekday: int
-    local_time: str
-    timezone: str
-    next_digest_at: datetime
-    last_cutoff_at: datetime | None
-    paused: bool
-    paused_reason: str | None
-    post_when_empty: bool
-
-    @classmethod
-    def of(cls, schedule: DigestSchedule) -> ScheduleView:
-        return cls(
-            target_kind=schedule.target_kind,
-            target_id=schedule.target_id,
-            guild_id=schedule.guild_id,
-            weekday=schedule.weekday,
-            local_time=schedule.local_time,
-            timezone=schedule.timezone,
-            next_digest_at=schedule.next_digest_at,
-            last_cutoff_at=schedule.last_cutoff_at,
-            paused=schedule.paused,
-            paused_reason=schedule.paused_reason,
-            post_when_empty=schedule.post_when_empty,
-        )
-
-
-@dataclass(frozen=True)
-class SetupResult:
-    schedule: ScheduleView
-    created: bool
-    resumed: bool  # it was paused (an error, or /digest off) and is running again
-    requeued: int  # digests that had failed and are sent again now
-
-
-@dataclass(frozen=True)
-class DigestPreview:
-    """What the next digest of a destination would post if it were due now."""
-
-    schedule: ScheduleView
-    parts: list[MessagePart]  # empty: nothing would be posted
-    paper_count: int
-    range_text: str
-
-
-@dataclass(frozen=True)
-class SendNowResult:
-    queued: bool
-    paper_count: int
-    message_count: int
-    range_text: str
 
 
 def _schedule_input(weekday: int | str, time_text: str, timezone: str) -> tuple[int, str, str]:
@@ -114,12 +59,12 @@ class DigestService:
         clock: Clock,
         measure: Measure,
         *,
-        fence: CutoffFence | None = None,
+        fence: CutoffFence,
     ) -> None:
         self._database = database
         self._clock = clock
         self._measure = measure
-        self._fence = fence or CutoffFence(clock)  # send-now cuts off like the planner
+        self._fence = fence  # send-now cuts off like the planner
 
     async def setup_channel(
         self,

@@ -25,7 +25,6 @@ validated first).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -36,22 +35,23 @@ from bot.plain_text import plain
 from bot.services.author_fetch import store_identity
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, parse_author_query
 from bot.services.author_resolver import (
-    AUTOCOMPLETE_BUDGET_SECONDS,
-    CHOICE_TEXT_LIMIT,
-    MAX_CHOICES,
     AuthorResolver,
-    Candidate,
-    Resolution,
     Viewer,
-    _first,
     author_value,
     candidate_from_author,
-    choice_label,
 )
+from bot.services.candidates import MAX_CHOICES, Candidate, Resolution, choice_label, first
 from bot.services.cutoff_fence import CutoffFence
+from bot.services.follow_types import (
+    AuthorChoice,
+    FollowedAuthor,
+    FollowResult,
+    Notify,
+    Scope,
+    UnfollowResult,
+)
 from bot.services.paper_history import History, PaperHistory
 from bot.sources.budget import call_budget
-from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author, Follow
 from db.repositories.authors import AuthorRepository
@@ -60,19 +60,6 @@ from db.repositories.follows import FollowRepository
 from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
-
-Scope = Literal["me", "channel"]
-Notify = Literal["weekly", "instant"]
-
-__all__ = [
-    "CHOICE_TEXT_LIMIT",
-    "MAX_CHOICES",
-    "AuthorChoice",
-    "Candidate",
-    "FollowService",
-    "Resolution",
-    "choice_label",
-]
 
 # Fetching the author's earlier papers must not hold a follow hostage (arXiv wants 3 s
 # between calls); what does not arrive in time is fetched by the next poll.
@@ -83,57 +70,6 @@ GUILD_AUTHORS_LIMIT = 1000
 
 
 # --- plain data the cog renders -----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorChoice:
-    """One autocomplete choice: `name` is what the user sees, `value` what comes back."""
-
-    name: str
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class FollowResult:
-    """The outcome of a follow. `created` False: it existed (notify may have changed)."""
-
-    author_id: int
-    display_name: str
-    openalex_id: str | None
-    affiliations: tuple[str, ...]
-    usual_categories: tuple[str, ...]
-    scope: Scope
-    notify: Notify
-    created: bool
-    notify_changed: bool
-    # False when arXiv could not be asked (an outage): their earlier papers come with the next
-    # poll. True with 0 papers tracked: nothing found yet.
-    papers_checked: bool
-    papers_tracked: int
-    # The weekly digest the follow feeds (the user's DM one, or the channel's) is set up.
-    has_digest: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FollowedAuthor:
-    """One line of `/following`."""
-
-    author_id: int
-    display_name: str
-    openalex_id: str | None
-    affiliations: tuple[str, ...]
-    usual_categories: tuple[str, ...]
-    notify: Notify
-    since: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class UnfollowResult:
-    """The author that was unfollowed."""
-
-    author_id: int
-    display_name: str
-    scope: Scope
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -196,36 +132,21 @@ class FollowService:
     def __init__(
         self,
         database: Database,
-        sources: Sources,
         clock: Clock,
         *,
-        resolver: AuthorResolver | None = None,
-        autocomplete_budget_seconds: float = AUTOCOMPLETE_BUDGET_SECONDS,
+        resolver: AuthorResolver,
+        history: PaperHistory,
+        fence: CutoffFence,
         history_budget_seconds: float = HISTORY_BUDGET_SECONDS,
-        fence: CutoffFence | None = None,
-        history: PaperHistory | None = None,
     ) -> None:
+        """`resolver`: the one shared with the profiles; `fence`: papers a follow stores are
+        digest candidates, stamped like the poller's."""
         self._database = database
-        self._sources = sources
         self._clock = clock
-        # The one resolver, shared with the profiles (see `bot.wiring`).
-        self.resolver = resolver or AuthorResolver(
-            database,
-            clock,
-            openalex=sources.openalex,
-            autocomplete_budget_seconds=autocomplete_budget_seconds,
-        )
+        self.resolver = resolver
+        self._history = history
+        self._fence = fence
         self.history_budget_seconds = history_budget_seconds
-        # Papers a follow stores are digest candidates: stamped like the poller's.
-        self._fence = fence or CutoffFence(clock)
-        self._history = history or PaperHistory(
-            database,
-            clock,
-            self._fence,
-            self.resolver.guard,
-            arxiv=sources.arxiv_api,
-            openalex=self.resolver.openalex,
-        )
 
     def check_name(self, text: str | None) -> str:
         """The stripped name, or `BadInput` (pure: call it before deferring)."""
@@ -248,7 +169,7 @@ class FollowService:
         for author, note in local:
             if author.openalex_id:
                 seen_openalex.add(author.openalex_id)
-            hint = _first(author.affiliations or ())
+            hint = first(author.affiliations or ())
             label = choice_label(author.display_name, hint, author.works_count, note)
             choices.append(AuthorChoice(label, author_value(author)))
         if len(text) >= 2 and len(choices) < MAX_CHOICES:
@@ -280,7 +201,7 @@ class FollowService:
                 if value in seen or not matches_query(text, _names_of(author)):
                     continue
                 seen.add(value)
-                hint = _first(author.affiliations or ())
+                hint = first(author.affiliations or ())
                 label = choice_label(author.display_name, hint, author.works_count, note)
                 choices.append(AuthorChoice(label, value))
         return choices[:MAX_CHOICES]

@@ -22,14 +22,16 @@ the rest of the day's batches go to Semantic Scholar without asking OpenAlex aga
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from bot.clock import Clock
 from bot.services.author_fetch import store_metrics
-from bot.sources.errors import SourceError
+from bot.services.name_keys_upkeep import refresh_name_keys
+from bot.sources.errors import NotFound, SourceError
 from bot.sources.models import AuthorRecord
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
@@ -44,6 +46,9 @@ log = logging.getLogger(__name__)
 JOB_KEY = "metrics_refresh"  # the daily `PeriodicJob`'s key in feed_state (shown in /status)
 
 T = TypeVar("T")
+# How a one-author request is made: `call(source, request)` (the profile's `UpstreamGuard.call`).
+Call = Callable[[str, Awaitable[AuthorRecord]], Awaitable[AuthorRecord]]
+Fetch = Callable[[], Awaitable[AuthorRecord]]
 
 BATCH_SIZE = 100
 # Per-paper citation counts: 2,000 papers a day is 20 OpenAlex list calls ($0.002) or
@@ -68,6 +73,15 @@ class RefreshReport:
     papers_unknown: int = 0  # papers no source returned a count for
     paper_failed_batches: int = 0
     paper_requests: int = 0  # paper batch calls made (OpenAlex and S2)
+
+
+@dataclass(slots=True)
+class OneAuthor:
+    """What asking for one author's record produced: the record, or notices and a reason."""
+
+    record: AuthorRecord | None = None
+    notices: list[str] = field(default_factory=list)
+    reason: str | None = None  # why there is no record, when a source answered without one
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,16 @@ class MetricsRefresher:
         self._clock = clock
         self._openalex = openalex
         self._semantic_scholar = semantic_scholar
+
+    async def daily(self) -> RefreshReport:
+        """The daily job: every followed author's metrics and their papers' citation counts,
+        then the stored name keys brought in step with the normaliser (`name_keys_upkeep`)."""
+        report = await self.refresh_followed()
+        try:
+            await refresh_name_keys(self._database)
+        except Exception:  # housekeeping: must not make the whole daily job run again
+            log.exception("name key upkeep failed; tomorrow's run tries again")
+        return report
 
     async def refresh_followed(
         self, *, batch_size: int = BATCH_SIZE, paper_cap: int = PAPER_CAP
@@ -185,6 +209,37 @@ class MetricsRefresher:
             report.requests,
         )
         return report
+
+    async def fetch_one(self, author: Author, call: Call) -> OneAuthor:
+        """One author's fresh record by their ids, in the batches' order (OpenAlex, then
+        Semantic Scholar), each request made through `call` (a profile's time budget);
+        nothing stored. A source that fails gives a notice; one that knows no such author,
+        the reason."""
+        outcome = OneAuthor()
+        for source, label, fetch in self._by_id(author):
+            try:
+                outcome.record = await call(source, fetch())
+            except NotFound:
+                outcome.reason = outcome.reason or f"not found in {label}"
+            except SourceError as error:
+                log.warning("%s metrics for author %s failed: %s", label, author.id, error)
+                outcome.notices.append(f"{label} is not answering right now.")
+            if outcome.record is not None:
+                break
+        return outcome
+
+    def _by_id(self, author: Author) -> list[tuple[str, str, Fetch]]:
+        """(source, label, fetch) for each configured source that has an id for `author`, in
+        the order every refresh asks them."""
+        found: list[tuple[str, str, Fetch]] = []
+        if self._openalex is not None and author.openalex_id:
+            found.append(
+                ("openalex", "OpenAlex", partial(self._openalex.get_author, author.openalex_id))
+            )
+        if self._semantic_scholar is not None and author.s2_id:
+            get = partial(self._semantic_scholar.get_author, author.s2_id)
+            found.append(("semantic_scholar", "Semantic Scholar", get))
+        return found
 
     async def refresh(
         self, authors: Sequence[Author], *, batch_size: int = BATCH_SIZE

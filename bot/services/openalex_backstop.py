@@ -106,17 +106,17 @@ class OpenAlexBackstop:
         sources: Sources,
         clock: Clock,
         *,
-        fence: CutoffFence | None = None,
+        fence: CutoffFence,
         job_key: str = JOB_KEY,
         overlap: timedelta = DEFAULT_OVERLAP,
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
     ) -> None:
-        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
+        """`fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
         against the others by the database's lock."""
         self._db = database
         self._sources = sources
         self._clock = clock
-        self._fence = fence or CutoffFence(clock)
+        self._fence = fence
         self.job_key = job_key
         self.overlap = overlap
         self.first_lookback = first_lookback

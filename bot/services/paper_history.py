@@ -12,7 +12,7 @@ reset, a timeout, a body that does not parse) leaves it NULL, and the next profi
 or poll tries again (`complete`); meanwhile the profile carries a notice, the follow's
 confirmation says so and `paperscout author` exits 1. `authors.arxiv_confirmed` records how
 many fetched papers OpenAlex confirmed: 0 tells the homonym guard that the papers under this
-name are a namesake's (`bot.services.matching`).
+name are a namesake's (`bot.services.homonym_guard`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ catches up on its next cycle. Two feeds (SOURCES.md 6):
   when that fails a `new`/`cross` item is stored with its announcement date as `published`,
   and a `replace` item is left for the API feed (its real v1 date decides priming).
 
-Each batch is matched by name, filtered by the homonym guard (`bot.services.matching`), and
+Each batch is matched by name, filtered by the homonym guard (`bot.services.homonym_guard`), and
 stored in one transaction: papers by arXiv id without version (`upsert_many`; a new version
 updates, never re-announces), links to every matching followed author, and one outbox row per
 destination and paper for the `instant` follows whose `created_at` is not after the paper's v1
@@ -31,19 +31,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.matching import (
+from bot.services.homonym_guard import (
     FollowedAuthor,
     FollowedAuthorMatcher,
     MatchOutcome,
 )
 from bot.services.paper_history import PaperHistory
-from bot.services.paper_store import StoreResult, store_fenced
+from bot.services.paper_store import store_fenced
+from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
 from bot.sources.arxiv_query import author_term, chunk_ids_for_url
 from bot.sources.arxiv_rss import validate_categories
 from bot.sources.errors import SourceError
@@ -74,58 +75,6 @@ DEFAULT_NAMES_PER_AUTHOR = 2  # 1,000 authors x 2 names / 40 per request = 50 re
 DEFAULT_AUTHORS_PER_REQUEST = 40
 # One arXiv search each: 50 API requests plus these stay within 60 for 1,000 authors.
 DEFAULT_HISTORIES_PER_CYCLE = 10
-
-
-@dataclass(frozen=True, slots=True)
-class PollProgress:
-    """One step of a cycle done: `done` of `total` steps (API batches, then the RSS feed)."""
-
-    stage: str
-    done: int
-    total: int
-
-
-ProgressCallback = Callable[[PollProgress], None]
-
-
-@dataclass(slots=True)
-class PollSummary:
-    """What one cycle did. `requests` counts logical requests per source (retries excluded)."""
-
-    started_at: datetime
-    finished_at: datetime | None = None
-    followed_authors: int = 0
-    feeds_polled: list[str] = field(default_factory=list)
-    feeds_skipped: list[str] = field(default_factory=list)
-    requests: dict[str, int] = field(default_factory=dict)
-    papers_seen: int = 0
-    papers_new: int = 0
-    papers_updated: int = 0
-    matches: int = 0
-    homonyms_rejected: int = 0
-    links_made: int = 0
-    alerts_enqueued: int = 0
-    # Followed authors whose earlier papers were fetched this cycle, and still to fetch.
-    histories_completed: int = 0
-    histories_pending: int = 0
-    errors: list[str] = field(default_factory=list)
-    busy: bool = False  # another poll held the lock: this one did nothing
-
-    @property
-    def total_requests(self) -> int:
-        """Requests to every source together."""
-        return sum(self.requests.values())
-
-    def count_request(self, source: str, n: int = 1) -> None:
-        """Add `n` requests made to `source`."""
-        self.requests[source] = self.requests.get(source, 0) + n
-
-    def add(self, stored: StoreResult) -> None:
-        """Fold one stored batch into the totals."""
-        self.papers_new += stored.papers_new
-        self.papers_updated += stored.papers_updated
-        self.links_made += stored.links_made
-        self.alerts_enqueued += stored.alerts_enqueued
 
 
 def rss_feed_key(categories: Sequence[str]) -> str:
@@ -197,20 +146,19 @@ class PollingService:
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
         names_per_author: int = DEFAULT_NAMES_PER_AUTHOR,
         authors_per_request: int = DEFAULT_AUTHORS_PER_REQUEST,
-        fence: CutoffFence | None = None,
-        history: PaperHistory | None = None,
+        fence: CutoffFence,
+        history: PaperHistory,
         histories_per_cycle: int = DEFAULT_HISTORIES_PER_CYCLE,
     ) -> None:
-        """`fence`: the process's shared one (`bot.wiring`); a separate one is still ordered
-        against the others by the database's lock. `history`: fetches the earlier papers of
-        followed authors whose first fetch failed, `histories_per_cycle` at most per cycle
-        (None: not done here)."""
-        self._history = history
-        self.histories_per_cycle = histories_per_cycle
+        """`fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
+        against the others by the database's lock. `history` fetches the earlier papers of
+        followed authors whose first fetch failed, `histories_per_cycle` at most per cycle."""
         self._db = database
         self._sources = sources
         self._clock = clock
-        self._fence = fence or CutoffFence(clock)
+        self._fence = fence
+        self._history = history
+        self.histories_per_cycle = histories_per_cycle
         self.interval = interval
         self.api_overlap = api_overlap
         self.first_lookback = first_lookback
@@ -266,7 +214,7 @@ class PollingService:
         api_due = self._due(state, API_FEED_KEY, API_SOURCE)
         rss_due = rss_key is not None and self._due(state, rss_key, RSS_SOURCE)
         unfetched = [a for a in authors if a.papers_fetched_at is None]
-        histories = unfetched[: self.histories_per_cycle] if self._history and api_due else []
+        histories = unfetched[: self.histories_per_cycle] if api_due else []
         summary.histories_pending = len(unfetched)
         state.total = (len(name_batches) if api_due else 0) + (1 if rss_due else 0)
         state.total += len(histories)
@@ -392,7 +340,6 @@ class PollingService:
         """Fetch the earlier papers of followed authors whose last fetch did not complete (an
         arXiv outage during their follow or first profile), oldest first; stop when arXiv
         fails again."""
-        assert self._history is not None
         for author in authors:
             if state.api_failed or self._backing_off(state, API_SOURCE) is not None:
                 return

@@ -20,7 +20,8 @@ from bot.sources.arxiv_query import (
 )
 from bot.sources.errors import ArxivQueryError, BadRequest, MalformedResponse, UnexpectedEmptyPage
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient, HttpOptions, HttpResponse, check_status
+from bot.sources.http import HttpClient
+from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import ArxivFeedPage, ArxivSearchResult, Paper
 
@@ -111,7 +112,7 @@ class ArxivApiSource:
         `submittedDate` (v1 date) or `lastUpdatedDate` (also catches new versions). Each batch
         query is paged until exhausted (or `max_results_per_query`, or arXiv's 10,000 offset
         limit, which sets `truncated`). The result is NOT filtered: pass it to
-        `bot.sources.matching.match_papers` to keep the followed authors' papers.
+        `bot.names.papers.match_papers` to keep the followed authors' papers.
         """
         until = until or self.http.options.clock.now()
         queries = self.plan_author_queries(names, since=since, until=until, date_field=date_field)
@@ -133,26 +134,6 @@ class ArxivApiSource:
                 [search_query], sort_by=sort_by, sort_order=sort_order, limit=max_results
             )
         )
-
-    async def fetch_page(
-        self,
-        search_query: str,
-        *,
-        start: int = 0,
-        max_results: int | None = None,
-        sort_by: str = "submittedDate",
-        sort_order: str = "descending",
-    ) -> ArxivFeedPage:
-        """One raw page of a search (no paging)."""
-        url = search_url(
-            self.base_url,
-            search_query,
-            start=start,
-            max_results=max_results or self.page_size,
-            sort_by=sort_by,
-            sort_order=sort_order,
-        )
-        return await self.http.track(self._get_page(url, first=True, expected_total=0, start=start))
 
     async def fetch_by_ids(self, arxiv_ids: Sequence[str]) -> list[Paper]:
         """Full metadata (per-author affiliations, comment, DOI) for ids, old- or new-style.

@@ -64,12 +64,6 @@ def _canonical(arxiv_id: str) -> str:
     return arxiv_id
 
 
-def is_arxiv_id(raw: str) -> bool:
-    """True for `2411.17700`, `2411.17700v2`, `astro-ph/0601001`, `math.CO/0601001v1`."""
-    match = _VERSIONED_RE.match(raw.strip())
-    return match is not None and _plausible(match.group("id"))
-
-
 def arxiv_id_from_doi(doi: str | None) -> str | None:
     """`https://doi.org/10.48550/arxiv.2108.04680` -> `2108.04680` (None if not an arXiv DOI)."""
     if not doi:

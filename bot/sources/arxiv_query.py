@@ -4,7 +4,7 @@ The arXiv API has no documented URL limit, but one of its server set-ups (gunico
 request lines over 4,094 bytes (SOURCES.md 1.1). So a batch of `au:"..."` terms is packed
 greedily until the whole *encoded* GET request line (`GET /api/query?... HTTP/1.1`) would pass
 `max_request_line` (default 4,000), assuming the longest `start` value paging could reach.
-Hits are then filtered locally by name key (`bot.sources.matching`), because `au:` is token-
+Hits are then filtered locally by name key (`bot.names.papers`), because `au:` is token-
 and phrase-based and also matches other people.
 """
 
@@ -24,7 +24,6 @@ DEFAULT_MAX_REQUEST_LINE = 4000
 MAX_PAGE_SIZE = 2000  # arXiv caps max_results per call
 MAX_OFFSET = 10_000  # and the offset (deeper pages raise OutsideAllowedRange)
 DATE_FIELDS = ("submittedDate", "lastUpdatedDate")
-SORT_FIELDS = ("relevance", "lastUpdatedDate", "submittedDate")
 
 _UNSAFE_IN_PHRASE_RE = re.compile(r'["()\[\]{}\\:*?]+')
 _SPACES_RE = re.compile(r"\s+")

@@ -13,7 +13,8 @@ import aiohttp
 from bot.sources.arxiv_listing import parse_arxiv_listing
 from bot.sources.errors import BadRequest, FeedError, MalformedResponse
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient, HttpOptions, HttpResponse, check_status
+from bot.sources.http import HttpClient
+from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import ArxivListing, Validators
 

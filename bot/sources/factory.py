@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_rss import ArxivRssSource
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpOptions, default_user_agent
+from bot.sources.http_policy import HttpOptions, default_user_agent
 from bot.sources.limiter import RateLimiter, Sleep
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource

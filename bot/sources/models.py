@@ -7,14 +7,13 @@ abstracts. Tuples (not lists) so instances are immutable and safe to share.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 # The announce types of the arXiv listing feeds (SOURCES.md 2.2).
 ANNOUNCE_NEW = "new"
 ANNOUNCE_CROSS = "cross"
 ANNOUNCE_REPLACE = "replace"
 ANNOUNCE_REPLACE_CROSS = "replace-cross"
-ANNOUNCE_TYPES = (ANNOUNCE_NEW, ANNOUNCE_CROSS, ANNOUNCE_REPLACE, ANNOUNCE_REPLACE_CROSS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,40 +164,6 @@ class Work:
     def author_ids(self) -> frozenset[str]:
         """OpenAlex ids of the authors (for identity-exact matching to followed authors)."""
         return frozenset(a.openalex_id for a in self.authors if a.openalex_id)
-
-    def to_paper(self) -> Paper | None:
-        """The work as a `Paper` when it is an arXiv preprint, else None.
-
-        Categories and exact arXiv dates are unknown to OpenAlex, so `primary_category` is None,
-        `categories` empty and `published` the (possibly coarse) publication date at 00:00 UTC.
-        """
-        if self.arxiv_id is None:
-            return None
-        published = (
-            datetime(
-                self.publication_date.year,
-                self.publication_date.month,
-                self.publication_date.day,
-                tzinfo=UTC,
-            )
-            if self.publication_date
-            else None
-        )
-        return Paper(
-            arxiv_id=self.arxiv_id,
-            version=None,
-            title=self.title,
-            abstract=self.abstract or "",
-            authors=tuple(PaperAuthor(a.raw_name or a.name, a.affiliations) for a in self.authors),
-            primary_category=None,
-            categories=(),
-            published=published,
-            updated=None,
-            doi=self.doi,
-            abs_url=f"https://arxiv.org/abs/{self.arxiv_id}",
-            pdf_url=f"https://arxiv.org/pdf/{self.arxiv_id}",
-            source="openalex",
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from pydantic import SecretStr
 
 from bot.sources.errors import MalformedResponse
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient, HttpOptions, HttpResponse, check_status
+from bot.sources.http import HttpClient
+from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import AuthorCandidate, AuthorRecord, Work
 from bot.sources.openalex_parsing import (

@@ -20,7 +20,8 @@ from pydantic import SecretStr
 from bot.sources.counts import count
 from bot.sources.errors import MalformedResponse
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient, HttpOptions, HttpResponse, check_status
+from bot.sources.http import HttpClient
+from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import AuthorRecord, S2Paper
 from bot.sources.semantic_scholar_parsing import (

@@ -204,10 +204,6 @@ class OutboxRepository:
             log.debug("outbox: %s claimed %d rows", worker_id, len(claimed))
         return claimed
 
-    async def extend_lease(self, entry_id: int, *, lease_until: datetime) -> bool:
-        """Push the lease of a row being sent (a long multi-part delivery)."""
-        return await self._set(entry_id, OutboxEntry.status == "sending", lease_until=lease_until)
-
     async def mark_part_sent(
         self, entry_id: int, message_id: int | str, *, lease_until: datetime | None = None
     ) -> int:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sources.http import RetryPolicy
+from bot.sources.http_policy import RetryPolicy
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
@@ -61,12 +61,10 @@ async def author_bot(
         clock=clock or FixedClock(),
         settings=upstream_settings(upstream, **settings),
     ) as h:
-        profile = h.bot.services.profile
-        for source in (profile.openalex, profile.semantic_scholar, profile.arxiv):
-            if source is not None:
-                source.http.options = replace(
-                    source.http.options, retry=RetryPolicy(max_attempts=1)
-                )
+        assert h.bot.runtime is not None
+        sources = h.bot.runtime.sources
+        for source in (sources.openalex, sources.semantic_scholar, sources.arxiv_api):
+            source.http.options = replace(source.http.options, retry=RetryPolicy(max_attempts=1))
         yield h
 
 

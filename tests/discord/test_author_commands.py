@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from bot.services.follows import Candidate
+from bot.services.candidates import Candidate
 from db.models import Author
 from db.repositories.follows import FollowRepository
 from tests.discord.author_support import (
@@ -223,15 +223,15 @@ async def test_paper_with_unknown_or_malformed_id(h: BotHarness, value: str, exp
 async def test_paper_defers_before_reading_the_database(
     h: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    profile = h.bot.services.profile
-    lookup = profile.paper
+    papers = h.bot.services.papers
+    lookup = papers.paper
     acknowledged: dict[str, int | None] = {}
 
     async def watched(*args: Any, **kwargs: Any) -> Any:
         acknowledged.update({t: s.ack_type for t, s in h.fake.interactions.items()})
         return await lookup(*args, **kwargs)
 
-    monkeypatch.setattr(profile, "paper", watched)
+    monkeypatch.setattr(papers, "paper", watched)
     ex = await h.slash("paper", option_values={"id": "2501.00003"})
     assert acknowledged[ex.token] == 5  # Discord had the public "thinking..." before the read
     assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")

@@ -57,7 +57,7 @@ async def test_refresh_updates_followed_authors_in_one_batch(
                 )
         clock.set(NOW + timedelta(hours=1))
 
-        report = await h.bot.services.profile.refresh_metrics()
+        report = await h.bot.services.metrics.daily()
 
         assert (report.authors, report.refreshed, report.failed_batches) == (2, 2, 0)
         assert report.requests == 1 and len(upstream.requests_to("/openalex/authors")) == 1
@@ -74,7 +74,7 @@ async def test_refresh_updates_followed_authors_in_one_batch(
 
         upstream.add_fault("/openalex/authors", Fault.http_status(503))
         clock.set(NOW + timedelta(days=1))
-        failed = await h.bot.services.profile.refresh_metrics()
+        failed = await h.bot.services.metrics.daily()
         assert failed.failed_batches == 1 and failed.refreshed == 0
         async with h.bot.database.reader() as session:
             kept = await AuthorRepository(session).get(ids[0])

@@ -70,7 +70,7 @@ async def test_cited_sort_follows_counts_after_the_daily_refresh(
     assert titles(before.original_message)[:3] == ["1", "2", "3"]  # no counts: newest first
 
     route_openalex_citations(upstream, CITED)
-    report = await h.bot.services.profile.refresh_metrics()
+    report = await h.bot.services.metrics.daily()
 
     assert (report.papers, report.papers_counted, report.papers_unknown) == (6, 5, 1)
     assert report.paper_requests == 1 and len(upstream.requests_to("/openalex/works")) == 1
@@ -95,7 +95,7 @@ async def test_page_says_when_no_paper_has_a_count(h: BotHarness, upstream: Fake
     assert "most cited" not in embed["description"]
 
     route_openalex_citations(upstream, CITED)
-    await profile.refresh_metrics()
+    await h.bot.services.metrics.daily()
     page = await profile.papers_page(author.id, sort="cited", page=0)
     embed = papers_page_embed(page).to_dict()
     assert embed["description"] == (

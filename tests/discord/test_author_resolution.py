@@ -18,7 +18,7 @@ import discord
 import pytest
 from sqlalchemy import select
 
-from bot.services.follows import Candidate
+from bot.services.candidates import Candidate
 from db.models import Follow
 from tests.discord.author_support import NOW, author_bot, paper, seed_author
 from tests.harness.bot_harness import BotHarness

@@ -8,7 +8,7 @@ import discord
 import pytest
 from sqlalchemy import select
 
-from bot.scheduling.sender import DiscordSender
+from bot.discord_sender import DiscordSender
 from db.models import DigestSchedule
 from tests.e2e.digest_support import add_authors, add_papers, follow, tick, unmarked
 from tests.harness.bot_harness import BotHarness

@@ -95,7 +95,8 @@ def no_backoff(h: BotHarness) -> None:
     async def sleep(_: float) -> None:
         return None
 
-    sources = h.bot.services.follows._sources
+    assert h.bot.runtime is not None
+    sources = h.bot.runtime.sources
     for source in (sources.openalex, sources.arxiv_api):
         source.http.options = replace(source.http.options, sleep=sleep)
 

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.services.follows import Candidate
+from bot.services.candidates import Candidate
 from tests.discord.author_support import NOW, author_bot, paper, seed_author
 from tests.harness.bot_harness import BotHarness
 from tests.harness.fake_upstream import FakeUpstream

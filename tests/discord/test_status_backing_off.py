@@ -29,8 +29,8 @@ async def test_status_shows_a_source_backing_off_with_the_capped_retry_after(
     clock = ManualClock(NOW)
     async with author_bot(harness_factory, upstream, clock=clock) as h:
         upstream.add_fault("/api/query", Fault.http_status(429, retry_after=86400))
-        arxiv = h.bot.services.profile.arxiv
-        assert arxiv is not None
+        assert h.bot.runtime is not None
+        arxiv = h.bot.runtime.sources.arxiv_api
         with pytest.raises(RateLimited):
             await arxiv.fetch_by_ids(["astro-ph/0601001"])
         clock.advance(timedelta(minutes=10))

@@ -10,14 +10,15 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.render.digests import card_size
-from bot.services.delivery import DeliveryService, Sender
-from bot.services.digest_planner import DigestPlanner
+from bot.services.delivery import DeliveryService
+from bot.services.outbox_parts import OutboxParts
+from bot.services.sending import Sender
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.clock import ManualClock
+from tests.harness.services import planner
 
 MARKER = re.compile(r"( · |\n-# |^-# )ref \d+\.\d+$")
 
@@ -109,6 +110,8 @@ async def add_papers(
 
 async def tick(database: Database, clock: ManualClock, sender: Sender) -> int:
     """One planning tick and one delivery tick at the clock's time; returns messages sent."""
-    await DigestPlanner(database, clock, card_size).plan_due()
-    report = await DeliveryService(database, sender, clock, worker_id="test").deliver_due()
+    await planner(database, clock).plan_due()
+    report = await DeliveryService(
+        database, sender, OutboxParts(database), clock, worker_id="test"
+    ).deliver_due()
     return report.sent

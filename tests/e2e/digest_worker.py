@@ -19,12 +19,12 @@ import discord
 
 from bot.clock import SystemClock
 from bot.discord_endpoints import point_discord_at
-from bot.render.digests import card_size
-from bot.scheduling.sender import DiscordSender
+from bot.discord_sender import DiscordSender
 from bot.services.delivery import DeliveryService
-from bot.services.digest_planner import DigestPlanner
+from bot.services.outbox_parts import OutboxParts
 from db.database import Database
 from db.repositories.leader import make_leader
+from tests.harness.services import planner
 
 
 def say(*words: object) -> None:
@@ -40,8 +40,10 @@ async def run(name: str, database_url: str, api_url: str, token: str, tick: floa
     database = Database(database_url, pool_size=2, max_overflow=2)
     leader = make_leader(database, f"worker-{name}")
     clock = SystemClock()
-    planner = DigestPlanner(database, clock, card_size)
-    delivery = DeliveryService(database, DiscordSender(client), clock, f"worker-{name}")
+    planning = planner(database, clock)
+    delivery = DeliveryService(
+        database, DiscordSender(client), OutboxParts(database), clock, f"worker-{name}"
+    )
     leading = False
     try:
         while not stop.is_set():
@@ -50,7 +52,7 @@ async def run(name: str, database_url: str, api_url: str, token: str, tick: floa
                 leading = now_leading
                 say("LEADER" if leading else "FOLLOWER", name)
             if leading:
-                report = await planner.plan_due()
+                report = await planning.plan_due()
                 if report.planned:
                     say("PLANNED", name, report.planned)
             sent = (await delivery.deliver_due()).sent

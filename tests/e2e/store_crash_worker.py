@@ -2,10 +2,10 @@
 
     python -m tests.e2e.store_crash_worker DATABASE_URL ARXIV_API_URL ARXIV_RSS_URL MARKER
 
-The poll runs as the bot runs it (real sources, real database), except that the last write of
-the store transaction (planning the alerts) first creates the file MARKER and then never
-returns: the papers and links are written, the transaction is open, nothing is committed. The
-test kills the process there (SIGKILL: no cleanup of any kind).
+The poll runs as the bot runs it (`open_runtime`: real sources, real database), except that
+the last write of the store transaction (planning the alerts) first creates the file MARKER
+and then never returns: the papers and links are written, the transaction is open, nothing is
+committed. The test kills the process there (SIGKILL: no cleanup of any kind).
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bot.clock import SystemClock
 from bot.config import Settings
-from bot.services.health import DatabaseHealthRecorder
-from bot.services.polling import PollingService
-from bot.sources.factory import build_sources
-from db.database import Database
+from bot.runtime import open_runtime
 from db.repositories.outbox import OutboxRepository
 
 
@@ -43,10 +37,8 @@ async def run(database_url: str, api_url: str, rss_url: str) -> None:
         arxiv_rss_url=rss_url,
         arxiv_min_interval_seconds=0,
     )
-    database = Database(database_url)
-    async with aiohttp.ClientSession() as session:
-        sources = build_sources(settings, session, health=DatabaseHealthRecorder(database))
-        await PollingService(database, sources, SystemClock()).run_cycle()
+    async with open_runtime(settings) as runtime:
+        await runtime.services.polling.run_cycle()
 
 
 def main() -> None:

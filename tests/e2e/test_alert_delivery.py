@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.scheduling.sender import DiscordSender
-from bot.services.delivery import DeliveryReport, DeliveryService, marker_for, nonce_for
+from bot.discord_sender import DiscordSender
+from bot.services.delivery import DeliveryReport, DeliveryService
+from bot.services.outbox_parts import OutboxParts
+from bot.services.sending import marker_for, nonce_for
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.outbox import OutboxRepository
@@ -56,7 +58,9 @@ async def seed_alert(database: Database, *, destination_kind: str, destination_i
 
 
 def delivery(h: BotHarness, clock: ManualClock) -> DeliveryService:
-    return DeliveryService(h.bot.database, DiscordSender(h.bot), clock, worker_id="test")
+    return DeliveryService(
+        h.bot.database, DiscordSender(h.bot), OutboxParts(h.bot.database), clock, worker_id="test"
+    )
 
 
 async def test_alert_dm_sent_once_with_the_paper_card(harness_factory, database_url) -> None:
@@ -102,7 +106,7 @@ async def test_crash_after_posting_before_marking_shows_one_message(
             (claimed,) = await OutboxRepository(session).claim(
                 "dead-worker", limit=5, lease_seconds=120, now=NOW
             )
-        part = await service._parts(claimed)  # ... posts, and dies before marking
+        part = await OutboxParts(h.bot.database).of(claimed)  # ... posts, dies before marking
         await DiscordSender(h.bot).send(
             "channel",
             TEXT_CHANNEL_ID,

@@ -17,14 +17,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import func, select, update
 
-from bot.clock import SystemClock
 from bot.config import Settings
-from bot.services.health import DatabaseHealthRecorder
-from bot.services.polling import API_FEED_KEY, PollingService, PollSummary
-from bot.sources.factory import build_sources
+from bot.runtime import open_runtime
+from bot.services.poll_report import PollSummary
+from bot.services.polling import API_FEED_KEY
 from db.database import Database
 from db.models import AuthorPaper, FeedState, LeaderLease, OutboxEntry, Paper
 from tests.e2e.test_journey_poll_beside_bot import seed
@@ -54,17 +52,17 @@ async def lease_lapses(database: Database) -> None:
         )
 
 
-async def poll_once(database: Database, upstream: FakeUpstream) -> PollSummary:
-    """The restarted bot's poll: the worker's settings, a fresh process's sources."""
+async def poll_once(database_url: str, upstream: FakeUpstream) -> PollSummary:
+    """The restarted bot's poll (a runtime of its own, as a new process has)."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
         arxiv_api_url=upstream.arxiv_api_url,
         arxiv_rss_url=upstream.arxiv_rss_url,
         arxiv_min_interval_seconds=0,
     )
-    async with aiohttp.ClientSession() as session:
-        sources = build_sources(settings, session, health=DatabaseHealthRecorder(database))
-        return await PollingService(database, sources, SystemClock()).run_cycle()
+    async with open_runtime(settings) as runtime:
+        return await runtime.services.polling.run_cycle()
 
 
 async def test_a_kill_inside_the_store_transaction_leaves_nothing_half_written(
@@ -103,7 +101,7 @@ async def test_a_kill_inside_the_store_transaction_leaves_nothing_half_written(
                 "window moved": False,
             }
             await lease_lapses(database)
-            summary = await poll_once(database, upstream)
+            summary = await poll_once(database_url, upstream)
             assert summary.errors == [] and not summary.busy
             assert await counts(database) == {
                 "papers": 11,
@@ -111,7 +109,7 @@ async def test_a_kill_inside_the_store_transaction_leaves_nothing_half_written(
                 "alerts": ALERTS,
                 "window moved": True,
             }
-            again = await poll_once(database, upstream)  # the same feed: nothing new
+            again = await poll_once(database_url, upstream)  # the same feed: nothing new
             assert (again.papers_new, again.links_made, again.alerts_enqueued) == (0, 0, 0)
             assert (await counts(database))["alerts"] == ALERTS
         finally:

@@ -15,13 +15,13 @@ from sqlalchemy import update
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.render.digests import card_size
-from bot.services.digests import DigestPreview, DigestService
+from bot.services.digest_views import DigestPreview
 from db.database import Database
 from db.migrate import upgrade_to_head_async
 from db.models import DigestSchedule
 from tests.e2e.digest_support import add_authors, add_papers, follow
 from tests.harness.clock import ManualClock
+from tests.harness.services import digest_service
 
 REPO = Path(__file__).resolve().parents[2]
 GUILD, CHANNEL, USER = 333, 222, 111
@@ -65,7 +65,7 @@ async def seeded(tmp_path: Path) -> str:
             database, [ada, grace], now=start, channel_id=CHANNEL, guild_id=GUILD, user_id=USER
         )
         await follow(database, [alan], now=start, user_id=USER)  # weekly: the DM digest
-        service = DigestService(database, ManualClock(now), card_size)
+        service = digest_service(database, ManualClock(now))
         await service.setup_channel(
             guild_id=GUILD,
             channel_id=CHANNEL,
@@ -102,7 +102,7 @@ async def service_preview(url: str, kind: str, target: int, guild: int | None) -
     """What `/digest preview` shows for this destination (the cog renders exactly this)."""
     database = Database(url)
     try:
-        service = DigestService(database, SystemClock(), card_size)
+        service = digest_service(database, SystemClock())
         return await service.preview(target_kind=kind, target_id=target, guild_id=guild)  # type: ignore[arg-type]
     finally:
         await database.dispose()

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.render.digests import card_size
-from bot.scheduling.sender import DiscordSender
-from bot.services.delivery import DeliveryService, marker_for, nonce_for
-from bot.services.digest_planner import DigestPlanner
+from bot.discord_sender import DiscordSender
+from bot.services.delivery import DeliveryService
 from bot.services.digests import digest_message_parts
+from bot.services.outbox_parts import OutboxParts
+from bot.services.sending import marker_for, nonce_for
 from db.models import DigestSchedule, OutboxEntry
 from db.repositories.digests import DigestScheduleRepository
 from db.repositories.leader import make_leader
@@ -27,6 +27,7 @@ from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import Override
 from tests.harness.payloads import GUILD_ID, OWNER_ID, TEXT_CHANNEL_ID
+from tests.harness.services import planner
 
 ZURICH = ZoneInfo("Europe/Zurich")
 T0 = datetime(2026, 10, 10, 12, 0, tzinfo=UTC)  # a Saturday, two weeks before DST ends
@@ -165,12 +166,14 @@ async def test_crash_after_claim_before_post_sends_once_after_the_lease(
         await channel_digest(h)
         await add_papers(h.bot.database, 3, authors=[(ada, "Ada Lovelace")], now=T0)
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
-        await DigestPlanner(h.bot.database, clock, card_size).plan_due()
+        await planner(h.bot.database, clock).plan_due()
         async with h.bot.database.transaction() as session:  # a worker claims, then dies
             (claimed,) = await OutboxRepository(session).claim(
                 "dead-worker", limit=5, lease_seconds=120, now=clock.now()
             )
-        service = DeliveryService(h.bot.database, DiscordSender(h.bot), clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, DiscordSender(h.bot), OutboxParts(h.bot.database), clock, "survivor"
+        )
         assert (await service.deliver_due()).sent == 0  # leased: nobody else sends it
         assert h.fake.channel_messages(TEXT_CHANNEL_ID) == []
         clock.advance(timedelta(minutes=3))
@@ -194,7 +197,7 @@ async def test_crash_after_posting_before_marking_shows_each_part_once(
             h.bot.database, 25, authors=[(ada, "Ada Lovelace")], now=T0, abstract_words=200
         )
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
-        await DigestPlanner(h.bot.database, clock, card_size).plan_due()
+        await planner(h.bot.database, clock).plan_due()
         async with h.bot.database.transaction() as session:
             (claimed,) = await OutboxRepository(session).claim(
                 "dead-worker", limit=5, lease_seconds=120, now=clock.now()
@@ -221,7 +224,9 @@ async def test_crash_after_posting_before_marking_shows_each_part_once(
         )
 
         clock.advance(timedelta(minutes=3))  # the lease expires; another worker takes over
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         assert (await service.deliver_due()).sent == 1
         messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
         posts = h.fake.find("POST", rf"/channels/{TEXT_CHANNEL_ID}/messages")

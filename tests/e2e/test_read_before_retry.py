@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.render.digests import card_size
-from bot.scheduling.sender import DiscordSender
-from bot.services.delivery import DeliveryService, marker_for, nonce_for
-from bot.services.digest_planner import DigestPlanner
+from bot.discord_sender import DiscordSender
+from bot.services.delivery import DeliveryService
 from bot.services.digests import digest_message_parts
+from bot.services.outbox_parts import OutboxParts
+from bot.services.sending import marker_for, nonce_for
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.outbox import OutboxRepository
@@ -25,6 +25,7 @@ from tests.e2e.test_digest_delivery import T0, channel_digest, footers, seed_fol
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.payloads import MEMBER_ID, TEXT_CHANNEL_ID
+from tests.harness.services import planner
 
 HISTORY = rf"/channels/{TEXT_CHANNEL_ID}/messages"
 ANY_HISTORY = r"/channels/\d+/messages"
@@ -38,7 +39,7 @@ async def crash_after_posting(
         (claimed,) = await OutboxRepository(session).claim(
             "dead-worker", limit=5, lease_seconds=120, now=now
         )
-    rendered = await service._parts(claimed)
+    rendered = await OutboxParts(h.bot.database).of(claimed)
     posted = [
         await sender.send(
             claimed.destination_kind,
@@ -70,7 +71,9 @@ async def test_crash_outside_the_nonce_window_leaves_one_alert(
             h.bot.database, destination_kind=kind, destination_id=destination
         )
         sender = DiscordSender(h.bot)
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         _, (posted,) = await crash_after_posting(h, service, sender, now=NOW)
         channel_id = TEXT_CHANNEL_ID if kind == "channel" else h.fake.dm_channels[str(MEMBER_ID)]
         marker = marker_for(entry_id, 0)
@@ -107,7 +110,9 @@ async def test_a_first_attempt_never_reads_history_and_a_retry_reads_before_post
             h.bot.database, destination_kind="channel", destination_id=TEXT_CHANNEL_ID
         )
         h.fake.fail("POST", HISTORY, 503, {"message": "upstream down", "code": 0}, times=1)
-        service = DeliveryService(h.bot.database, DiscordSender(h.bot), clock, "test")
+        service = DeliveryService(
+            h.bot.database, DiscordSender(h.bot), OutboxParts(h.bot.database), clock, "test"
+        )
         assert (await service.deliver_due()).retried == 1  # attempt 1: POST answered 503
         reads_on_first_attempt = h.fake.find("GET", ANY_HISTORY)
         clock.set((await stored(h.bot.database, entry_id)).not_before)
@@ -132,9 +137,11 @@ async def test_a_digest_crashed_after_its_first_part_resumes_at_the_second(
             h.bot.database, 25, authors=[(ada, "Ada Lovelace")], now=T0, abstract_words=200
         )
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=T0.tzinfo))
-        await DigestPlanner(h.bot.database, clock, card_size).plan_due()
+        await planner(h.bot.database, clock).plan_due()
         sender = DiscordSender(h.bot)
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         claimed, (first,) = await crash_after_posting(h, service, sender, now=clock.now())
         parts = await digest_message_parts(h.bot.database, claimed.payload)
         h.fake.forget_nonces()
@@ -171,7 +178,9 @@ async def test_a_text_only_notice_is_found_by_its_subtext_marker(
             )
         assert entry_id is not None
         sender = DiscordSender(h.bot)
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         _, (posted,) = await crash_after_posting(h, service, sender, now=NOW)
         h.fake.forget_nonces()
         clock.set(NOW + timedelta(minutes=30))
@@ -196,7 +205,9 @@ async def test_unreadable_history_counts_as_not_found(harness_factory, sqlite_ur
         # No Read Message History permission: reading is refused, posting is not.
         h.fake.fail("GET", HISTORY, 403, {"message": "Missing Access", "code": 50001}, times=None)
         sender = DiscordSender(h.bot)
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         await crash_after_posting(h, service, sender, now=NOW)  # inside the nonce window
         clock.set(NOW + timedelta(minutes=3))
         report = await service.deliver_due()
@@ -220,7 +231,9 @@ async def test_a_transient_read_failure_retries_later_without_posting(
         )
         h.fake.fail("GET", HISTORY, 503, {"message": "upstream down", "code": 0}, times=1)
         sender = DiscordSender(h.bot)
-        service = DeliveryService(h.bot.database, sender, clock, "survivor")
+        service = DeliveryService(
+            h.bot.database, sender, OutboxParts(h.bot.database), clock, "survivor"
+        )
         _, (posted,) = await crash_after_posting(h, service, sender, now=NOW)
         h.fake.forget_nonces()
         clock.set(NOW + timedelta(minutes=3))

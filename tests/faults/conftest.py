@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.services.health import DatabaseHealthRecorder
 from bot.sources.factory import Sources, build_sources
-from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
+from bot.sources.http_policy import HttpOptions, RetryPolicy, default_user_agent
 from db.database import Database
 from db.migrate import upgrade_to_head
 from db.models import Base

@@ -21,8 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.metrics_refresh import MetricsRefresher
-from bot.services.polling import API_FEED_KEY, RELEASED_KEY, PollingService, rss_feed_key
-from bot.services.profile import ProfileService
+from bot.services.polling import API_FEED_KEY, RELEASED_KEY, rss_feed_key
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author, FeedState, OutboxEntry, Paper
@@ -32,6 +31,7 @@ from db.repositories.papers import PaperRecord, PaperRepository
 from tests.faults.modes import JSON, XML
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import poller, services_for
 from tests.services.conftest import follow_author
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
@@ -114,7 +114,7 @@ async def seed_poll(db: Database, upstream: FakeUpstream, now: datetime) -> None
 async def run_poll(
     db: Database, sources: Sources, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> list[str]:
-    summary = await PollingService(db, sources, clock).run_cycle()
+    summary = await poller(db, sources, clock).run_cycle()
     return summary.errors
 
 
@@ -329,7 +329,7 @@ async def seed_lookup(db: Database, upstream: FakeUpstream, now: datetime) -> No
 async def run_lookup(
     db: Database, sources: Sources, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> list[str]:
-    service = ProfileService(db, clock, openalex=sources.openalex, arxiv=sources.arxiv_api)
+    service = services_for(db, sources, clock, semantic_scholar_api_url="").profile
     await service.profile("Heather Piwowar", paper_limit=None)
     return [  # the failed calls (an unreadable page is a warning of its own, not a failure)
         r.getMessage()

@@ -18,12 +18,13 @@ from bot.names import name_keys
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.polling import PollingService
 from bot.sources.factory import Sources, build_sources
-from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
+from bot.sources.http_policy import HttpOptions, RetryPolicy, default_user_agent
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import poller
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ async def sources(
 
 @pytest.fixture
 def service(db: Database, sources: Sources, clock: ManualClock) -> PollingService:
-    return PollingService(db, sources, clock)
+    return poller(db, sources, clock)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.author_fetch import Identity, author_papers, fallback_categories
-from bot.services.follows import FollowService
-from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher
-from bot.services.profile import ProfileService
+from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher
 from bot.sources.arxiv_atom import parse_arxiv_atom
 from bot.sources.factory import Sources
 from bot.sources.models import Paper
@@ -28,6 +26,7 @@ from db.models import Paper as StoredPaper
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
 from tests.harness.papers import built_paper
+from tests.harness.services import services_for
 
 STEINER_PAGE = "arxiv_api/synthetic_query_au-Andreas-Steiner_homonyms.atom.xml"
 VISION = "A5000000010"
@@ -59,7 +58,7 @@ def clock() -> ManualClock:
 async def follow_vision_steiner(
     db: Database, sources: Sources, clock: ManualClock
 ) -> tuple[tuple[str, ...], bool]:
-    service = FollowService(db, sources, clock)
+    service = services_for(db, sources, clock).follows
     resolution = await service.resolve("Andreas Steiner")
     assert resolution.match is not None and resolution.match.openalex_id == VISION
     result = await service.follow(
@@ -101,7 +100,7 @@ async def test_a_profile_fetched_on_demand_shows_only_his_papers(
     db: Database, sources: Sources, clock: ManualClock, upstream: FakeUpstream
 ) -> None:
     route_steiner_search(upstream)
-    service = ProfileService(db, clock, openalex=sources.openalex, arxiv=sources.arxiv_api)
+    service = services_for(db, sources, clock, semantic_scholar_api_url="").profile
 
     profile = await service.profile("Andreas Steiner")
 
@@ -131,7 +130,7 @@ async def test_without_openalex_the_profile_keeps_full_name_matches_only(
 ) -> None:
     route_steiner_search(upstream)
     upstream.add_fault(WORKS, Fault.http_status(503))
-    service = ProfileService(db, clock, openalex=sources.openalex, arxiv=sources.arxiv_api)
+    service = services_for(db, sources, clock, semantic_scholar_api_url="").profile
 
     profile = await service.profile("Andreas Steiner")
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.render.digests import card_size
 from bot.services.author_fetch import store_identity
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.digest_planner import DigestPlanner
-from bot.services.digests import DigestService
-from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import digest_service, poller
+from tests.harness.services import planner as make_planner
 from tests.services.test_digest_poll_race import CHANNEL, DIGEST_AT, digest_papers
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
@@ -35,7 +33,7 @@ async def test_a_paper_linked_after_the_cutoff_is_in_the_next_digest(
     assert EARLY in ANNOUNCED
     route_del_maestro(upstream)
     await follow_del_maestro(db)
-    await DigestService(db, clock, card_size).setup_channel(
+    await digest_service(db, clock).setup_channel(
         guild_id=9,
         channel_id=CHANNEL,
         weekday=DIGEST_AT.weekday(),
@@ -68,12 +66,12 @@ async def test_a_paper_linked_after_the_cutoff_is_in_the_next_digest(
             now=stamp,
         )
         await papers.link_authors([(coauthor.id, stored.ids[EARLY], "profile")], now=stamp)
-    planner = DigestPlanner(db, clock, card_size, fence=fence)
+    planner = make_planner(db, clock, fence=fence)
     clock.set(DIGEST_AT)
     assert (await planner.plan_due()).planned == 1  # nothing of his linked yet
 
     clock.set(DIGEST_AT + timedelta(hours=1))  # the poll links it (and the rest) to him
-    summary = await PollingService(db, sources, clock, fence=fence).run_cycle()
+    summary = await poller(db, sources, clock, fence=fence).run_cycle()
     assert summary.errors == []
     clock.advance(timedelta(days=7))
     assert (await planner.plan_due()).planned == 1

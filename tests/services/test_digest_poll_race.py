@@ -22,16 +22,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.render.digests import card_size
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.digest_planner import DigestPlanner
-from bot.services.digests import DigestService
-from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import OutboxEntry
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import digest_service, planner, poller
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
     NOW,
@@ -131,7 +128,7 @@ async def test_papers_stored_while_a_digest_is_planned_are_in_exactly_one_digest
     `paperscout poll --once` beside a running bot would: the database's lock orders them."""
     route_del_maestro(upstream)
     await follow_del_maestro(db)
-    await DigestService(db, clock, card_size).setup_channel(
+    await digest_service(db, clock).setup_channel(
         guild_id=9,
         channel_id=CHANNEL,
         weekday=DIGEST_AT.weekday(),
@@ -140,20 +137,20 @@ async def test_papers_stored_while_a_digest_is_planned_are_in_exactly_one_digest
         user_id=5,
     )
     pause = Pause(armed=pause_at == "after_fetch")
-    fence = CutoffFence(clock)  # shared, as bot.wiring does
+    fence = CutoffFence(clock)  # shared, as bot.runtime does
     planner_fence = fence if processes == 1 else CutoffFence(clock)
     api = PausingArxivApi(sources.arxiv_api, pause, arm_only=pause_at == "before_commit")
     arming = dataclasses.replace(sources, arxiv_api=api)
     if pause_at == "after_fetch":
-        poller = PollingService(db, arming, clock, fence=fence)
+        polling = poller(db, arming, clock, fence=fence)
     else:
-        poller = PollingService(PausingDatabase(db, pause), arming, clock, fence=fence)  # type: ignore[arg-type]
-    planner = DigestPlanner(db, clock, card_size, fence=planner_fence)
+        polling = poller(PausingDatabase(db, pause), arming, clock, fence=fence)  # type: ignore[arg-type]
+    planning = planner(db, clock, fence=planner_fence)
 
-    poll = asyncio.create_task(poller.run_cycle())
+    poll = asyncio.create_task(polling.run_cycle())
     await asyncio.wait_for(pause.reached.wait(), timeout=10)
     clock.set(DIGEST_AT)
-    plan = asyncio.create_task(planner.plan_due())
+    plan = asyncio.create_task(planning.plan_due())
     if pause_at == "after_fetch":
         await asyncio.wait_for(plan, timeout=10)  # between fetch and store nothing holds it back
     else:
@@ -166,7 +163,7 @@ async def test_papers_stored_while_a_digest_is_planned_are_in_exactly_one_digest
     assert first.planned == 1
 
     clock.advance(timedelta(days=7))
-    second = await planner.plan_due()
+    second = await planning.plan_due()
     assert second.planned == 1
 
     stored = await paper_ids(db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.services.author_fetch import match_keys, store_identity
-from bot.services.author_resolver import AuthorResolver
+from bot.services.author_resolver import AuthorResolver, UpstreamGuard
 from bot.services.name_keys_upkeep import refresh_name_keys
 from db.database import Database
 from db.repositories.authors import AuthorRepository
@@ -21,7 +21,8 @@ async def test_stale_keys_are_rewritten_and_the_author_is_found_by_name(db: Data
         kept = await store_identity(authors, display_name="Heather Piwowar", now=NOW)
         # What an older normaliser stored: "LIU" read as initials.
         await authors.set_name_keys(liu.id, ["l jun"])
-    resolver = AuthorResolver(db, ManualClock(NOW))
+    clock = ManualClock(NOW)
+    resolver = AuthorResolver(db, clock, guard=UpstreamGuard(clock))
     assert await resolver.stored_by_name("Jun Liu", None) == []
 
     assert await refresh_name_keys(db) == 1

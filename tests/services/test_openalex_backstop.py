@@ -23,7 +23,6 @@ from bot.services.openalex_backstop import (
     OpenAlexBackstop,
 )
 from bot.services.periodic import PeriodicJob
-from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
@@ -31,6 +30,7 @@ from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.harness.services import poller, services_for
 from tests.services.conftest import Dest, follow_author
 
 FOLLOWED_AT = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def backstop(db: Database, sources: Sources, clock: ManualClock) -> OpenAlexBackstop:
-    return OpenAlexBackstop(db, sources, clock)
+    return services_for(db, sources, clock).openalex_backstop
 
 
 def daily(db: Database, clock: ManualClock, backstop: OpenAlexBackstop) -> PeriodicJob:
@@ -125,7 +125,7 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
         fixture="arxiv_rss/rss_test_empty-weekend-style.xml",
         content_type="application/rss+xml; charset=utf-8",
     )
-    poll = await PollingService(db, sources, clock).run_cycle()
+    poll = await poller(db, sources, clock).run_cycle()
     polled, _, poll_keys = await stored(db)
     assert "2409.01234" in polled and not {"2408.04444", "2409.05555"} & set(polled)
     assert poll.errors == [] and len(poll_keys) == 2  # 2409.01234 to both instant places

@@ -16,12 +16,13 @@ import pytest
 
 from bot.config import Settings
 from bot.services.health import DatabaseHealthRecorder
-from bot.services.polling import API_FEED_KEY, PollingService
+from bot.services.polling import API_FEED_KEY
 from bot.sources.factory import Sources, build_sources
 from db.database import Database
 from db.repositories.feeds import FeedStateRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import poller
 from tests.services.test_digest_poll_race import Pause, PausingArxivApi
 from tests.services.test_polling_cycle import follow_del_maestro, route_del_maestro
 
@@ -54,14 +55,14 @@ async def test_a_second_poll_while_one_runs_does_nothing_and_says_busy(
     route_del_maestro(upstream)
     await follow_del_maestro(db)
     pause = Pause()
-    first = PollingService(
+    first = poller(
         db, dataclasses.replace(sources, arxiv_api=PausingArxivApi(sources.arxiv_api, pause)), clock
     )
     running = asyncio.create_task(first.run_cycle())
     await asyncio.wait_for(pause.reached.wait(), timeout=10)
     requests_so_far = len(upstream.requests)
 
-    second = await PollingService(db, other_sources, clock).run_cycle()
+    second = await poller(db, other_sources, clock).run_cycle()
 
     assert second.busy and second.total_requests == 0 and second.papers_seen == 0
     assert len(upstream.requests) == requests_so_far
@@ -70,7 +71,7 @@ async def test_a_second_poll_while_one_runs_does_nothing_and_says_busy(
     assert not done.busy and done.errors == [] and done.papers_new == 11
     # The lock is free again: the next poll runs (nothing is due, but it is not busy).
     clock.advance(timedelta(minutes=5))
-    assert not (await PollingService(db, other_sources, clock).run_cycle()).busy
+    assert not (await poller(db, other_sources, clock).run_cycle()).busy
 
 
 async def test_the_next_pollers_first_arxiv_request_keeps_the_spacing_after_the_last_poll(
@@ -82,14 +83,14 @@ async def test_the_next_pollers_first_arxiv_request_keeps_the_spacing_after_the_
 ) -> None:
     route_del_maestro(upstream)
     await follow_del_maestro(db)
-    await PollingService(db, sources, clock).run_cycle()
+    await poller(db, sources, clock).run_cycle()
     async with db.transaction() as session:  # due again at once (say, a forced re-poll)
         await FeedStateRepository(session).upsert(API_FEED_KEY, now=clock.now(), next_poll_at=None)
     spacing = other_sources.arxiv_limiter.min_interval
     assert spacing > 0
     sleeps_before = len(clock.sleeps)
 
-    summary = await PollingService(db, other_sources, clock).run_cycle()
+    summary = await poller(db, other_sources, clock).run_cycle()
 
     # The other process's limiter never saw the first poll's requests; the marker it left
     # makes the first request wait the whole spacing (the clock did not move meanwhile),

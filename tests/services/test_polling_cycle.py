@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.services.polling import API_FEED_KEY, PollingService, PollSummary
+from bot.services.poll_report import PollSummary
+from bot.services.polling import API_FEED_KEY, PollingService
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
 from db.repositories.feeds import FeedStateRepository

@@ -12,16 +12,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import profile as profile_module
+from bot.services import author_lookup
 from bot.services.author_fetch import match_keys
 from bot.services.author_query import parse_author_query
-from bot.services.profile import RECHECK_SECONDS, ProfileService
+from bot.services.profile import RECHECK_SECONDS
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author
 from db.repositories.authors import AuthorRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import services_for
+
+NO_SOURCES = {
+    "arxiv_api_url": "",
+    "openalex_api_url": "",
+    "semantic_scholar_api_url": "",
+}
 
 PIWOWAR = "A5048491430"
 
@@ -65,7 +72,9 @@ async def test_concurrent_profiles_of_a_new_name_store_one_author(
     db: Database, sources: Sources, clock: ManualClock, upstream: FakeUpstream
 ) -> None:
     # arXiv only: no OpenAlex id to upsert on, so only single flight prevents a duplicate.
-    service = ProfileService(db, clock, arxiv=sources.arxiv_api)
+    service = services_for(
+        db, sources, clock, openalex_api_url="", semantic_scholar_api_url=""
+    ).profile
     profiles = await asyncio.gather(
         *(service.profile(name) for name in ["Heather Piwowar", " Heather  Piwowar"] * 3)
     )
@@ -80,7 +89,9 @@ async def test_concurrent_views_of_a_stale_author_refresh_once(
     author_id = await seed(
         db, clock, "Heather Piwowar", openalex_id=PIWOWAR, metrics_age=timedelta(days=3)
     )
-    service = ProfileService(db, clock, openalex=sources.openalex)
+    service = services_for(
+        db, sources, clock, arxiv_api_url="", semantic_scholar_api_url=""
+    ).profile
     profiles = await asyncio.gather(*(service.profile(f"author:{author_id}") for _ in range(8)))
     assert {p.metrics.h_index for p in profiles} == {23}  # every viewer sees the fresh figures
     assert len(upstream.requests_to(f"/openalex/authors/{PIWOWAR}")) == 1
@@ -90,18 +101,18 @@ async def test_concurrent_views_of_a_stale_author_refresh_once(
 
 
 async def test_caches_expire_on_the_injected_clock_and_stay_bounded(
-    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    db: Database, sources: Sources, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = [await seed(db, clock, f"Author Number{chr(97 + i)}") for i in range(5)]
-    service = ProfileService(db, clock)
+    service = services_for(db, sources, clock, **NO_SOURCES).profile
     await service.profile(f"author:{ids[0]}")
     first = parse_author_query(f"author:{ids[0]}")
     assert service.cached(first) is not None  # hot
     clock.advance(timedelta(seconds=RECHECK_SECONDS + 1))
     assert service.cached(first) is None  # the database must confirm it again
 
-    monkeypatch.setattr(profile_module, "CACHE_ENTRIES", 3)
+    monkeypatch.setattr(author_lookup, "CACHE_ENTRIES", 3)
     for author_id in ids:
         await service.profile(f"author:{author_id}")
-    assert len(service._resolved) == 3
-    assert list(service._resolved) == [f"local:{i}" for i in ids[2:]]  # least recent dropped
+    resolved = service._lookup._resolved
+    assert list(resolved) == [f"local:{i}" for i in ids[2:]]  # the least recent dropped

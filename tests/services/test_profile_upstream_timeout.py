@@ -9,12 +9,12 @@ import logging
 import pytest
 
 from bot.errors import UpstreamDown
-from bot.services.profile import ProfileService
 from bot.sources.factory import Sources
 from db.database import Database
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.harness.services import services_for
 
 
 async def test_arxiv_hanging_past_the_budget_is_a_reasoned_counted_failure(
@@ -25,7 +25,9 @@ async def test_arxiv_hanging_past_the_budget_is_a_reasoned_counted_failure(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     upstream.add_fault("/api/query", Fault.hang())
-    service = ProfileService(db, clock, arxiv=sources.arxiv_api, upstream_budget_seconds=0.3)
+    services = services_for(db, sources, clock, openalex_api_url="", semantic_scholar_api_url="")
+    services.resolver.guard.budget_seconds = 0.3
+    service = services.profile
 
     with caplog.at_level(logging.WARNING), pytest.raises(UpstreamDown):
         await service.profile("Heather Piwowar")

@@ -15,13 +15,13 @@ import pytest
 
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_rss import ArxivRssSource
-from bot.sources.health import InMemoryHealthRecorder
-from bot.sources.http import HttpOptions, RetryPolicy, default_user_agent
+from bot.sources.http_policy import HttpOptions, RetryPolicy, default_user_agent
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.health import InMemoryHealthRecorder
 
 CONTACT = "ops@paperscout.example"
 OPENALEX_KEY = "oa-secret-key-123"

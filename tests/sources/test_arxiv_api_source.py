@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import __version__
+from bot.names.papers import build_index, match_papers
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.errors import ArxivQueryError, UnexpectedEmptyPage
-from bot.sources.health import InMemoryHealthRecorder
-from bot.sources.matching import build_index, match_papers
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault, RecordedRequest, Reply
+from tests.harness.health import InMemoryHealthRecorder
 from tests.sources.conftest import CONTACT
 
 SINCE = datetime(2013, 1, 1, tzinfo=UTC)
@@ -224,5 +224,5 @@ async def test_query_with_a_reply_object(arxiv_api: ArxivApiSource, upstream: Fa
         ),
         query={"search_query": "lmm"},
     )
-    page = await arxiv_api.fetch_page("lmm")
-    assert page.total_results == 308 and len(page.papers) == 8
+    result = await arxiv_api.search("lmm", max_results=8)
+    assert len(result.papers) == 8 and result.requests == 1

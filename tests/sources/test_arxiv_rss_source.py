@@ -6,9 +6,9 @@ import pytest
 
 from bot.sources.arxiv_rss import ArxivRssSource
 from bot.sources.errors import FeedError
-from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.models import PaperAuthor, Validators
 from tests.harness.fake_upstream import FakeUpstream, rss_feed, rss_item
+from tests.harness.health import InMemoryHealthRecorder
 
 ALL_ARCHIVES = (
     "astro-ph cond-mat physics quant-ph math cs econ eess gr-qc hep-ex hep-lat hep-ph hep-th "

@@ -11,10 +11,11 @@ import pytest
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.budget import call_budget
 from bot.sources.errors import QueuedPastBudget, SourceError, UpstreamTimeout
-from bot.sources.health import InMemoryHealthRecorder
-from bot.sources.http import HttpOptions, _transport_error
+from bot.sources.http import _transport_error
+from bot.sources.http_policy import HttpOptions
 from bot.sources.limiter import RateLimiter
 from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.harness.health import InMemoryHealthRecorder
 
 ID = "astro-ph/0601001"
 

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from bot.sources.errors import NotFound
-from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.openalex import OpenAlexSource
 from tests.harness.fake_upstream import FakeUpstream, RecordedRequest, Reply
+from tests.harness.health import InMemoryHealthRecorder
 from tests.sources.conftest import OPENALEX_KEY
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from bot.sources.errors import BadRequest, NotFound
-from bot.sources.health import InMemoryHealthRecorder
 from bot.sources.semantic_scholar import SemanticScholarSource
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, RecordedRequest, Reply
+from tests.harness.health import InMemoryHealthRecorder
 from tests.sources.conftest import S2_KEY
 
 

@@ -21,13 +21,13 @@ from bot.sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from bot.sources.health import InMemoryHealthRecorder
-from bot.sources.http import HttpOptions
+from bot.sources.http_policy import HttpOptions
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
+from tests.harness.health import InMemoryHealthRecorder
 from tests.sources.conftest import OPENALEX_KEY, S2_KEY
 
 ID = "astro-ph/0601001"

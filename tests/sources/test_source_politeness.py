@@ -11,14 +11,13 @@ import aiohttp
 
 from bot.config import Settings
 from bot.names import MatchStrength
+from bot.names.papers import build_index, match_papers
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_query import author_term
 from bot.sources.arxiv_rss import ArxivRssSource
 from bot.sources.factory import build_sources
-from bot.sources.health import InMemoryHealthRecorder
-from bot.sources.http import HttpOptions
+from bot.sources.http_policy import HttpOptions
 from bot.sources.limiter import RateLimiter
-from bot.sources.matching import build_index, match_papers
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import (
     FakeUpstream,
@@ -27,6 +26,7 @@ from tests.harness.fake_upstream import (
     generate_arxiv_entries,
     realistic_names,
 )
+from tests.harness.health import InMemoryHealthRecorder
 
 SINCE = datetime(2026, 11, 20, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 28, tzinfo=UTC)

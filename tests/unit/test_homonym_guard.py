@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.names import MatchStrength
-from bot.services.matching import (
+from bot.services.homonym_guard import (
     REASON_ARCHIVE,
     REASON_CATEGORY,
     REASON_COAUTHOR,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.names import MatchStrength, NameIndex, ParsedName, name_keys, parse_name
-from bot.services.matching import FollowedAuthor, FollowedAuthorMatcher
+from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher
 from bot.sources.arxiv_atom import parse_arxiv_atom
 from tests.harness.fake_upstream import arxiv_feed, generate_arxiv_entries
 

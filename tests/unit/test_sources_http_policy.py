@@ -18,7 +18,7 @@ from bot.sources.errors import (
     SourceError,
     UpstreamUnavailable,
 )
-from bot.sources.http import (
+from bot.sources.http_policy import (
     MAX_RETRY_AFTER_SECONDS,
     HttpResponse,
     RetryPolicy,

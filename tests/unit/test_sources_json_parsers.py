@@ -69,11 +69,8 @@ def test_openalex_works_arxiv_mapping_and_abstract() -> None:
     assert preprint.authors[0].openalex_id == "A5009341822"
     assert preprint.authors[0].raw_name == "J. C. Roberts"
     assert "A5017898742" in preprint.author_ids
-    paper = preprint.to_paper()
-    assert paper is not None and paper.arxiv_id == "2108.04680" and paper.source == "openalex"
-    assert paper.authors[0].name == "J. C. Roberts"
     journal = next(w for w in works if w.openalex_id == "W2250748100")
-    assert journal.arxiv_id is None and journal.to_paper() is None
+    assert journal.arxiv_id is None
     no_abstract = next(w for w in works if w.openalex_id == "W3200026003")
     assert no_abstract.abstract is None
 

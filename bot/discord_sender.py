@@ -9,7 +9,8 @@ import aiohttp
 import discord
 
 from bot.render.outbox import carries_marker, message_kwargs
-from bot.services.delivery import MessagePart, PermanentDeliveryError, TransientDeliveryError
+from bot.services.cards import MessagePart
+from bot.services.sending import PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

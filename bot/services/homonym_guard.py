@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.names import MatchStrength, NameIndex, name_keys
-from bot.sources.matching import PaperMatch, match_papers
+from bot.names.papers import PaperMatch, match_papers
 from bot.sources.models import Paper
 from db.models import Author
 

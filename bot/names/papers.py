@@ -1,4 +1,4 @@
-"""Filter fetched papers down to followed authors, by name key (see `bot.names`).
+"""Filter fetched papers down to followed authors, by name key (the keys of this package).
 
 arXiv `au:` queries and listing feeds are name-based, so every hit is checked locally: an
 author string whose keys hit a followed author's keys is a match, STRONG (same full name) or

@@ -1,0 +1,61 @@
+"""What `/follow`, `/unfollow` and `/following` answer, as plain data (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Scope = Literal["me", "channel"]
+Notify = Literal["weekly", "instant"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorChoice:
+    """One autocomplete choice: `name` is what the user sees, `value` what comes back."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowResult:
+    """The outcome of a follow. `created` False: it existed (notify may have changed)."""
+
+    author_id: int
+    display_name: str
+    openalex_id: str | None
+    affiliations: tuple[str, ...]
+    usual_categories: tuple[str, ...]
+    scope: Scope
+    notify: Notify
+    created: bool
+    notify_changed: bool
+    # False when arXiv could not be asked (an outage): their earlier papers come with the next
+    # poll. True with 0 papers tracked: nothing found yet.
+    papers_checked: bool
+    papers_tracked: int
+    # The weekly digest the follow feeds (the user's DM one, or the channel's) is set up.
+    has_digest: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedAuthor:
+    """One line of `/following`."""
+
+    author_id: int
+    display_name: str
+    openalex_id: str | None
+    affiliations: tuple[str, ...]
+    usual_categories: tuple[str, ...]
+    notify: Notify
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UnfollowResult:
+    """The author that was unfollowed."""
+
+    author_id: int
+    display_name: str
+    scope: Scope

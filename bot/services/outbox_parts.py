@@ -1,0 +1,48 @@
+"""The messages of an outbox row, built when it is sent: an alert, a planned digest, a notice.
+
+An alert names a stored paper and the followed authors it is for; a digest row holds the
+planned snapshot (header text and paper ids per message, `digest_content`); a notice one plain
+sentence. Each is turned into `MessagePart`s from the stored papers at send time, so a paper's
+new version shows its newest title.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.cards import MessagePart, paper_card
+from bot.services.digests import digest_message_parts
+from bot.services.notices import notice_text
+from bot.services.sending import PermanentDeliveryError
+from db.database import Database
+from db.models import OutboxEntry
+from db.repositories.authors import AuthorRepository
+from db.repositories.papers import PaperRepository
+
+
+class OutboxParts:
+    """Builds the messages of an outbox row (given to `DeliveryService`)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def of(self, entry: OutboxEntry) -> list[MessagePart]:
+        """The messages of `entry`, in the order they are posted."""
+        if entry.kind == "alert":
+            return [await self._alert(entry.payload)]
+        if entry.kind == "digest":
+            return await digest_message_parts(self._database, entry.payload)
+        if entry.kind == "notice":  # an outage or recovery notice: one plain sentence
+            return [MessagePart(content=notice_text(entry.payload))]
+        raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
+
+    async def _alert(self, payload: Any) -> MessagePart:
+        async with self._database.reader() as session:
+            paper = await PaperRepository(session).get(int(payload["paper_id"]))
+            authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
+        if paper is None:
+            raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
+        names = [a.display_name for a in authors]
+        card = paper_card(paper, names)
+        who = ", ".join(names) or "an author you follow"
+        return MessagePart(content=f"New paper by {who}", cards=(card,))

@@ -1,0 +1,117 @@
+"""What a profile, a page of papers and a paper view show, as plain data.
+
+Rendered for Discord (`bot/render/profile.py`, `bot/render/paper.py`) and the terminal
+(`bot/cli_author.py`); built by `ProfileService` and `PaperLookup`. Nothing here loads the
+database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.services.cards import PaperCard
+from bot.services.metrics import Score
+from bot.services.profile_figures import YearPoint, short_field
+from bot.services.source_labels import source_label
+
+Sort = Literal["recent", "cited"]
+NO_METRICS_SOURCE = "no metrics source"
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Lifetime figures from one metrics source, dated when fetched; None = unknown."""
+
+    h_index: int | None = None
+    citations: int | None = None
+    works_count: int | None = None
+    counts_by_year: tuple[Mapping[str, Any], ...] = ()
+    source: str | None = None
+    as_of: datetime | None = None
+    missing_reason: str | None = None  # why there are no figures at all
+
+    @property
+    def known(self) -> bool:
+        return self.source is not None
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Everything a profile shows, as plain data (rendered for Discord and the terminal)."""
+
+    author_id: int
+    name: str
+    openalex_id: str | None
+    orcid: str | None
+    s2_id: str | None
+    name_variants: tuple[str, ...]
+    affiliations: tuple[str, ...]
+    primary_category: str | None
+    usual_categories: tuple[str, ...]  # most frequent primary categories first, up to 3
+    metrics: Metrics
+    papers_tracked: int
+    novelty: Score
+    ai_score: Score
+    citations_year: int | None  # the "last full calendar year" the citations part used
+    citations_last_year: int | None
+    papers_last_24_months: int | None
+    papers: tuple[PaperCard, ...]  # newest first, up to the requested limit
+    years: tuple[YearPoint, ...]
+    computed_at: datetime
+    version: str
+    notices: tuple[str, ...] = ()
+    # False while the author's earlier arXiv papers could not be fetched (an outage).
+    papers_complete: bool = True
+
+    @property
+    def primary_field(self) -> str | None:
+        """The short name of the primary category (`cs.CV` -> `CV`)."""
+        return short_field(self.primary_category)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """External ids that are known: `openalex`, `orcid`, `semantic_scholar`."""
+        found = {"openalex": self.openalex_id, "orcid": self.orcid, "semantic_scholar": self.s2_id}
+        return {k: v for k, v in found.items() if v}
+
+    @property
+    def chart_key(self) -> str:
+        """Identifies the chart's data: same key, same picture."""
+        return f"{self.author_id}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaperPage:
+    """One page of an author's papers."""
+
+    author_id: int
+    author_name: str
+    sort: Sort
+    page: int  # 0-based
+    pages: int
+    total: int
+    cards: tuple[PaperCard, ...]
+    # Sorted by citations: how many of the author's papers have a count (None for `recent`).
+    citations_known: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperView:
+    """One stored paper and the followed authors it is tracked for.
+
+    `followed_here` (on the card, public) names only this server's channel follows;
+    `you_follow` names the asker's personal follows among its authors, for the asker alone
+    (PRODUCT.md section 3: personal follows are private).
+    """
+
+    card: PaperCard
+    followed_here: tuple[str, ...]
+    linked_authors: int
+    you_follow: tuple[str, ...] = ()

@@ -1,0 +1,75 @@
+"""Services for tests, wired by the production `bot.runtime.assemble` over a test's resources.
+
+    services = services_for(db, sources, clock)      # one process's services, as the bot has
+    other = services_for(db, other_sources, clock)   # a second process: its own fence, guard
+
+`poller`, `planner` and `digest_service` build one service over resources a test changed
+(a pausing database, wrapped sources), with the fence it wants to share or a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.render.digests import card_size
+from bot.runtime import Services, assemble
+from bot.services.author_resolver import UpstreamGuard
+from bot.services.cutoff_fence import CutoffFence
+from bot.services.digest_planner import DigestPlanner
+from bot.services.digests import DigestService
+from bot.services.paper_history import PaperHistory
+from bot.services.polling import PollingService
+from bot.sources.factory import Sources
+from db.database import Database
+
+
+def settings_of(sources: Sources, **overrides: Any) -> Settings:
+    """Settings naming the sources' base URLs (an empty one: that source not configured)."""
+    values: dict[str, Any] = {
+        "arxiv_api_url": sources.arxiv_api.base_url,
+        "arxiv_rss_url": sources.arxiv_rss.base_url,
+        "openalex_api_url": sources.openalex.base_url,
+        "semantic_scholar_api_url": sources.semantic_scholar.base_url,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def services_for(database: Database, sources: Sources, clock: Clock, **settings: Any) -> Services:
+    """Every service as the bot wires them; `settings` override `settings_of(sources)`."""
+    return assemble(
+        settings_of(sources, **settings), database, sources, clock, started_at=clock.now()
+    )
+
+
+def poller(
+    database: Database,
+    sources: Sources,
+    clock: Clock,
+    *,
+    fence: CutoffFence | None = None,
+    **options: Any,
+) -> PollingService:
+    """A poller over these resources (its own fence unless given: another process)."""
+    fence = fence or CutoffFence(clock)
+    history = PaperHistory(
+        database,
+        clock,
+        fence,
+        UpstreamGuard(clock),
+        arxiv=sources.arxiv_api,
+        openalex=sources.openalex,
+    )
+    return PollingService(database, sources, clock, fence=fence, history=history, **options)
+
+
+def planner(database: Database, clock: Clock, *, fence: CutoffFence | None = None) -> DigestPlanner:
+    return DigestPlanner(database, clock, card_size, fence=fence or CutoffFence(clock))
+
+
+def digest_service(
+    database: Database, clock: Clock, *, fence: CutoffFence | None = None
+) -> DigestService:
+    return DigestService(database, clock, card_size, fence=fence or CutoffFence(clock))
