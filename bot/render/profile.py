@@ -13,6 +13,7 @@ from datetime import datetime
 
 import discord
 
+from bot.render.paginator import Page
 from bot.render.paper import authors_line, short_category
 from bot.render.text import cut, fit_lines, safe_cut
 from bot.services.cards import PaperCard
@@ -223,6 +224,11 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
     return embed
 
 
+def papers_page(page: PaperPage) -> Page:
+    """A page of `/author papers` for the paginator."""
+    return Page(papers_page_embed(page), page.page, page.pages)
+
+
 def _papers_order(page: PaperPage) -> str:
     # Counts come from the daily refresh, so a new author's papers have none yet: the query
     # then falls back to newest first, and the page must not claim a citation order.
@@ -279,7 +285,7 @@ def compare_embed(first: Profile, second: Profile) -> discord.Embed:
 
 
 def paper_footer(arxiv_id: str, version: int, followed_here: Sequence[str], linked: int) -> str:
-    """Why the paper is tracked, in the footer of `/paper`."""
+    """Why the paper is tracked, in the footer of `/paper show`."""
     text = f"arXiv:{arxiv_id}v{version}"
     if followed_here:
         return text
