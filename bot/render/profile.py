@@ -182,7 +182,6 @@ class ProfileCards:
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._cards: OrderedDict[str, tuple[Profile, discord.Embed]] = OrderedDict()
-        self.renders = 0
 
     def card(self, profile: Profile) -> discord.Embed:
         """`profile_embed(profile)` (with the chart), built once per `Profile` object."""
@@ -192,7 +191,6 @@ class ProfileCards:
             self._cards.move_to_end(key)
             return entry[1]
         embed = profile_embed(profile)
-        self.renders += 1
         self._cards[key] = (profile, embed)  # holds the profile: its identity stays unique
         self._cards.move_to_end(key)
         while len(self._cards) > self.max_entries:
