@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from bot.services.digests import DigestPreview, TargetKind
+    from bot.services.digest_views import DigestPreview, TargetKind
 
 EXIT_NO_DIGEST = 1
 

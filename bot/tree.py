@@ -1,4 +1,4 @@
-"""The command tree with the bot's one error handler.
+"""The command tree with the bot's one error handler, and the one Manage Server check.
 
 Domain errors (`UserFacingError`) and Discord-side check failures become a short ephemeral
 message. Anything else is logged with an incident id, and the user sees only that id.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -19,7 +21,34 @@ MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _PERMISSION_NAMES = {"manage_guild": "Manage Server"}
+
+
+def require_manage_server(interaction: discord.Interaction, refusal: str | None = None) -> None:
+    """In a server, with Manage Server: checked when the command runs, not registered as its
+    default permission (which would hide the whole top-level command from plain members).
+
+    `refusal` replaces the generic message where the command has an alternative to offer.
+    """
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        if refusal is not None:
+            raise UserFacingError(refusal)
+        raise app_commands.MissingPermissions(["manage_guild"])
+
+
+def manage_server_only() -> Callable[[T], T]:
+    """`require_manage_server` as the command's check, made before its options are read (in a
+    DM a channel option could not be read: the refusal would be about the option)."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        require_manage_server(interaction)
+        return True
+
+    return app_commands.check(predicate)
 
 
 def _user_message(error: app_commands.AppCommandError) -> str | None:
@@ -76,9 +105,23 @@ async def reply_ephemeral(interaction: discord.Interaction, content: str) -> Non
     """Answer privately, whether or not the interaction was already answered or deferred."""
     content = cut_lines(content, MESSAGE_LIMIT)
     if interaction.response.is_done():
+        await _drop_public_placeholder(interaction)
         await interaction.followup.send(content, ephemeral=True)
     else:
         await interaction.response.send_message(content, ephemeral=True)
+
+
+async def _drop_public_placeholder(interaction: discord.Interaction) -> None:
+    """Delete a public "thinking..." still waiting for its answer: the first followup would take
+    its place, in public. A message already sent in its place stays."""
+    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
+        return
+    try:
+        original = await interaction.original_response()
+        if original.flags.loading and not original.flags.ephemeral:
+            await interaction.delete_original_response()
+    except discord.DiscordException:
+        log.debug("could not replace the deferred reply of interaction %s", interaction.id)
 
 
 class PaperScoutTree(app_commands.CommandTree):

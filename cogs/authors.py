@@ -1,8 +1,8 @@
-"""Author commands: `/author profile`, `/author papers`, `/author compare`, and `/paper`.
+"""Author commands: `/author profile`, `/author papers`, `/author compare`, and `/paper show`.
 
 Each command checks what was typed (a bad name is answered at once, privately), defers before
-anything that may reach an upstream, calls one service, renders, and sends. Errors the service
-raises for the user after the (public) defer replace the "thinking" message with a private one.
+anything that may reach an upstream, calls one service, renders, and sends. Errors reach the
+user through the tree's handler, which replaces the public "thinking..." with a private message.
 """
 
 from __future__ import annotations
@@ -17,27 +17,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError
 from bot.plain_text import plain
 from bot.render.chart import ChartCache, compare_chart_png, profile_chart_png
 from bot.render.follows import follow_message
+from bot.render.paginator import Page, Paginator
 from bot.render.paper import paper_embed
 from bot.render.profile import (
     CHART_FILENAME,
     ProfileCards,
     compare_embed,
     paper_footer,
-    papers_page_embed,
+    papers_page,
 )
 from bot.services.author_resolver import Viewer
 from bot.services.profile_types import PaperPage, Profile
-from cogs._author_views import (
-    VIEW_TIMEOUT,
-    PapersView,
-    ProfileAction,
-    ProfileButtons,
-    TimeoutDisablingView,
-)
+from cogs._author_views import CompareModal, profile_action_type, profile_buttons
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -45,7 +39,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_TRACKED_VIEWS = 500
+MAX_PROFILE_BUTTONS = 500
+PAGES_TIMEOUT = 600.0  # 10 minutes; the interaction token (for the edit) lives 15
+PAGES_REFUSAL = (
+    "Only the person who opened this list can turn its pages. Run `/author papers` to get your own."
+)
 
 
 def viewer_of(interaction: discord.Interaction) -> Viewer:
@@ -57,25 +55,26 @@ class Authors(commands.Cog, name="Authors"):
     """Author profiles with metrics and a chart, paper lists, comparisons, paper cards."""
 
     author = app_commands.Group(name="author", description="Author profiles, papers, comparisons")
+    paper = app_commands.Group(name="paper", description="Tracked arXiv papers")
 
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
         self.charts = ChartCache()
         self.cards = ProfileCards()  # the card of a hot profile is built once, then reused
-        self.view_timeout: float = VIEW_TIMEOUT
-        # The live views by message id (bounded): lets tests and shutdown reach them.
-        self.open_views: OrderedDict[int, TimeoutDisablingView] = OrderedDict()
-        self._profile_buttons: OrderedDict[int, ProfileButtons] = OrderedDict()
+        self.profile_action = profile_action_type(self.profile_button_pressed)
+        # One persistent view per author, shared by all their cards: it holds nothing per
+        # message (no timeout, dynamic items only), so sending it again costs no rebuilding.
+        self._profile_buttons: OrderedDict[int, discord.ui.View] = OrderedDict()
 
     @property
     def services(self) -> Services:
         return self.bot.services
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ProfileAction)  # profile buttons of any age find their way
+        self.bot.add_dynamic_items(self.profile_action)  # profile buttons of any age
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ProfileAction)
+        self.bot.remove_dynamic_items(self.profile_action)
 
     # --- autocomplete ----------------------------------------------------------------------
 
@@ -111,11 +110,7 @@ class Authors(commands.Cog, name="Authors"):
             )
             return
         await interaction.response.defer(thinking=True)
-        try:
-            profile = await self.services.profile.profile(name, viewer=viewer_of(interaction))
-        except UserFacingError as error:
-            await self.fail(interaction, error.user_message)
-            return
+        profile = await self.services.profile.profile(name, viewer=viewer_of(interaction))
         await self.send_profile(interaction, profile)
 
     @author.command(name="papers", description="An author's tracked papers, five per page")
@@ -131,14 +126,8 @@ class Authors(commands.Cog, name="Authors"):
     ) -> None:
         self.services.profile.check_query(name)
         await interaction.response.defer(thinking=True)
-        try:
-            page = await self.services.profile.papers(
-                name, sort=sort, viewer=viewer_of(interaction)
-            )
-        except UserFacingError as error:
-            await self.fail(interaction, error.user_message)
-            return
-        await self.send_papers_page(interaction, page, ephemeral=False)
+        page = await self.services.profile.papers(name, sort=sort, viewer=viewer_of(interaction))
+        await self.send_papers(interaction, page, ephemeral=False)
 
     @author.command(name="compare", description="Two authors' metrics side by side, one chart")
     @app_commands.describe(first="The first author", second="The second author")
@@ -146,20 +135,18 @@ class Authors(commands.Cog, name="Authors"):
     async def compare(self, interaction: discord.Interaction, first: str, second: str) -> None:
         self.services.profile.check_query(first)
         self.services.profile.check_query(second)
-        await self.send_comparison(interaction, first, second, ephemeral=False)
+        await interaction.response.defer(thinking=True)
+        pair = await self.services.profile.compare(first, second, viewer=viewer_of(interaction))
+        await self.send_comparison(interaction, *pair, ephemeral=False)
 
-    @app_commands.command(name="paper", description="A tracked paper's card and why it is tracked")
+    @paper.command(name="show", description="A tracked paper's card and why it is tracked")
     @app_commands.describe(arxiv_id="The arXiv id, e.g. 2411.17700 or astro-ph/0601001")
     @app_commands.rename(arxiv_id="id")
-    async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
+    async def paper_show(self, interaction: discord.Interaction, arxiv_id: str) -> None:
         await interaction.response.defer(thinking=True)  # the id is checked, then looked up
-        try:
-            view = await self.services.papers.paper(
-                arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
-            )
-        except UserFacingError as error:
-            await self.fail(interaction, error.user_message)
-            return
+        view = await self.services.papers.paper(
+            arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
         card = view.card
         footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
         await interaction.followup.send(embed=paper_embed(card, footer=footer))
@@ -169,32 +156,47 @@ class Authors(commands.Cog, name="Authors"):
                 ephemeral=True,
             )
 
-    # --- shared steps (also used by the views) -----------------------------------------------
+    # --- the buttons under a profile -------------------------------------------------------
 
-    async def fail(self, interaction: discord.Interaction, message: str) -> None:
-        """Replace a public "thinking..." with a private message (errors are the asker's only)."""
-        try:
-            await interaction.delete_original_response()
-        except discord.HTTPException:
-            log.debug("could not delete the deferred reply of interaction %s", interaction.id)
-        await interaction.followup.send(message, ephemeral=True)
-
-    def track(
-        self, view: TimeoutDisablingView, interaction: discord.Interaction, message_id: int
+    async def profile_button_pressed(
+        self, interaction: discord.Interaction, action: str, author_id: int
     ) -> None:
-        view.interaction = interaction
-        view.message_id = message_id
-        self.open_views[message_id] = view
-        while len(self.open_views) > MAX_TRACKED_VIEWS:
-            self.open_views.popitem(last=False)
+        """Follow follows for the presser; Papers and Compare answer the presser privately."""
+        if action == "follow":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            result = await self.services.follows.follow_stored_author(
+                author_id, user_id=interaction.user.id, guild_id=interaction.guild_id
+            )
+            await interaction.followup.send(follow_message(result), ephemeral=True)
+        elif action == "papers":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            page = await self.services.profile.papers_page(author_id, sort="recent", page=0)
+            await self.send_papers(interaction, page, ephemeral=True)
+        else:
+            await interaction.response.send_modal(
+                CompareModal(partial(self.compare_with_shown, author_id))
+            )
 
-    def profile_buttons(self, author_id: int) -> ProfileButtons:
-        """One persistent view per author, shared by all their cards: it holds nothing per
-        message (no timeout, dynamic items only), so sending it again costs no rebuilding."""
+    async def compare_with_shown(
+        self, first_author_id: int, interaction: discord.Interaction, second: str
+    ) -> None:
+        """The Compare form. The first author is the profile already shown in this channel:
+        compared by stored id, not resolved again for the presser (who may not follow them)."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        pair = await self.services.profile.compare_with(
+            first_author_id, second, viewer=viewer_of(interaction)
+        )
+        await self.send_comparison(interaction, *pair, ephemeral=True)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def profile_buttons(self, author_id: int) -> discord.ui.View:
         view = self._profile_buttons.get(author_id)
         if view is None:
-            view = self._profile_buttons[author_id] = ProfileButtons(author_id)
-            while len(self._profile_buttons) > MAX_TRACKED_VIEWS:
+            view = self._profile_buttons[author_id] = profile_buttons(
+                self.profile_action, author_id
+            )
+            while len(self._profile_buttons) > MAX_PROFILE_BUTTONS:
                 self._profile_buttons.popitem(last=False)
         else:
             self._profile_buttons.move_to_end(author_id)
@@ -210,39 +212,34 @@ class Authors(commands.Cog, name="Authors"):
             view=self.profile_buttons(profile.author_id),
         )
 
-    async def send_papers_page(
-        self, interaction: discord.Interaction, page: PaperPage, *, ephemeral: bool
+    async def send_papers(
+        self, interaction: discord.Interaction, first: PaperPage, *, ephemeral: bool
     ) -> None:
-        view = PapersView(self, page, interaction.user.id)
-        message = await interaction.followup.send(
-            embed=papers_page_embed(page), view=view, ephemeral=ephemeral, wait=True
+        """The first page, with Previous / Next for the invoker (pages read when turned)."""
+
+        async def read(number: int) -> Page:
+            return papers_page(
+                await self.services.profile.papers_page(
+                    first.author_id, sort=first.sort, page=number
+                )
+            )
+
+        pager = Paginator(
+            papers_page(first),
+            read,
+            name="papers",
+            invoker_id=interaction.user.id,
+            refusal=PAGES_REFUSAL,
+            timeout=PAGES_TIMEOUT,
+            slow=True,
         )
-        self.track(view, interaction, message.id)
+        pager.message = await interaction.followup.send(
+            embed=pager.page.embed, view=pager, ephemeral=ephemeral, wait=True
+        )
 
     async def send_comparison(
-        self,
-        interaction: discord.Interaction,
-        first: str | int,
-        second: str,
-        *,
-        ephemeral: bool,
+        self, interaction: discord.Interaction, a: Profile, b: Profile, *, ephemeral: bool
     ) -> None:
-        """Two authors side by side; `first` is what was typed, or a stored author id.
-
-        An id is the author of a profile already shown (its Compare button): not resolved again.
-        """
-        if not interaction.response.is_done():
-            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
-        profiles = self.services.profile
-        viewer = viewer_of(interaction)
-        try:
-            if isinstance(first, int):
-                a, b = await profiles.compare_with(first, second, viewer=viewer)
-            else:
-                a, b = await profiles.compare(first, second, viewer=viewer)
-        except UserFacingError as error:
-            await self.fail(interaction, error.user_message)
-            return
         png = await self.charts.get(
             f"compare:{a.chart_key}|{b.chart_key}",
             partial(compare_chart_png, [(a.name, a.years), (b.name, b.years)]),
@@ -252,17 +249,6 @@ class Authors(commands.Cog, name="Authors"):
             file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
             ephemeral=ephemeral,
         )
-
-    async def follow_for(self, interaction: discord.Interaction, author_id: int) -> None:
-        """The Follow button: the presser follows the author for themselves (scope me).
-
-        A domain error reaches the button's error path, which answers the presser privately.
-        """
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.services.follows.follow_stored_author(
-            author_id, user_id=interaction.user.id, guild_id=interaction.guild_id
-        )
-        await interaction.followup.send(follow_message(result), ephemeral=True)
 
 
 async def setup(bot: PaperScoutBot) -> None:

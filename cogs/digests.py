@@ -4,21 +4,21 @@ Thin: check, defer before any I/O, call `DigestService`, render with `bot.render
 Bad input (`BadInput`, `NotFoundError`) reaches the user ephemerally through the tree's error
 handler, before anything is written.
 
-Manage Server is checked at run time on setup, send-now and off. It is deliberately not the
-group's default permission: Discord applies default permissions to a whole top-level command,
-so it would hide `/digest me` and `/digest preview` from every plain member.
+Manage Server is checked at run time on setup, send-now and off (`require_manage_server`). It
+is deliberately not the group's default permission: Discord applies default permissions to a
+whole top-level command, so it would hide `/digest me` and `/digest preview` from every plain
+member.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError
 from bot.render.digests import (
     message_kwargs,
     off_text,
@@ -29,6 +29,7 @@ from bot.render.digests import (
 from bot.services.digest_times import WEEKDAYS, timezone_suggestions
 from bot.services.digest_views import TargetKind
 from bot.services.digests import DigestService
+from bot.tree import manage_server_only, require_manage_server
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -40,19 +41,10 @@ TIME_HELP = "Local time, 24-hour HH:MM (e.g. 09:00)"
 ZONE_HELP = "Your IANA time zone: start typing a city (e.g. Zurich)"
 EMPTY_HELP = "Post a one-line note in weeks without new papers (default: yes)"
 CHANNEL_HELP = "The channel (default: this one)"
-
-
-def manage_server_here() -> Any:
-    """Run-time check: in a server, and the invoker has Manage Server there."""
-
-    def predicate(interaction: discord.Interaction) -> bool:
-        if interaction.guild is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
-
-    return app_commands.check(predicate)
+OFF_NEEDS_MANAGE_SERVER = (
+    "Turning off a channel's digest needs the Manage Server permission. "
+    "Use `mine:True` to turn off your personal digest."
+)
 
 
 async def _zone_choices(
@@ -104,7 +96,7 @@ class Digests(commands.Cog, name="Digests"):
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES)
     @app_commands.autocomplete(timezone=_zone_choices)
-    @manage_server_here()
+    @manage_server_only()
     async def setup(
         self,
         interaction: discord.Interaction,
@@ -169,7 +161,7 @@ class Digests(commands.Cog, name="Digests"):
 
     @digest.command(name="send-now", description="Post the channel's digest now")
     @app_commands.describe(channel=CHANNEL_HELP)
-    @manage_server_here()
+    @manage_server_only()
     async def send_now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -186,11 +178,8 @@ class Digests(commands.Cog, name="Digests"):
         channel: discord.TextChannel | None = None,
         mine: bool = False,
     ) -> None:
-        if not mine and interaction.guild is not None and not interaction.permissions.manage_guild:
-            raise UserFacingError(
-                "Turning off a channel's digest needs the Manage Server permission. "
-                "Use `mine:True` to turn off your personal digest."
-            )
+        if not mine and interaction.guild is not None:  # outside a server: the DM digest
+            require_manage_server(interaction, OFF_NEEDS_MANAGE_SERVER)
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = _target(interaction, channel, mine)
         view = await self.service.turn_off(

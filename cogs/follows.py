@@ -4,9 +4,9 @@ Thin: check, defer before any I/O, call `FollowService`, render with `bot.render
 Domain errors (`BadInput`, `NotFoundError`, `UpstreamDown`) reach the user through the tree's
 error handler (and the views' own `on_error`), ephemerally.
 
-`scope:channel` needs Manage Server, checked here at run time. It is deliberately NOT the
-groups' default permission: Discord applies default permissions to a whole top-level command,
-so it would hide `/follow` (and `scope:me`) from every plain member.
+`scope:channel` needs Manage Server, checked here at run time (`require_manage_server`). It is
+deliberately NOT the groups' default permission: Discord applies default permissions to a
+whole top-level command, so it would hide `/follow` (and `scope:me`) from every plain member.
 """
 
 from __future__ import annotations
@@ -19,19 +19,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError
 from bot.render.follows import (
+    VIEW_TIMEOUT_SECONDS,
     CandidatePicker,
-    FollowingPager,
     ambiguous_message,
     empty_following_message,
     follow_message,
     following_embeds,
     unfollow_message,
 )
+from bot.render.paginator import Paginator
+from bot.render.views import ran_by_someone_else
 from bot.services.candidates import Candidate
 from bot.services.follow_types import FollowResult, Notify, Scope
 from bot.services.follows import FollowService
+from bot.tree import require_manage_server
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -47,9 +49,9 @@ SCOPE_HELP = "me: for you (DM); channel: this channel's digest (needs Manage Ser
 
 
 def _require_channel_permission(interaction: discord.Interaction, scope: Scope) -> None:
-    """Run-time check: Discord does not enforce per-option permissions."""
-    if scope == "channel" and not interaction.permissions.manage_guild:
-        raise UserFacingError(NEEDS_MANAGE_SERVER)
+    """Discord has no per-option permissions: `scope:channel` is checked here."""
+    if scope == "channel":
+        require_manage_server(interaction, NEEDS_MANAGE_SERVER)
 
 
 class Follows(commands.Cog, name="Follows"):
@@ -194,9 +196,15 @@ class Follows(commands.Cog, name="Follows"):
         if len(pages) == 1:
             await interaction.followup.send(embed=pages[0], ephemeral=True)
             return
-        pager = FollowingPager(pages, interaction.user.id)
+        pager = Paginator.over(
+            pages,
+            name="follows",
+            invoker_id=interaction.user.id,
+            refusal=ran_by_someone_else("`/following`"),
+            timeout=VIEW_TIMEOUT_SECONDS,
+        )
         pager.message = await interaction.followup.send(
-            embed=pager.current, view=pager, ephemeral=True, wait=True
+            embed=pager.page.embed, view=pager, ephemeral=True, wait=True
         )
 
 

@@ -1,31 +1,26 @@
-"""Follow results as Discord messages, embeds and views (the candidate picker, the pager).
+"""Follow results as Discord messages, embeds and the candidate picker.
 
 Outside text (author names, affiliations) goes through `safe()`; select labels are plain text
-(Discord renders no markdown there), only cut to its limits. Both views answer only the user
-who ran the command and disable themselves when they time out.
+(Discord renders no markdown there), only cut to its limits. The picker answers only the user
+who ran the command and disables itself when it times out.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import discord
 
 from bot.render.text import cut, safe, safe_cut
-from bot.render.views import ExpiringView
+from bot.render.views import InvokerOnlyView, ran_by_someone_else
 from bot.services.candidates import Candidate, Resolution
 from bot.services.follow_types import FollowedAuthor, FollowResult, UnfollowResult
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 VIEW_TIMEOUT_SECONDS = 180.0
 SELECT_TEXT_LIMIT = 100
 PICK_CUSTOM_ID = "follows:pick"
-PREVIOUS_CUSTOM_ID = "follows:previous"
-NEXT_CUSTOM_ID = "follows:next"
+PICKER_EXPIRED = "This menu expired: nothing was followed. Run `/follow author` again."
 
 OnPick = Callable[[discord.Interaction, Candidate], Awaitable[None]]
 
@@ -126,38 +121,8 @@ def _option(candidate: Candidate) -> discord.SelectOption:
     )
 
 
-class InvokerOnlyView(ExpiringView):
-    """A view only `invoker_id` may use; disabled (and the message edited) on timeout."""
-
-    command = "this command"
-
-    def __init__(self, invoker_id: int, *, timeout: float | None = VIEW_TIMEOUT_SECONDS) -> None:
-        super().__init__(timeout=timeout)
-        self.invoker_id = invoker_id
-        self.message: discord.Message | discord.WebhookMessage | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.invoker_id:
-            return True
-        await interaction.response.send_message(
-            f"Only the person who ran {self.command} can use this. Run it yourself to get "
-            "your own.",
-            ephemeral=True,
-        )
-        return False
-
-    async def show_disabled(self) -> None:
-        if self.message is not None:
-            await self.message.edit(view=self)
-
-    def error_context(self, item: discord.ui.Item[Any]) -> str:
-        return f"{self.command} ({type(item).__name__})"
-
-
 class CandidatePicker(InvokerOnlyView):
     """A select menu of candidates for an ambiguous name; `on_pick` follows the chosen one."""
-
-    command = "`/follow`"
 
     def __init__(
         self,
@@ -167,7 +132,7 @@ class CandidatePicker(InvokerOnlyView):
         *,
         timeout: float | None = VIEW_TIMEOUT_SECONDS,
     ) -> None:
-        super().__init__(invoker_id, timeout=timeout)
+        super().__init__(invoker_id, ran_by_someone_else("`/follow`"), timeout=timeout)
         self.candidates = {c.value[:SELECT_TEXT_LIMIT]: c for c in candidates[:25]}
         self.on_pick = on_pick
         self.select: discord.ui.Select[CandidatePicker] = discord.ui.Select(
@@ -200,17 +165,9 @@ class CandidatePicker(InvokerOnlyView):
             self._picking = False
         self.stop()  # one pick per menu
 
-    async def on_timeout(self) -> None:
-        self.disable_all()
-        if self.message is None:
-            return
-        try:
-            await self.message.edit(
-                content="This menu expired: nothing was followed. Run `/follow author` again.",
-                view=self,
-            )
-        except discord.HTTPException:
-            log.debug("could not disable the expired picker on message %s", self.message.id)
+    async def show_disabled(self) -> None:
+        if self.message is not None:
+            await self.message.edit(content=PICKER_EXPIRED, view=self)
 
 
 def following_embeds(
@@ -252,50 +209,3 @@ def empty_following_message(scope: str) -> str:
         "This channel follows no authors yet. Someone with Manage Server can add one with "
         "`/follow author … scope:channel`."
     )
-
-
-class FollowingPager(InvokerOnlyView):
-    """Previous / Next buttons over the `/following` pages."""
-
-    command = "`/following`"
-
-    def __init__(
-        self,
-        pages: Sequence[discord.Embed],
-        invoker_id: int,
-        *,
-        timeout: float | None = VIEW_TIMEOUT_SECONDS,
-    ) -> None:
-        super().__init__(invoker_id, timeout=timeout)
-        self.pages = list(pages)
-        self.index = 0
-        self.previous: discord.ui.Button[FollowingPager] = discord.ui.Button(
-            label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", custom_id=PREVIOUS_CUSTOM_ID
-        )
-        self.next: discord.ui.Button[FollowingPager] = discord.ui.Button(
-            label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", custom_id=NEXT_CUSTOM_ID
-        )
-        self.previous.callback = self._go_previous  # type: ignore[method-assign]
-        self.next.callback = self._go_next  # type: ignore[method-assign]
-        self.add_item(self.previous)
-        self.add_item(self.next)
-        self._refresh()
-
-    @property
-    def current(self) -> discord.Embed:
-        return self.pages[self.index]
-
-    def _refresh(self) -> None:
-        self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.pages) - 1
-
-    async def _show(self, interaction: discord.Interaction, step: int) -> None:
-        self.index = max(0, min(len(self.pages) - 1, self.index + step))
-        self._refresh()
-        await interaction.response.edit_message(embed=self.current, view=self)
-
-    async def _go_previous(self, interaction: discord.Interaction) -> None:
-        await self._show(interaction, -1)
-
-    async def _go_next(self, interaction: discord.Interaction) -> None:
-        await self._show(interaction, 1)

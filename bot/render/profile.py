@@ -13,6 +13,7 @@ from datetime import datetime
 
 import discord
 
+from bot.render.paginator import Page
 from bot.render.paper import authors_line, short_category
 from bot.render.text import cut, fit_lines, safe_cut
 from bot.services.cards import PaperCard
@@ -182,7 +183,6 @@ class ProfileCards:
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._cards: OrderedDict[str, tuple[Profile, discord.Embed]] = OrderedDict()
-        self.renders = 0
 
     def card(self, profile: Profile) -> discord.Embed:
         """`profile_embed(profile)` (with the chart), built once per `Profile` object."""
@@ -192,7 +192,6 @@ class ProfileCards:
             self._cards.move_to_end(key)
             return entry[1]
         embed = profile_embed(profile)
-        self.renders += 1
         self._cards[key] = (profile, embed)  # holds the profile: its identity stays unique
         self._cards.move_to_end(key)
         while len(self._cards) > self.max_entries:
@@ -222,6 +221,11 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
         embed.add_field(name="No papers", value="No tracked arXiv papers yet.", inline=False)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
     return embed
+
+
+def papers_page(page: PaperPage) -> Page:
+    """A page of `/author papers` for the paginator."""
+    return Page(papers_page_embed(page), page.page, page.pages)
 
 
 def _papers_order(page: PaperPage) -> str:
@@ -280,7 +284,7 @@ def compare_embed(first: Profile, second: Profile) -> discord.Embed:
 
 
 def paper_footer(arxiv_id: str, version: int, followed_here: Sequence[str], linked: int) -> str:
-    """Why the paper is tracked, in the footer of `/paper`."""
+    """Why the paper is tracked, in the footer of `/paper show`."""
     text = f"arXiv:{arxiv_id}v{version}"
     if followed_here:
         return text

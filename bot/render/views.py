@@ -1,4 +1,5 @@
-"""The one base of PaperScout's views: greyed out on timeout, failures answered like commands."""
+"""The bases of PaperScout's views: greyed out on timeout, failures answered like commands, and
+the one invoker-only guard."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from bot.tree import reply_error
 log = logging.getLogger(__name__)
 
 
+def ran_by_someone_else(command: str) -> str:
+    """The refusal of a view that belongs to whoever ran `command`."""
+    return f"Only the person who ran {command} can use this. Run it yourself to get your own."
+
+
 class ExpiringView(discord.ui.View):
-    """Buttons and selects are disabled when the view times out (the message is edited to show
-    it), and an exception in a callback reaches the user through the tree's error path."""
+    """Buttons and selects are disabled when the view times out (`message`, the one carrying
+    the view, is edited to show it), and an exception in a callback reaches the user through
+    the tree's error path."""
+
+    def __init__(self, *, timeout: float | None) -> None:
+        super().__init__(timeout=timeout)
+        self.message: discord.Message | discord.WebhookMessage | None = None
 
     def disable_all(self) -> None:
         for item in self.children:
@@ -22,7 +33,8 @@ class ExpiringView(discord.ui.View):
                 item.disabled = True
 
     async def show_disabled(self) -> None:
-        """Edit the message carrying this view; subclasses know which message that is."""
+        if self.message is not None:
+            await self.message.edit(view=self)
 
     def error_context(self, item: discord.ui.Item[Any]) -> str:
         """What the incident log says failed."""
@@ -40,3 +52,18 @@ class ExpiringView(discord.ui.View):
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
     ) -> None:
         await reply_error(interaction, error, self.error_context(item))
+
+
+class InvokerOnlyView(ExpiringView):
+    """A view only `invoker_id` may use: anyone else reads `refusal`, privately."""
+
+    def __init__(self, invoker_id: int, refusal: str, *, timeout: float | None) -> None:
+        super().__init__(timeout=timeout)
+        self.invoker_id = invoker_id
+        self.refusal = refusal
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.invoker_id:
+            return True
+        await interaction.response.send_message(self.refusal, ephemeral=True)
+        return False

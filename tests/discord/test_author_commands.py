@@ -1,10 +1,11 @@
-"""`/author papers` (pages, invoker-only buttons, timeout), `/author compare`, `/paper`, and the
-buttons under a profile (Follow, Papers, Compare...), through the fake Discord."""
+"""`/author papers` (pages, invoker-only buttons, timeout), `/author compare`, `/paper show`,
+and the buttons under a profile (Follow, Papers, Compare...), through the fake Discord."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from bot.errors import NotFoundError
 from bot.services.candidates import Candidate
 from db.models import Author
 from db.repositories.follows import FollowRepository
@@ -97,7 +99,8 @@ async def test_papers_are_paged_five_at_a_time_by_the_invoker_only(h: BotHarness
     message = ex.original_message
     assert titles(message) == [f"Result number {i}" for i in range(1, 6)]
     assert message["embeds"][0]["footer"]["text"] == "Page 1 of 3 · sort: recent"
-    assert buttons(message)["papers:prev"]["disabled"] is True
+    assert buttons(message)["papers:previous"]["disabled"] is True
+    assert [b["label"] for b in buttons(message).values()] == ["Previous", "Next"]  # /following's
     assert buttons(message)["papers:next"].get("disabled", False) is False
 
     nxt = await h.component("papers:next", message=message)
@@ -119,7 +122,7 @@ async def test_papers_are_paged_five_at_a_time_by_the_invoker_only(h: BotHarness
 async def test_papers_buttons_are_disabled_on_timeout(h: BotHarness) -> None:
     ex = await h.slash("author papers", name="Mara Many")
     message_id = int(ex.original_message["id"])
-    view = h.bot.get_cog("Authors").open_views[message_id]  # type: ignore[union-attr]
+    view = h.bot._connection._view_store._synced_message_views[message_id]
     await view.on_timeout()  # what discord.py calls after the timeout (no real waiting)
     shown = h.fake.messages[str(message_id)]
     assert all(b["disabled"] for b in buttons(shown).values())
@@ -176,7 +179,7 @@ async def test_profile_buttons_papers_compare_and_follow(h: BotHarness) -> None:
 async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     profile = (await h.slash("author profile", name="Mara Many")).original_message
     await press(h, profile, "follow")  # a personal follow: private
-    ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
+    ex = await h.slash("paper show", option_values={"id": "2501.00003v2"})
     card, mine = ex.user_messages
     (embed,) = card["embeds"]
     assert embed["title"] == "Result number 3" and not card["flags"] & 64
@@ -193,7 +196,7 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
         guild_id=h.fake.guild_id,
         channel_id=h.fake.channel_id,
     )
-    ex = await h.slash("paper", option_values={"id": "2501.00003v2"})
+    ex = await h.slash("paper show", option_values={"id": "2501.00003v2"})
     card, mine = ex.user_messages
     (embed,) = card["embeds"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
@@ -201,7 +204,7 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     assert embed["footer"]["text"] == "arXiv:2501.00003v1"
     assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
 
-    other = await h.slash("paper", option_values={"id": "2502.00001"})
+    other = await h.slash("paper show", option_values={"id": "2502.00001"})
     (embed,) = other.original_message["embeds"]
     assert "tracked for an author not followed here" in embed["footer"]["text"]
 
@@ -215,9 +218,82 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     ],
 )
 async def test_paper_with_unknown_or_malformed_id(h: BotHarness, value: str, expected: str) -> None:
-    ex = await h.slash("paper", option_values={"id": value})
+    ex = await h.slash("paper show", option_values={"id": value})
     (data,) = ex.user_messages  # the public "thinking..." is replaced by a private message
     assert data["flags"] == 64 and expected in data["content"] and not data.get("embeds")
+
+
+async def test_paper_is_a_group_whose_show_takes_the_id(h: BotHarness) -> None:
+    schema = h.schema("paper show")
+    (show,) = schema["options"]
+    assert schema["name"] == "paper" and show["name"] == "show" and show["type"] == 1
+    (option,) = show["options"]
+    assert option["name"] == "id" and option["required"] is True
+    shown = (await h.slash("help")).callback.json["data"]["embeds"][0]["fields"]
+    authors = next(f["value"] for f in shown if f["name"] == "Authors")
+    assert "`/paper show`: A tracked paper's card and why it is tracked" in authors
+
+
+@pytest.mark.parametrize("failure", ["domain", "bug"])
+@pytest.mark.parametrize(
+    ("command", "options", "service", "method"),
+    [
+        ("author profile", {"name": "Mara Many"}, "profile", "profile"),
+        ("author papers", {"name": "Mara Many"}, "profile", "papers"),
+        ("author compare", {"first": "Mara Many", "second": "Ola Other"}, "profile", "compare"),
+        ("paper show", {"id": "2501.00003"}, "papers", "paper"),
+    ],
+)
+async def test_author_command_errors_reach_the_tree_handler_privately(
+    h: BotHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    command: str,
+    options: dict[str, str],
+    service: str,
+    method: str,
+    failure: str,
+) -> None:
+    """After the public "thinking...", a domain error's message or an incident id replaces it,
+    privately: the tree's handler answers for every command."""
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        if failure == "domain":
+            raise NotFoundError("Nothing to show today.")
+        raise RuntimeError("the service broke")
+
+    monkeypatch.setattr(getattr(h.bot.services, service), method, broken)
+    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+        ex = await h.slash(command, option_values=options)
+    assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")
+    (reply,) = ex.user_messages  # the public placeholder is gone
+    assert reply["flags"] & 64 and not reply["flags"] & 128 and not reply.get("embeds")
+    records = [r for r in caplog.records if r.name == "bot.tree"]
+    if failure == "domain":
+        assert reply["content"] == "Nothing to show today." and records == []
+    else:
+        incident = re.search(r"incident `([0-9a-f]{8})`", reply["content"])
+        assert incident, reply["content"]
+        (record,) = records
+        assert incident.group(1) in record.getMessage() and f"/{command}" in record.getMessage()
+
+
+async def test_an_error_after_the_card_was_sent_leaves_the_card(
+    h: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a placeholder still "thinking..." is removed: a card already sent stays public."""
+    profile = (await h.slash("author profile", name="Mara Many")).original_message
+    await press(h, profile, "follow")
+
+    def broken(text: str) -> str:
+        raise RuntimeError("the private followup broke")
+
+    cog_module = sys.modules[type(h.bot.get_cog("Authors")).__module__]
+    monkeypatch.setattr(cog_module, "plain", broken)  # builds "You follow: ..." after the card
+    ex = await h.slash("paper show", option_values={"id": "2501.00003"})
+    card, error = ex.user_messages
+    assert card["embeds"][0]["title"] == "Result number 3" and not card["flags"] & 64
+    assert error["flags"] & 64 and "incident `" in error["content"]
 
 
 async def test_paper_defers_before_reading_the_database(
@@ -232,7 +308,7 @@ async def test_paper_defers_before_reading_the_database(
         return await lookup(*args, **kwargs)
 
     monkeypatch.setattr(papers, "paper", watched)
-    ex = await h.slash("paper", option_values={"id": "2501.00003"})
+    ex = await h.slash("paper show", option_values={"id": "2501.00003"})
     assert acknowledged[ex.token] == 5  # Discord had the public "thinking..." before the read
     assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")
     (message,) = ex.user_messages

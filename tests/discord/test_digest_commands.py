@@ -131,6 +131,11 @@ async def test_setup_in_a_dm_is_refused(discord_harness: BotHarness) -> None:
     assert shown(ex) == "This command only works in a server."
 
 
+async def test_send_now_in_a_dm_is_refused(discord_harness: BotHarness) -> None:
+    ex = await discord_harness.slash("digest send-now", dm=True)
+    assert shown(ex) == "This command only works in a server."
+
+
 async def test_time_zone_autocomplete_offers_iana_names(discord_harness: BotHarness) -> None:
     ex = await discord_harness.autocomplete(
         "digest setup", focused="timezone", permissions=MOD, timezone="zur"

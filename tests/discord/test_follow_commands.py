@@ -460,10 +460,27 @@ async def test_only_manage_server_can_follow_for_the_channel(
     ]
 
 
+async def test_a_channel_pick_needs_manage_server_at_the_pick_too(h: BotHarness) -> None:
+    """The menu of a channel follow checks the permission of whoever picks, when they pick."""
+    ex = await h.slash("follow author", name="mearman", scope="channel", permissions=MANAGE)
+    menu = ex.original_message
+    value = [f"openalex:{MEARMAN}"]
+    refused = await h.component("follows:pick", message=menu, values=value)  # no Manage Server
+    assert refused.callback_type == 4 and refused.callback.json["data"]["flags"] == EPHEMERAL
+    assert refused.callback.json["data"]["content"].startswith(
+        "Following for this channel needs the Manage Server permission."
+    )
+    assert (await stored(h)).counts == (0, 0, 0)
+    picked = await h.component("follows:pick", message=menu, values=value, permissions=MANAGE)
+    assert picked.callback_type == 6
+    (follow,) = (await stored(h)).follows
+    assert follow.scope == "channel"
+
+
 async def test_an_initial_only_name_is_stored_without_initial_only_variants(h: BotHarness) -> None:
     """`follow()` stores identities as `author_fetch.store_identity` does (see bot/names/)."""
     from bot.services.author_fetch import match_keys
-    from bot.services.follows import Candidate
+    from bot.services.candidates import Candidate
 
     await h.bot.services.follows.follow(
         Candidate(

@@ -2,8 +2,8 @@
 
 A personal follow (scope me) remembers the server it was made in, but no other member of that
 server may learn of it: not in `/follow author` autocomplete ("followed here"), not in the
-footer or "Why" of `/paper` (a public card: the member's own follows are named to them in a
-private followup), not by picking `author:<id>`. Runs on SQLite and PostgreSQL.
+footer or "Why" of `/paper show` (a public card: the member's own follows are named to them in
+a private followup), not by picking `author:<id>`. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def follow_for_member(h: BotHarness, author_id: int, *, scope: str = "me")
 
 
 def why_and_footer(ex: Any) -> tuple[str | None, str]:
-    """The `Why` field (the followed authors named) and the footer of a `/paper` reply."""
+    """The `Why` field (the followed authors named) and the footer of a `/paper show` reply."""
     data = ex.callback.json.get("data") or {}
     (embed,) = data.get("embeds") or ex.original_message["embeds"]  # answered, or deferred
     fields = {f["name"]: f["value"] for f in embed.get("fields", [])}
@@ -84,17 +84,17 @@ async def test_another_members_personal_follow_is_not_followed_here(h: BotHarnes
         "Sally Secret · 80 works (you follow)",
     ]
 
-    # `/paper` by the owner does not name Sally (only the member follows her)...
-    other = await h.slash("paper", option_values={"id": "2511.00001"}, invoker=owner)
+    # `/paper show` by the owner does not name Sally (only the member follows her)...
+    other = await h.slash("paper show", option_values={"id": "2511.00001"}, invoker=owner)
     assert why_and_footer(other) == (
         None,
         "arXiv:2511.00001v1 · tracked for an author not followed here",
     )
-    # ...but does name the channel's author. The member's own `/paper` is public too: its card
-    # does not name Sally either; only a private followup tells the member they follow her.
-    chan = await h.slash("paper", option_values={"id": "2511.00002"}, invoker=owner)
+    # ...but does name the channel's author. The member's own `/paper show` is public too: its
+    # card does not name Sally either; only a private followup tells the member they follow her.
+    chan = await h.slash("paper show", option_values={"id": "2511.00002"}, invoker=owner)
     assert why_and_footer(chan) == ("Chan Shared", "arXiv:2511.00002v1")
-    own = await h.slash("paper", option_values={"id": "2511.00001"})
+    own = await h.slash("paper show", option_values={"id": "2511.00001"})
     assert why_and_footer(own) == (
         None,
         "arXiv:2511.00001v1 · tracked for an author not followed here",
