@@ -44,6 +44,18 @@ def database_faults(url: str) -> Iterator[None]:
         raise DatabaseUnavailable(message) from error
 
 
+def refuse_unopenable(url: str) -> None:
+    """`DatabaseUnavailable` when SQLite could not open the file at all (a directory, or a new
+    file in a folder it cannot write to), checked before trying: a failed open leaves
+    aiosqlite's worker thread answering an event loop that has closed, a traceback at exit."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    missing_unwritable = not path.exists() and not os.access(path.parent, os.W_OK)
+    if path.is_dir() or not path.parent.is_dir() or missing_unwritable:
+        raise DatabaseUnavailable(_cannot_open(path))
+
+
 def explain(error: BaseException, url: str) -> str | None:
     """One line saying what is wrong with the database at `url`; None if not a setup fault."""
     chain = _chain(error)

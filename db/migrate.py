@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.errors import DatabaseUnavailable
-from db.faults import database_faults
+from db.faults import database_faults, refuse_unopenable
 from db.models import Base
 from db.sqlite import install_sqlite_hooks
 from db.urls import backend_of, ensure_sqlite_parent, redacted
@@ -71,6 +71,7 @@ def upgrade_to_head(url: str) -> None:
     """
     with database_faults(url):
         ensure_sqlite_parent(url)
+        refuse_unopenable(url)
         log.info("migrating %s to head", redacted(url))
         with _COMMAND_LOCK:
             command.upgrade(alembic_config(url), "head")
@@ -81,6 +82,7 @@ def confirm_ready(url: str) -> None:
     """`DatabaseUnavailable` unless the database at `url` answers, is at this code's newest
     revision and can be written: the start-up check when migrations run as their own step."""
     with database_faults(url):
+        refuse_unopenable(url)
         asyncio.run(_run_on(url, _ready, like_the_bot=True))
 
 

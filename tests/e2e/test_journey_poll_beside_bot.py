@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Settings
 from db.database import Database
 from db.migrate import upgrade_to_head_async
 from tests.e2e.test_polling_cli import USUAL, route
+from tests.harness.cli import cli_env, start_cli
 from tests.harness.fake_upstream import FakeUpstream, Fault, RecordedRequest
 from tests.harness.fixtures import HarnessFactory
 from tests.services.conftest import Dest, follow_author
@@ -41,31 +39,6 @@ async def seed(url: str) -> None:
         )
     finally:
         await database.dispose()
-
-
-async def start_poll_command(tmp_path: Path, upstream: FakeUpstream, url: str):  # type: ignore[no-untyped-def]
-    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env = {
-        **clean,
-        "DATABASE_URL": url,
-        "ARXIV_API_URL": upstream.arxiv_api_url,
-        "ARXIV_RSS_URL": upstream.arxiv_rss_url,
-        "OPENALEX_API_URL": upstream.openalex_url,
-        "SEMANTIC_SCHOLAR_API_URL": upstream.semantic_scholar_url,
-        "ARXIV_MIN_INTERVAL_SECONDS": str(SPACING),
-        "CONTACT_EMAIL": "ops@paperscout.example",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "poll",
-        "--once",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 def arxiv_requests(upstream: FakeUpstream) -> list[RecordedRequest]:
@@ -94,7 +67,10 @@ async def test_poll_once_waits_for_the_bots_poll_and_keeps_arxivs_spacing(
             async with asyncio.timeout(10):
                 while not upstream.requests_to("/api/query"):  # noqa: ASYNC110 (no event to await)
                     await asyncio.sleep(0.05)
-            command = await start_poll_command(tmp_path, upstream, database_url)
+            env = cli_env(
+                upstream, database_url=database_url, arxiv_min_interval_seconds=str(SPACING)
+            )
+            command = await start_cli("poll", "--once", cwd=tmp_path, env=env)
             out, err = await asyncio.wait_for(command.communicate(), timeout=60)
             summary = await asyncio.wait_for(bot_poll, timeout=30)
 

@@ -15,6 +15,7 @@ from bot.config import Settings
 from db.database import Database
 from db.migrate import upgrade_to_head_async
 from db.models import OutboxEntry, SourceHealth
+from tests.harness.cli import cli_env, run_cli
 from tests.harness.fake_upstream import FakeUpstream, Fault
 from tests.services.conftest import Dest, follow_author
 
@@ -29,31 +30,9 @@ RSS_PATH = "/rss/cond-mat.other+cond-mat.quant-gas+cond-mat.stat-mech+cond-mat.s
 
 
 async def run_poll(tmp_path: Path, upstream: FakeUpstream, url: str) -> tuple[int, str, str]:
-    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env = {
-        **clean,
-        "DATABASE_URL": url,
-        "ARXIV_API_URL": upstream.arxiv_api_url,
-        "ARXIV_RSS_URL": upstream.arxiv_rss_url,
-        "OPENALEX_API_URL": upstream.openalex_url,
-        "SEMANTIC_SCHOLAR_API_URL": upstream.semantic_scholar_url,
-        "ARXIV_MIN_INTERVAL_SECONDS": "0",  # loopback: no need to wait 3 s between requests
-        "CONTACT_EMAIL": "ops@paperscout.example",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "poll",
-        "--once",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    # Loopback: no need to wait 3 s between requests.
+    env = cli_env(upstream, database_url=url, arxiv_min_interval_seconds="0")
+    return await run_cli("poll", "--once", cwd=tmp_path, env=env)
 
 
 async def seeded_database(tmp_path: Path) -> str:

@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
 from bot.services.health import DatabaseHealthRecorder
 from bot.sources.factory import Sources, build_sources
 from bot.sources.http_policy import HttpOptions, RetryPolicy, default_user_agent
@@ -34,6 +33,7 @@ from db.models import Base
 from tests.conftest import _pg_connect, pg_admin_url, require_postgres
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
+from tests.harness.services import settings_on
 
 TIMEOUT_SECONDS = 0.3  # one attempt at a hanging upstream
 MAX_BODY_BYTES = 1024 * 1024  # the largest recorded body is ~100 KB
@@ -124,14 +124,7 @@ async def fault_sources(
 ) -> AsyncIterator[Sources]:
     """Every source on the fake upstream, health in the database, short timeouts, 2 attempts,
     and waits (rate limits, backoffs) that move the test clock instead of taking time."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        arxiv_api_url=upstream.arxiv_api_url,
-        arxiv_rss_url=upstream.arxiv_rss_url,
-        openalex_api_url=upstream.openalex_url,
-        semantic_scholar_api_url=upstream.semantic_scholar_url,
-        contact_email="ops@paperscout.example",
-    )
+    settings = settings_on(upstream)
     options = HttpOptions(
         user_agent=default_user_agent(settings.contact_email),
         timeout_seconds=TIMEOUT_SECONDS,

@@ -23,6 +23,20 @@ from bot.services.paper_history import PaperHistory
 from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
+from tests.harness.fake_upstream import FakeUpstream
+
+
+def settings_on(upstream: FakeUpstream, **overrides: Any) -> Settings:
+    """Settings pointing every source at the fake upstream (no `.env`, no environment)."""
+    values: dict[str, Any] = {
+        "arxiv_api_url": upstream.arxiv_api_url,
+        "arxiv_rss_url": upstream.arxiv_rss_url,
+        "openalex_api_url": upstream.openalex_url,
+        "semantic_scholar_api_url": upstream.semantic_scholar_url,
+        "contact_email": "ops@paperscout.example",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def settings_of(sources: Sources, **overrides: Any) -> Settings:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.config import Settings
 from bot.names import name_keys
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.polling import PollingService
@@ -24,7 +23,7 @@ from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.harness.services import poller
+from tests.harness.services import poller, settings_on
 
 
 @pytest.fixture
@@ -37,14 +36,7 @@ async def sources(
     db: Database, upstream: FakeUpstream, clock: ManualClock
 ) -> AsyncIterator[Sources]:
     """Every source pointed at the fake upstream, reporting health to the database."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        arxiv_api_url=upstream.arxiv_api_url,
-        arxiv_rss_url=upstream.arxiv_rss_url,
-        openalex_api_url=upstream.openalex_url,
-        semantic_scholar_api_url=upstream.semantic_scholar_url,
-        contact_email="ops@paperscout.example",
-    )
+    settings = settings_on(upstream)
     options = HttpOptions(
         user_agent=default_user_agent(settings.contact_email),
         timeout_seconds=5.0,

@@ -14,7 +14,6 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.config import Settings
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.polling import API_FEED_KEY
 from bot.sources.factory import Sources, build_sources
@@ -22,7 +21,7 @@ from db.database import Database
 from db.repositories.feeds import FeedStateRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.harness.services import poller
+from tests.harness.services import poller, settings_on
 from tests.services.test_digest_poll_race import Pause, PausingArxivApi
 from tests.services.test_polling_cycle import follow_del_maestro, route_del_maestro
 
@@ -32,16 +31,12 @@ async def other_sources(
     db: Database, sources: Sources, upstream: FakeUpstream
 ) -> AsyncIterator[Sources]:
     """The sources of a second process: its own session and arXiv limiter."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        arxiv_api_url=upstream.arxiv_api_url,
-        arxiv_rss_url=upstream.arxiv_rss_url,
-        openalex_api_url=upstream.openalex_url,
-        semantic_scholar_api_url=upstream.semantic_scholar_url,
-    )
     async with aiohttp.ClientSession() as session:
         yield build_sources(
-            settings, session, health=DatabaseHealthRecorder(db), options=sources.options
+            settings_on(upstream),
+            session,
+            health=DatabaseHealthRecorder(db),
+            options=sources.options,
         )
 
 
