@@ -148,7 +148,7 @@ class Authors(commands.Cog, name="Authors"):
             arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         card = view.card
-        footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
+        footer = paper_footer(card, view.followed_here, view.linked_authors)
         await interaction.followup.send(embed=paper_embed(card, footer=footer))
         if view.you_follow:  # personal follows are private: named to the invoker alone
             await interaction.followup.send(

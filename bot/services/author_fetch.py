@@ -38,7 +38,7 @@ from bot.sources.models import AuthorRecord, Paper
 from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +197,13 @@ def paper_record(paper: Paper) -> PaperRecord | None:
     """A source paper as the repository stores it; None when it lacks what storage needs.
 
     A listing-feed item has no submission date: its announcement date stands in (a little
-    later than the real v1 date, which only makes priming more generous by a day or two). A
-    paper without any category is not stored (never with category "").
+    later than the real v1 date, which only makes priming more generous by a day or two). An
+    arXiv paper without any category is not stored (never with category ""); a work off arXiv
+    has none.
     """
     published = paper.published or paper.announced
     category = paper.primary_category or (paper.categories[0] if paper.categories else None)
-    if published is None or not category:
+    if published is None or (paper.arxiv_id is not None and not category):
         return None
     return PaperRecord(
         arxiv_id=paper.arxiv_id,
@@ -217,6 +218,12 @@ def paper_record(paper: Paper) -> PaperRecord | None:
         doi=paper.doi,
         journal_ref=paper.journal_ref,
         comment=paper.comment,
+        openalex_id=paper.openalex_id,
+        pmid=paper.pmid,
+        pmcid=paper.pmcid,
+        venue=paper.venue,
+        url=paper.url,
+        same_as=paper.same_as,
         source=paper.source,
     )
 

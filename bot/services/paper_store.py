@@ -23,7 +23,8 @@ from bot.sources.models import Paper
 from db.database import Database
 from db.repositories.follows import FollowRepository
 from db.repositories.outbox import OutboxRepository, OutboxRow
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,11 @@ async def store_matches(
     for match in matches:
         record = paper_record(match.paper)
         if record is None:
-            log.warning("paper %s has no date or category; not stored", match.paper.arxiv_id)
+            log.warning("paper %s has no date or category; not stored", match.paper.key)
             continue
-        known = records.get(record.arxiv_id)
+        known = records.get(record.key)
         if known is None or record.version > known.version:
-            records[record.arxiv_id] = record
+            records[record.key] = record
     if not records:
         return result
     papers = PaperRepository(session)
@@ -77,16 +78,14 @@ async def store_matches(
     result.papers_new = len(upserted.new)
     result.papers_updated = len(upserted.updated)
     ids = upserted.ids
-    pairs = [
-        (m.author_id, ids[m.paper.arxiv_id], m.matched_by)
-        for m in matches
-        if m.paper.arxiv_id in ids
-    ]
+    pairs = [(m.author_id, ids[m.paper.key], m.matched_by) for m in matches if m.paper.key in ids]
     new_links = await papers.link_authors(pairs, now=now)
     result.links_made = len(new_links)
     if not new_links:
         return result
-    published = {ids[arxiv_id]: record.published for arxiv_id, record in records.items()}
+    # The work's earliest appearance decides priming: a journal version of a preprint that
+    # predates a follow is as old as the preprint.
+    published = await papers.published_of({paper_id for _, paper_id in new_links})
     rows = await _plan_alerts(session, pairs, new_links, published)
     if rows:
         created = await OutboxRepository(session).enqueue_many(rows, now=now)

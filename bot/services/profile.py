@@ -258,7 +258,7 @@ class ProfileService:
         reason: str | None,
         paper_limit: int | None,
     ) -> Profile:
-        oldest_first = sorted(papers, key=lambda p: (p.published, p.arxiv_id))
+        oldest_first = sorted(papers, key=lambda p: (p.published, p.id))
         texts = [f"{p.title} {p.abstract}" for p in oldest_first]
         if len(texts) > NOVELTY_IN_THREAD:
             novelty_score = await asyncio.to_thread(novelty, texts)

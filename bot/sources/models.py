@@ -26,16 +26,19 @@ class PaperAuthor:
 
 @dataclass(frozen=True, slots=True)
 class Paper:
-    """An arXiv paper as one source saw it.
+    """A work (an arXiv paper, a preprint elsewhere, a journal article) as one source saw it.
 
-    `arxiv_id` has no version (`2411.17700`, `astro-ph/0601001`); `version` is the number after
-    `v` (None when the source does not say). `published` is the v1 submission time and `updated`
-    the submission time of this version (arXiv API); the listing feed knows neither and sets
-    `announced` (the announcement date, 00:00 US Eastern, as UTC) and `announce_type` instead.
-    `source` names the source that produced it (`arxiv_api`, `arxiv_rss`, `openalex`).
+    `arxiv_id` has no version (`2411.17700`, `astro-ph/0601001`; None for a work not on
+    arXiv); `version` is the number after `v` (None when the source does not say). `published`
+    is the v1 submission time (arXiv) or the publication date, and `updated` the submission time
+    of this version (arXiv API); the listing feed knows neither and sets `announced` (the
+    announcement date, 00:00 US Eastern, as UTC) and `announce_type` instead. `doi` is bare and
+    lower-cased; `venue` the journal, proceedings or preprint server it appeared in; `same_as`
+    identifiers the source states are the same work (`("doi", ...)`: another version's DOI).
+    `source` names the source that produced it (`arxiv_api`, `arxiv_rss`, `openalex`, `pubmed`).
     """
 
-    arxiv_id: str
+    arxiv_id: str | None
     version: int | None
     title: str
     abstract: str
@@ -52,10 +55,32 @@ class Paper:
     announce_type: str | None = None
     announced: datetime | None = None
     source: str = "arxiv_api"
+    pmid: str | None = None
+    pmcid: str | None = None
+    openalex_id: str | None = None
+    venue: str | None = None
+    url: str | None = None
+    same_as: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """What names this work in one batch: the arXiv id, else `doi:`/`pmid:`/`openalex:`."""
+        if self.arxiv_id:
+            return self.arxiv_id
+        for scheme, value in (
+            ("doi", self.doi),
+            ("pmid", self.pmid),
+            ("openalex", self.openalex_id),
+        ):
+            if value:
+                return f"{scheme}:{value}"
+        raise ValueError(f"a work needs an identifier: {self.title[:60]!r}")
 
     @property
     def versioned_id(self) -> str:
-        """`2411.17700v2` (or the bare id when the version is unknown)."""
+        """`2411.17700v2` (or the bare id when the version is unknown); the key off arXiv."""
+        if self.arxiv_id is None:
+            return self.key
         return f"{self.arxiv_id}v{self.version}" if self.version else self.arxiv_id
 
     @property

@@ -9,7 +9,8 @@ from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.digests import DigestCandidate, DigestScheduleRepository
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 
 CHANNEL, OTHER_CHANNEL, USER = 5001, 5002, 7001
 DAY = timedelta(days=1)
