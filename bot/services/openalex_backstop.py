@@ -1,10 +1,10 @@
 """The OpenAlex backstop: papers of followed authors that the name-based poll missed.
 
-The poller matches arXiv author strings by name (SOURCES.md 6.2-6.3), so a paper that lists a
+The poll matches author strings by name (docs/sources.md#what-one-poll-asks), so a paper listing a
 followed author under a name form the matcher does not accept never reaches them. OpenAlex
 files works under disambiguated author ids, so once a day (leader only, a `PeriodicJob` under
 `JOB_KEY`) this asks for the recent works of every followed author with an OpenAlex id
-(SOURCES.md 6.4):
+(docs/product.md#the-openalex-backstop, docs/sources.md#openalex):
 
 - `/works?filter=authorships.author.id:<up to 100 ids>,from_created_date:<since>`: one list
   call per 100 authors. `since` is the job's last success minus `overlap` (OpenAlex indexes

@@ -1,4 +1,4 @@
-"""Author profiles (PRODUCT.md section 2): the stored papers combined with the metrics record.
+"""Author profiles (docs/product.md#the-profile-card): stored papers plus the metrics record.
 
 `ProfileService.profile(text)` resolves what the user typed (a name, an OpenAlex id, an ORCID,
 or an autocomplete value) with the shared `AuthorResolver` (the one `/follow author` uses: stored
@@ -181,7 +181,7 @@ class PaperView:
 
     `followed_here` (on the card, public) names only this server's channel follows;
     `you_follow` names the asker's personal follows among its authors, for the asker alone
-    (PRODUCT.md section 3: personal follows are private).
+    (docs/product.md#privacy-of-follows: personal follows are private).
     """
 
     card: PaperCard

@@ -1,4 +1,4 @@
-"""The import direction of ARCHITECTURE.md, checked in fresh interpreters.
+"""The import direction of docs/architecture.md#import-direction, checked in fresh interpreters.
 
 Importing every module of a layer must not load what that layer may not use: services never
 load discord; sources load neither the database nor discord; db loads nothing of bot or cogs.
