@@ -10,7 +10,7 @@ tracked papers; every source points at the fake upstream on loopback, which the 
 must not need (a call to it is an error). The fake Discord runs in a child process
 (`tests/harness/fake_discord_process.py`, loopback, bounded lifetime), so parsing the bot's
 uploads, building and validating the interactions costs the bot's loop nothing
-(DISCORD_TESTING.md 5 and 6.6). One warm-up call per author renders each chart once and fills
+(docs/testing.md#the-fake-discord). One warm-up call per author renders each chart once and fills
 the profile cache. Then `--calls` interactions are sent, at most `--concurrency` in flight, and
 the same load again with a trivial command (`/help topic:metrics`, one embed, one request):
 the harness's own ceiling on this machine.
@@ -30,7 +30,7 @@ Printed for each:
 Each load runs `--repeat` times (interleaved); every run's p99 is printed and the median run is
 reported in full: the machine is shared and one run can be 30% off.
 
-Budget (PRODUCT.md section 9): p99 inside the bot < 50 ms (median run), 0 errors. The exit
+Budget (README.md#performance): p99 inside the bot < 50 ms (median run), 0 errors. The exit
 status is 1 when a run has errors; without `--smoke` also when the budget is missed. Counts and
 time are bounded.
 """

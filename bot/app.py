@@ -118,7 +118,7 @@ class PaperScoutBot(commands.Bot):
         """The ticks (every process delivers; one leader polls, plans and runs the daily
         jobs) and the dev sync."""
         assert self.database is not None and self.scheduler is not None
-        # Every process delivers; only the leader plans (and polls) (SCALE.md section 6).
+        # Every process delivers; only the leader plans (and polls) (docs/operations.md#the-leader).
         self.leader = make_leader(self.database, self.worker_id)
         self.delivery = DeliveryService(
             self.database,

@@ -2,7 +2,7 @@
 
 It runs the same `ProfileService` (same database, same sources, same rules): an author the bot
 has never seen is fetched and stored exactly as the slash command would. `--json` prints one
-object whose fields the README documents (PRODUCT.md section 8): a value that is not known is
+object (its fields: docs/product.md#json-contract-of-paperscout-author): a value not known is
 `null`. Exit status: 0 printed, 1 the author could not be shown, or was shown with an
 incomplete paper list (`papers_complete` false: arXiv did not answer; the reason on stderr),
 2 configuration error (handled by `bot.cli`).
@@ -37,7 +37,7 @@ def add_author_parser(sub: Any) -> None:
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
-    """Exactly the fields of PRODUCT.md section 8; unknown values are None (`null`)."""
+    """The fields of docs/product.md#json-contract-of-paperscout-author; unknowns are None."""
     metrics = profile.metrics
     return {
         "name": profile.name,

@@ -1,5 +1,5 @@
 """The Discord side of delivery: posts a `MessagePart` to a channel or a user's DMs, and finds
-one it posted before (read-before-retry, SCALE.md section 4)."""
+one it posted before (read-before-retry, docs/operations.md#the-outbox)."""
 
 from __future__ import annotations
 

@@ -122,7 +122,9 @@ def assemble(
             fence=fence,
             history=history,
         ),
-        openalex_backstop=OpenAlexBackstop(database, sources, clock, fence=fence),
+        openalex_backstop=OpenAlexBackstop(
+            database, clock, openalex=openalex, arxiv=sources.arxiv_api, fence=fence
+        ),
         notices=OutageNotifier(database, clock),
         outbox_parts=OutboxParts(database),
         resolver=resolver,

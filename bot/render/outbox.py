@@ -2,7 +2,7 @@
 
 Every message a delivery posts carries `marker_for(outbox id, part)`, e.g. `ref 12.0`, so that a
 retry after a crash between posting and marking can recognise it in the channel's recent history
-(read-before-retry, SCALE.md section 4; section 9 explains why not the nonce). Where it goes:
+(read-before-retry, docs/operations.md#the-outbox, which says why not the nonce). Where it goes:
 
 * a part with paper cards: at the end of the **last** embed's footer,
   `arXiv:2412.03555v1 · ref 12.0`; the content and the other embeds are unchanged;

@@ -13,7 +13,7 @@ SHOWN_AUTHORS = 3
 
 
 def short_category(category: str) -> str:
-    """cs.CV -> CV, stat.ML -> ML, hep-th -> hep-th (PRODUCT.md's short names)."""
+    """cs.CV -> CV, stat.ML -> ML, hep-th -> hep-th (docs/product.md#primary-field)."""
     return category.split(".", 1)[1] if "." in category else category
 
 

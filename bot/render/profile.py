@@ -34,7 +34,7 @@ COLOUR = discord.Colour.dark_teal()
 
 
 def day(moment: datetime | None) -> str:
-    """`Dec 4, 2024` (the spec's example format); `?` when unknown."""
+    """`Dec 4, 2024` (as in docs/product.md#the-profile-card); `?` when unknown."""
     return f"{moment:%b} {moment.day}, {moment.year}" if moment else "?"
 
 

@@ -1,6 +1,6 @@
 """APScheduler wiring: short ticks that read what is due from the database and call services.
 
-The in-memory job store is deliberate (SCALE.md section 2): jobs are registered in code at
+In-memory jobs on purpose (docs/operations.md#scheduled-ticks-and-daily-jobs): registered in code at
 start-up, and "due" lives in our tables, so a missed fire is caught up by the next tick.
 """
 
@@ -89,7 +89,7 @@ def _guarded(
 def _leader_only(
     leader: Leader | None, tick: Callable[[], Awaitable[object]]
 ) -> Callable[[], Awaitable[object]]:
-    """A tick that works only in the leader process (SCALE.md section 2); every process asks."""
+    """A tick that works only in the leader (docs/operations.md#the-leader); every process asks."""
     if leader is None:
         return tick
 

@@ -3,7 +3,7 @@
 Autocomplete values are `openalex:A5048491430` and `author:<local id>` (the follow service uses
 the same prefixes, so one choice list serves both commands). A bare `A5048491430`, an OpenAlex
 URL and an ORCID (bare or as a URL) are understood too. Anything else is a name, checked the
-way PRODUCT.md section 7 asks: not empty, not absurdly long, no mentions, no markdown.
+way docs/product.md#bad-input says: not empty, not absurdly long, no mentions, no markdown.
 This is the one validator of typed author text: `/follow author`, `/unfollow author` and the
 `/author` commands all use it (through `FollowService.check_name` or `ProfileService.check_query`).
 """

@@ -10,7 +10,7 @@ candidates to pick from, or "not found" with the closest suggestions, the same w
    (`bot.names.name_keys`), then searched on OpenAlex, then on Semantic Scholar when OpenAlex
    is not configured or not answering.
 
-Privacy (PRODUCT.md section 3): a stored author is only found by name or `author:<id>` when
+Privacy (docs/product.md#privacy-of-follows): a stored author is found by name or local id only when
 the asker may see them: followed by one of this server's channels, followed by the asker, or
 followed by nobody (an author stored by a profile view is public data). An author known only
 through another server's or another member's follows is never shown; a name that also names

@@ -1,6 +1,6 @@
 """Delivering outbox rows to Discord: claim, send with a deterministic nonce, mark.
 
-The outbox makes delivery survive crashes (SCALE.md section 4): a row is claimed in one short
+The outbox (docs/operations.md#the-outbox) makes delivery survive crashes: a row is claimed in one
 transaction, sent with no transaction open, and marked in another. A crash after the claim
 leaves a lease that expires, so the row is sent later; a crash after sending and before marking
 resends with the same nonce, which Discord (and the fake) turns into the same message.

@@ -4,7 +4,7 @@ Per batch of due schedules, in one write transaction and a constant number of qu
 due schedules, their candidate papers (one query), the papers and author names not loaded yet,
 then the outbox rows, digest items and advanced schedules (`record_plans`). A crash before the
 commit leaves nothing behind; a second planner (two leaders for a moment) hits the unique
-dedupe key and changes nothing (SCALE.md section 4). The cut-off (`now`) is taken through the
+dedupe key and changes nothing (docs/operations.md#the-outbox). The cut-off (`now`) is taken via the
 `CutoffFence` shared with the poller, so no paper stamped before it commits after it.
 """
 

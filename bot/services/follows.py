@@ -1,4 +1,4 @@
-"""Following authors: suggest, resolve, follow, unfollow and list (PRODUCT.md section 3).
+"""Following authors: suggest, resolve, follow, unfollow, list (docs/product.md#following-authors).
 
 Plain async Python: no `import discord`. The cog validates a typed name with `check_name`
 (pure, so bad input is answered at once: `author_query.parse_author_query`, the one validator),

@@ -1,4 +1,4 @@
-"""Novelty % and AI Score, exactly as PRODUCT.md section 2 defines them (and /help metrics says).
+"""Novelty % and AI Score, exactly as docs/product.md#metrics defines them (and /help metrics says).
 
 Pure functions on plain values, so they are unit-tested on hand-computed examples.
 """

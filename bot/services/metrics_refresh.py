@@ -12,8 +12,8 @@ cache is older than `ProfileService.metrics_max_age`.
 
 The same run reads per-paper citation counts (what `/author papers sort:cited` orders by) for
 the tracked papers of followed authors: never-read papers first, then the oldest-read, at most
-`PAPER_CAP` a day and none read in the last `PAPER_MAX_AGE`. OpenAlex comes first (SOURCES.md
-6.4: the metrics source; a list call filtered by 100 arXiv DOIs costs $0.0001 against a free
+`PAPER_CAP` a day and none read in the last `PAPER_MAX_AGE`. OpenAlex comes first (the metrics
+source, docs/sources.md#openalex; a call filtered by 100 arXiv DOIs costs $0.0001 against a free
 $1/day allowance), Semantic Scholar's `/paper/batch` (500 ids per POST, but 1 request/s and a
 shared keyless pool) only when OpenAlex is not configured or failed: after one failed batch
 the rest of the day's batches go to Semantic Scholar without asking OpenAlex again.
@@ -52,7 +52,7 @@ Fetch = Callable[[], Awaitable[AuthorRecord]]
 
 BATCH_SIZE = 100
 # Per-paper citation counts: 2,000 papers a day is 20 OpenAlex list calls ($0.002) or
-# 4 S2 POSTs; a count younger than a week is not worth a call (SOURCES.md 6.4: weekly metrics).
+# 4 S2 POSTs; a count younger than a week is not worth a call (docs/product.md#metrics).
 PAPER_CAP = 2000
 PAPER_MAX_AGE = timedelta(days=7)
 OPENALEX_PAPER_BATCH = 100  # OR values per OpenAlex filter

@@ -1,6 +1,6 @@
 """Outage and recovery notices: tell the digest channels when a polled source keeps failing.
 
-PRODUCT.md section 4: every source keeps a health record (`source_health`); after
+docs/product.md#outage-notices: every source keeps a health record (`source_health`); after
 `threshold` consecutive failures a notice goes to the affected digest channels once, and
 again when the source works again. `OutageNotifier.check` runs after each poll tick in the
 leader and turns health transitions into 'notice' outbox rows:

@@ -1,10 +1,10 @@
 """The OpenAlex backstop: papers of followed authors that the name-based poll missed.
 
-The poller matches arXiv author strings by name (SOURCES.md 6.2-6.3), so a paper that lists a
+The poll matches author strings by name (docs/sources.md#what-one-poll-asks), so a paper listing a
 followed author under a name form the matcher does not accept never reaches them. OpenAlex
 files works under disambiguated author ids, so once a day (leader only, a `PeriodicJob` under
 `JOB_KEY`) this asks for the recent works of every followed author with an OpenAlex id
-(SOURCES.md 6.4):
+(docs/product.md#the-openalex-backstop, docs/sources.md#openalex):
 
 - `/works?filter=authorships.author.id:<up to 100 ids>,from_created_date:<since>`: one list
   call per 100 authors. `since` is the job's last success minus `overlap` (OpenAlex indexes
@@ -32,9 +32,9 @@ from bot.names import name_keys
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.paper_store import store_fenced
 from bot.services.polling import API_SOURCE
+from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_query import chunk_ids_for_url
 from bot.sources.errors import ArxivQueryError, SourceError
-from bot.sources.factory import Sources
 from bot.sources.models import Paper
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
 from bot.sources.openalex_parsing import short_openalex_id
@@ -103,18 +103,21 @@ class OpenAlexBackstop:
     def __init__(
         self,
         database: Database,
-        sources: Sources,
         clock: Clock,
         *,
+        openalex: OpenAlexSource | None,
+        arxiv: ArxivApiSource,
         fence: CutoffFence,
         job_key: str = JOB_KEY,
         overlap: timedelta = DEFAULT_OVERLAP,
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
     ) -> None:
-        """`fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
+        """`openalex` None: not configured, so there is nothing to ask (every run is empty).
+        `fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
         against the others by the database's lock."""
         self._db = database
-        self._sources = sources
+        self._openalex = openalex
+        self._arxiv = arxiv
         self._clock = clock
         self._fence = fence
         self.job_key = job_key
@@ -134,7 +137,7 @@ class OpenAlexBackstop:
             health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
         by_openalex: dict[str, int] = {}
         surnames: dict[int, frozenset[str]] = {}  # followed author id -> folded surnames
-        for author in followed:
+        for author in followed if self._openalex is not None else ():
             short = short_openalex_id(author.openalex_id)
             if short:
                 by_openalex[short] = author.id
@@ -182,12 +185,13 @@ class OpenAlexBackstop:
         cooling: Mapping[str, datetime | None],
     ) -> bool:
         """Works of up to 100 authors, then their unlinked arXiv papers; False on a failure."""
+        assert self._openalex is not None  # no OpenAlex: no author ids to ask about
         if OPENALEX_SOURCE in cooling:
             report.errors.append(f"{OPENALEX_SOURCE} backing off until {cooling[OPENALEX_SOURCE]}")
             return False
         report.openalex_requests += 1
         try:
-            works = await self._sources.openalex.works_by_authors(
+            works = await self._openalex.works_by_authors(
                 chunk,
                 since=report.since,
                 date_filter="from_created_date",  # publication dates of preprints are coarse
@@ -256,7 +260,7 @@ class OpenAlexBackstop:
         if API_SOURCE in cooling:
             report.errors.append(f"{API_SOURCE} backing off until {cooling[API_SOURCE]}")
             return None
-        api = self._sources.arxiv_api
+        api = self._arxiv
         chunks = chunk_ids_for_url(
             arxiv_ids, base_url=api.base_url, max_request_line=api.max_request_line
         )

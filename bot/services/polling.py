@@ -1,7 +1,7 @@
 """One poll cycle: fetch new papers of the followed authors, store them, plan instant alerts.
 
 The database decides what is due (`feed_state`, `source_health`), so a bot that was down
-catches up on its next cycle. Two feeds (SOURCES.md 6):
+catches up on its next cycle. Two feeds (docs/sources.md#what-one-poll-asks):
 
 - `arxiv_api:authors`: the batched `au:` OR query over every followed author, windowed on
   `lastUpdatedDate` (so new versions come too) from the feed's last success minus an overlap

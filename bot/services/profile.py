@@ -1,4 +1,4 @@
-"""Author profiles: the stored papers combined with the metrics record (docs/product.md).
+"""Author profiles (docs/product.md#the-profile-card): stored papers plus the metrics record.
 
 `ProfileService.profile(text)` finds the author what the user typed stands for (`AuthorLookup`:
 a name, an OpenAlex id, an ORCID or an autocomplete value; an author the bot never met is

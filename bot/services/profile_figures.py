@@ -1,7 +1,7 @@
 """The pure arithmetic of an author profile: primary field, yearly counts, the AI Score inputs.
 
-PRODUCT.md section 2 defines the numbers; where it is silent the choice is written here (and in
-the docstrings) so `/help metrics`, the README and the tests agree:
+docs/product.md#metrics defines the numbers; the choices behind them are written here too (and in
+the docstrings) so `/help metrics`, docs/product.md and the tests agree:
 
 * **Primary field**: the most frequent primary arXiv category of the tracked papers; a tie goes
   to the category of the most recent of the tied papers. Shown by its short name (`cs.CV` ->

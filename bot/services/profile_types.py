@@ -108,7 +108,7 @@ class PaperView:
 
     `followed_here` (on the card, public) names only this server's channel follows;
     `you_follow` names the asker's personal follows among its authors, for the asker alone
-    (PRODUCT.md section 3: personal follows are private).
+    (personal follows are private: docs/product.md#privacy-of-follows).
     """
 
     card: PaperCard

@@ -1,4 +1,4 @@
-"""The English stop-word list of scikit-learn (318 words), which PRODUCT.md's Novelty uses.
+"""scikit-learn's English stop-word list (318 words), used by Novelty (docs/product.md#novelty).
 
 Data only, copied from scikit-learn 1.9 `sklearn/feature_extraction/_stop_words.py` (BSD-3-Clause),
 so computing Novelty needs no scikit-learn install.

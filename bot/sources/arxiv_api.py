@@ -35,9 +35,9 @@ def _newest_first(papers: Iterable[Paper]) -> tuple[Paper, ...]:
     return tuple(sorted(papers, key=lambda p: p.published or floor, reverse=True))
 
 
-# SOURCES.md 1.1: a ~4 KB request line holds "roughly 20-40 au: terms". The line budget alone
+# A ~4 KB request line (docs/sources.md#request-line-limit) holds 20-40 au: terms; its budget alone
 # would pack ~140 short names into one boolean query, a size never tried against the real service;
-# 40 keeps 1,000 followed authors at 25 requests, well inside the 60-request budget.
+# 40 keeps 1,000 followed authors (two names each) at about 42 requests, inside the budget of 60.
 DEFAULT_MAX_TERMS_PER_QUERY = 40
 
 
@@ -248,7 +248,7 @@ def _last_page(entries: int, size: int, start: int, total: int | None) -> bool:
 def _parse_api_response(
     response: HttpResponse, *, first: bool, expected_total: int | None, start: int, now: datetime
 ) -> ArxivFeedPage:
-    """Status handling + Atom parsing for one API page (see SOURCES.md 1.3 for the cases)."""
+    """Status handling + Atom parsing for one API page (docs/sources.md#errors-and-empty-pages)."""
     if response.status == 400:
         # The 2025+ service sends its error feed with HTTP 400.
         try:

@@ -2,7 +2,7 @@
 
 A namespace-aware lxml parser, one pass over each entry's children, no dependence on element
 order. It keeps every `<arxiv:affiliation>` of every author, which feedparser cannot
-(SOURCES.md 1.5). The legacy (<= 2024) and the 2025+ dialects differ only in where namespaces
+(docs/sources.md#the-two-atom-dialects). Legacy (<= 2024) and 2025+ differ only in where namespaces
 are declared, link schemes and whitespace, which this handles. The error feed (HTTP 400, or the
 legacy 200 with one `Error` entry) raises `ArxivQueryError`.
 """

@@ -3,7 +3,7 @@
 feedparser is the parser for listing feeds (and any other RSS/Atom feed). The one field it
 cannot split for us is `dc:creator`: all authors in one string, with affiliations in
 parentheses that contain commas, TeX accents, and sometimes hundreds of names
-(SOURCES.md 2.2). `split_creators` handles it.
+(docs/sources.md#arxiv-listing-feeds). `split_creators` handles it.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def _paper(entry: Any, announced: datetime | None, now: datetime) -> Paper | Non
         title=_collapse(entry.get("title")),
         abstract=_collapse(abstract),
         authors=tuple(_creators(entry)),
-        # The feed lists the primary category first but does not mark it (SOURCES.md 2.2).
+        # The feed lists the primary category first, unmarked (docs/sources.md#arxiv-listing-feeds).
         primary_category=categories[0] if categories else None,
         categories=categories,
         published=None,

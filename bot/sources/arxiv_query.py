@@ -1,7 +1,7 @@
 """Build arXiv API query URLs and batch many authors into as few requests as fit.
 
 The arXiv API has no documented URL limit, but one of its server set-ups (gunicorn) rejects
-request lines over 4,094 bytes (SOURCES.md 1.1). So a batch of `au:"..."` terms is packed
+request lines over 4,094 bytes (docs/sources.md#request-line-limit). So a batch of terms is packed
 greedily until the whole *encoded* GET request line (`GET /api/query?... HTTP/1.1`) would pass
 `max_request_line` (default 4,000), assuming the longest `start` value paging could reach.
 Hits are then filtered locally by name key (`bot.names.papers`), because `au:` is token-

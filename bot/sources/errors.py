@@ -80,7 +80,7 @@ class MalformedResponse(SourceError):
 class UnexpectedEmptyPage(MalformedResponse):
     """A non-first arXiv API page came back with 0 entries although more were announced.
 
-    arXiv does this spuriously (SOURCES.md 1.3); it is retried like any malformed answer.
+    arXiv does this spuriously (docs/sources.md#paging); it is retried like any malformed answer.
     """
 
 

@@ -1,7 +1,7 @@
 """A polite async rate limiter: one request at a time, a minimum gap between requests.
 
 arXiv asks for "no more than one request every three seconds" on "a single connection at a
-time", across the API, RSS and OAI together (SOURCES.md 1.4). So one `RateLimiter` instance is
+time", across the API, RSS and OAI (docs/sources.md#the-arxiv-limiter). So one `RateLimiter` is
 shared by every source that talks to arxiv.org. The gap is measured from the *end* of the
 previous request to the start of the next (stricter than start-to-start, like arxiv.py).
 """

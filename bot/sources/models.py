@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-# The announce types of the arXiv listing feeds (SOURCES.md 2.2).
+# The announce types of the arXiv listing feeds (docs/sources.md#arxiv-listing-feeds).
 ANNOUNCE_NEW = "new"
 ANNOUNCE_CROSS = "cross"
 ANNOUNCE_REPLACE = "replace"

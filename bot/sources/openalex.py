@@ -1,6 +1,6 @@
 """The OpenAlex source: author search/autocomplete, authors by id, works by author ids.
 
-OpenAlex needs an API key since 2026 (`api_key=` query parameter, SOURCES.md 4.1); it is taken
+OpenAlex needs an API key since 2026 (`api_key=` parameter, docs/sources.md#openalex); it is taken
 from settings, sent on every call, and never logged or shown (messages carry the path only, URLs
 are redacted before logging). List calls take up to 100 OR'ed ids and 100 results per page.
 """
@@ -159,7 +159,7 @@ class OpenAlexSource:
     async def citation_counts(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
         """Citation counts of arXiv papers (ids without version), one list call per 100 ids.
 
-        Filters works by the papers' arXiv DOIs (`doi:10.48550/arxiv.<id>|...`, SOURCES.md 4.4)
+        Filters works by the papers' arXiv DOIs (`doi:10.48550/arxiv.<id>|...`, docs/sources.md)
         and selects only what maps a work back to its id. Papers OpenAlex does not know (or
         filed under another DOI after a merge) are absent from the result.
         """

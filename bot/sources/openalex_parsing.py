@@ -1,4 +1,4 @@
-"""OpenAlex JSON -> dataclasses. Pure functions over already-decoded JSON (SOURCES.md 4).
+"""OpenAlex JSON -> dataclasses. Pure functions over decoded JSON (docs/sources.md#openalex).
 
 Counts go through `bot.sources.counts.count` and dates through `bot.sources.dates.plausible`
 (judged against `now`: the caller's clock, else the system's): out of range is unknown.

@@ -2,7 +2,7 @@
 
 Useful for metrics (`/author/batch` takes up to 1,000 ids in one POST). The optional key goes
 in the `x-api-key` header; keyed accounts get 1 request/second, so give this source its own
-`RateLimiter(1.0)`. Exponential backoff on 429/5xx is required by S2's terms (SOURCES.md 5.2).
+`RateLimiter(1.0)`. S2's terms require backoff on 429/5xx (docs/sources.md#semantic-scholar).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 MAX_BATCH_IDS = 1000
 MAX_LIMIT = 1000
-MAX_PAPER_BATCH_IDS = 500  # `POST /paper/batch` takes at most 500 ids (SOURCES.md 5.1)
+MAX_PAPER_BATCH_IDS = 500  # the most `POST /paper/batch` takes (docs/sources.md#semantic-scholar)
 AUTHOR_FIELDS = "name,aliases,affiliations,externalIds,url,homepage,paperCount,citationCount,hIndex"
 PAPER_FIELDS = "title,externalIds,publicationDate,year,authors,citationCount,venue"
 

@@ -1,4 +1,4 @@
-"""Semantic Scholar Graph API JSON -> dataclasses. Pure functions (SOURCES.md 5).
+"""Semantic Scholar JSON -> dataclasses. Pure functions (docs/sources.md#semantic-scholar).
 
 Counts go through `bot.sources.counts.count` and dates through `bot.sources.dates.plausible`
 (judged against `now`: the caller's clock, else the system's): out of range is unknown.

@@ -1,4 +1,4 @@
-"""A member's personal follows stay private inside their own server (PRODUCT.md section 3).
+"""A member's personal follows stay private in their server (docs/product.md#privacy-of-follows).
 
 A personal follow (scope me) remembers the server it was made in, but no other member of that
 server may learn of it: not in `/follow author` autocomplete ("followed here"), not in the

@@ -1,7 +1,7 @@
 """The harness tests itself: the discord.py internals it leans on, and that its checks bite.
 
-If discord.py is upgraded and one of these fails, read DISCORD_TESTING.md section 2 before
-touching anything else: the harness (and so every Discord test) depends on these details.
+If discord.py is upgraded and one of these fails, read docs/testing.md#when-discordpy-is-upgraded
+before touching anything else: the harness (and so every Discord test) depends on these details.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ async def h(harness_factory: HarnessFactory) -> AsyncIterator[BotHarness]:
 
 def test_discord_py_is_the_pinned_version() -> None:
     assert discord.__version__ == "2.7.1", (
-        "re-run this suite's self-tests and DISCORD_TESTING.md §2 on upgrade"
+        "on upgrade, re-run these self-tests (docs/testing.md#when-discordpy-is-upgraded)"
     )
 
 

@@ -1,5 +1,5 @@
 """`paperscout author NAME --json` as a subprocess against the fake upstream: the same profile
-the slash command shows, as one JSON object with exactly PRODUCT.md section 8's fields."""
+the slash command shows, as one JSON object (docs/product.md#json-contract-of-paperscout-author)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Read-before-retry (SCALE.md section 4): a retry finds a part posted before a crash.
+"""Read-before-retry (docs/operations.md#the-outbox): a retry finds a part posted before a crash.
 
 A worker claims a row, posts, and dies before marking. When Discord has forgotten the nonce
 (`fake.forget_nonces()`), only the marker in our own recent message can stop a second post.

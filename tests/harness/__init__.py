@@ -7,5 +7,5 @@
 * `fixtures`: the pytest fixtures (`discord_harness`, `harness_factory`, ...).
 * `probe_cog`: a test-only cog for the harness's self-tests.
 
-The recipe and the discord.py details behind it: docs/DISCORD_TESTING.md (shared docs).
+The recipe and the discord.py details behind it: docs/testing.md#the-fake-discord.
 """

@@ -4,7 +4,7 @@
         ex = await h.slash("help", topic="metrics")
         assert ex.callback.json["data"]["flags"] == 64
 
-Two modes (DISCORD_TESTING.md 1.2 and 1.3):
+Two modes (docs/testing.md#the-bot-harness):
 * "direct": `bot.login()` for real (REST, `setup_hook`, `tree.sync`), then READY, GUILD_CREATE
   and each INTERACTION_CREATE go through `bot._connection.parsers`. No websocket.
 * "gateway": `bot.start()` as a task; the fake's websocket sends HELLO, READY, GUILD_CREATE and

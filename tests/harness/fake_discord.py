@@ -1,7 +1,7 @@
 """A fake Discord: REST API v10 and gateway on 127.0.0.1, with Discord-like state.
 
 The project's real bot talks to it through discord.py's own HTTP and websocket code
-(`Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY` pointed here, see DISCORD_TESTING.md). It
+(`Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY` pointed here: docs/testing.md). It
 runs in the test's event loop and works for a bot in another process too:
 
     async with FakeDiscord() as fake:
@@ -13,7 +13,7 @@ runs in the test's event loop and works for a bot in another process too:
         await fake.dispatch_interaction(payload)
         callback = await fake.wait_for("POST", rf"/interactions/{payload['id']}/.*/callback")
 
-What it does, and why each rule matters for discord.py 2.7 (section 1.4):
+What it does, and why each rule matters for discord.py 2.7 (docs/testing.md#the-fake-discord):
 * One catch-all route; every request is recorded (`requests`, `find`, `wait_for`) with method,
   path (after `/api/v10`), query, headers, JSON body or multipart `payload_json` and files.
 * Every JSON reply has exactly `Content-Type: application/json` (`json_or_text` compares it).
@@ -51,7 +51,7 @@ from tests.harness import payloads as p
 
 log = logging.getLogger(__name__)
 
-JSON_HEADERS = {"Content-Type": "application/json"}  # exactly this, no charset (section 1.4)
+JSON_HEADERS = {"Content-Type": "application/json"}  # exactly this, no charset (docs/testing.md)
 # Privileged intents: GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT.
 PRIVILEGED_INTENTS = {
     1 << 1: "guild_members",
@@ -401,7 +401,7 @@ def validate_command_interaction(
     """Raise `DiscordWouldReject` if Discord would not deliver this command interaction.
 
     `schema` is the command as registered (`Command.to_dict(tree)`); `data` the interaction's
-    `data`. Checks what only Discord enforces (DISCORD_TESTING.md section 1.6): contexts and
+    `data`. Checks what only Discord enforces (docs/testing.md#the-fake-discord): contexts and
     `default_member_permissions`, subcommand structure, option names and types, required
     options, choices, min/max values and lengths, channel types, and the focused option of an
     autocomplete.

@@ -1,4 +1,4 @@
-"""The fake Discord in its own process, for load measurements (DISCORD_TESTING.md 5 and 6.6).
+"""The fake Discord in its own process, for load measurements (docs/testing.md#benchmarks).
 
 In a test, the fake runs on the bot's event loop: parsing a multipart upload, building payloads
 and validating them is CPU the bot's loop then pays for. A load test that wants the bot's own

@@ -2,7 +2,7 @@
 
 Every builder returns a plain dict in Discord's wire format (API v10), with every field that
 discord.py 2.7 reads with `data[...]` (a missing one is a `KeyError` deep inside discord.py, see
-DISCORD_TESTING.md section 1.5). The fake Discord uses them for its state and the harness for
+docs/testing.md#the-fake-discord). The fake Discord uses them for its state and the harness for
 INTERACTION_CREATE payloads; a subprocess test can use them to drive a bot in another process.
 
 Ids are snowflakes as strings, like Discord's. The default world's ids are fixed (see the

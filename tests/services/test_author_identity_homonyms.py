@@ -121,7 +121,7 @@ async def test_without_openalex_the_follow_learns_no_category_from_a_split_name(
     categories, checked = await follow_vision_steiner(db, sources, clock)
 
     # The full-name matches split 1:1 between cond-mat and cs: nothing is learnt rather than
-    # the physicist's field (the guard then keeps full-name matches only, see README).
+    # the physicist's field (the guard then keeps full-name matches only: docs/product.md).
     assert checked and categories == ()
 
 

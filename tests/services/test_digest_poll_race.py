@@ -3,7 +3,7 @@
 The poll cycle starts at 06:00 and is paused at one of two points while the channel's digest,
 due at 06:10, is planned: after its fetch (before it stores anything), or with its store
 transaction written but not committed. Then the store finishes, a week passes, the next digest
-is planned. Every announced paper must be in exactly one of the two digests (PRODUCT.md 5: a
+is planned. Every announced paper must be in exactly one of the two digests (docs/product.md: a
 digest neither skips nor repeats a paper). Before the fix the papers, stamped with the cycle's
 start, committed after the 06:10 cut-off and were in neither.
 """

@@ -285,3 +285,16 @@ async def test_a_record_without_her_surname_is_not_linked(
     _, links, keys = await stored(db)
     assert links == [] and keys == []
     assert any("no author with the surname" in r.getMessage() for r in caplog.records)
+
+
+async def test_without_openalex_configured_the_backstop_asks_nobody(
+    db: Database, sources: Sources, clock: ManualClock, upstream: FakeUpstream
+) -> None:
+    route_her(upstream)
+    await follow_her(db)
+    unconfigured = services_for(db, sources, clock, openalex_api_url="").openalex_backstop
+
+    report = await unconfigured.run()
+
+    assert (report.authors, report.requests, report.papers_stored) == (0, 0, 0)
+    assert upstream.requests == []

@@ -4,7 +4,7 @@ OpenAlex: `/works?filter=doi:10.48550/arxiv.<id>|...` answers one Work per known
 copy of the real arXiv Work W3188841554 of `openalex/works_filter-author-A5017898742_per_page5`
 (fixtures README) with its DOI, id and `cited_by_count` replaced. Semantic Scholar:
 `POST /paper/batch` answers `{paperId, citationCount}` or `null` per id, in request order, the
-shape SOURCES.md 5.1 documents for the batch endpoints. No recording of either call exists.
+shape docs/sources.md#semantic-scholar gives for the batch endpoints. No recording of either exists.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The import direction of docs/architecture.md, and no import cycles.
+"""The import direction of docs/architecture.md#import-direction, and no import cycles.
 
 Importing every module of a layer (in a fresh interpreter) must not load what that layer may
 not use: services never load discord; sources load neither the database nor discord; render
