@@ -75,8 +75,9 @@ async def store_matches(
         return result
     papers = PaperRepository(session)
     upserted = await papers.upsert_many(records.values(), now=now)
-    result.papers_new = len(upserted.new)
-    result.papers_updated = len(upserted.updated)
+    # Distinct works: two records of one work (its arXiv and OpenAlex records) are one paper.
+    result.papers_new = len(set(upserted.new.values()))
+    result.papers_updated = len(set(upserted.updated.values()) - set(upserted.new.values()))
     ids = upserted.ids
     pairs = [(m.author_id, ids[m.paper.key], m.matched_by) for m in matches if m.paper.key in ids]
     new_links = await papers.link_authors(pairs, now=now)

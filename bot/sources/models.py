@@ -184,6 +184,14 @@ class Work:
     cited_by_count: int | None = None
     authors_truncated: bool = False
     source: str = "openalex"
+    # Where it was published: the source of its primary location, and that source's type
+    # (`journal`, `conference`, `repository` for a preprint server or an archive, ...).
+    venue: str | None = None
+    venue_type: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None  # `PMC5815332`
+    # DOIs of its other locations (a bioRxiv preprint's, when OpenAlex files both as one work).
+    other_dois: tuple[str, ...] = ()
 
     @property
     def author_ids(self) -> frozenset[str]:

@@ -28,6 +28,7 @@ _OPENALEX_ID_RE = re.compile(
 )
 _ORCID_RE = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.I)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.I)
+_TRAILING_DIGITS_RE = re.compile(r"(\d+)/?$")
 
 
 def short_openalex_id(value: str | None) -> str | None:
@@ -254,6 +255,8 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
     arxiv_id = _arxiv_id_of(obj, doi)
     primary = _mapping(obj.get("primary_location"))
     best = _mapping(obj.get("best_oa_location"))
+    venue = _mapping(primary.get("source"))
+    ids = _mapping(obj.get("ids"))
     return Work(
         openalex_id=openalex_id,
         title=" ".join((obj.get("title") or obj.get("display_name") or "").split()),
@@ -274,7 +277,37 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
         pdf_url=primary.get("pdf_url") or best.get("pdf_url") or None,
         cited_by_count=count(obj.get("cited_by_count"), f"{where} cited_by_count"),
         authors_truncated=bool(obj.get("is_authors_truncated")),
+        venue=_text(venue.get("display_name")),
+        venue_type=_text(venue.get("type")),
+        pmid=_trailing_digits(ids.get("pmid")),
+        pmcid=("PMC" + pmc) if (pmc := _trailing_digits(ids.get("pmcid"))) else None,
+        other_dois=_dedupe(
+            [
+                d
+                for location in _list(obj.get("locations"))
+                if (d := bare_doi(_doi_url(_mapping(location).get("landing_page_url"))))
+                and d != doi
+                and arxiv_id_from_doi(d) is None
+            ]
+        ),
     )
+
+
+def _text(value: Any) -> str | None:
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
+
+
+def _trailing_digits(value: Any) -> str | None:
+    """`https://pubmed.ncbi.nlm.nih.gov/29456894` -> `29456894` (a PubMed or PMC id)."""
+    match = _TRAILING_DIGITS_RE.search(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
+def _doi_url(value: Any) -> str | None:
+    """A location's landing page when it is a DOI link, else None."""
+    if isinstance(value, str) and _DOI_PREFIX_RE.match(value.strip()):
+        return value
+    return None
 
 
 def parse_works_page(

@@ -229,12 +229,22 @@ def _combined(a: PaperRecord, b: PaperRecord) -> PaperRecord:
     """Two records of one work as one: the newer arXiv content, then whatever either knows."""
     first, second = (b, a) if _newer_arxiv(b, a) else (a, b)
     filled = {name: getattr(first, name) or getattr(second, name) for name in (*FILLED, "pmcid")}
+    # arXiv's v1 date is exact: it stands; else the earliest appearance of either.
+    arxiv = [r.published for r in (a, b) if r.arxiv_id is not None]
     return replace(
         first,
         **filled,
-        published=min(a.published, b.published),
+        published=min(arxiv) if arxiv else min(a.published, b.published),
         same_as=tuple(dict.fromkeys([*a.same_as, *b.same_as])),
     )
+
+
+def _first_appearance(record: PaperRecord, stored_arxiv_id: str | None, newer: bool) -> datetime:
+    """When `record` says the work first appeared; a record from elsewhere about a work that
+    is on arXiv says nothing (arXiv's v1 date is exact, other sources' dates can be coarse)."""
+    if stored_arxiv_id is not None and not newer and record.arxiv_id is None:
+        return datetime.max.replace(tzinfo=record.published.tzinfo)
+    return record.published
 
 
 def _newer_arxiv(a: PaperRecord, b: PaperRecord) -> bool:
@@ -356,7 +366,9 @@ async def _update(
         for name in FILLED:
             if getattr(row, name) is None and getattr(record, name) is not None:
                 values[name] = getattr(record, name)
-        if record.published < row.published:
+        if _first_appearance(record, row.arxiv_id, newer) < row.published:
+            values["published"] = _first_appearance(record, row.arxiv_id, newer)
+        elif newer:  # arXiv's own v1 date beats a coarser one from another source
             values["published"] = record.published
         if row.venue is None and values.get("venue"):
             values["venue_seen_at"] = now
