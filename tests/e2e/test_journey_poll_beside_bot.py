@@ -2,9 +2,10 @@
 
 The bot's scheduled poll is under way (its first arXiv request held in flight) when an
 operator runs `paperscout poll --once` in another process on the same database. The command
-says a poll is running and waits (the bot's request is let go only once it has said so); arXiv never sees two requests at once, nor two closer than the spacing;
-when the bot's poll ends the command finds nothing due and says so. Before, the command built
-its own rate limiter and polled at once: arXiv saw requests 0.61 s and 2.40 s apart.
+says a poll is running and waits (the bot's request is let go only once it has said so);
+arXiv never sees two requests at once, nor two closer than the spacing; when the bot's poll
+ends the command finds nothing due and says so. Before, the command built its own rate
+limiter and polled at once: arXiv saw requests 0.61 s and 2.40 s apart.
 SQLite (a lease row) and PostgreSQL (an advisory lock).
 """
 
