@@ -1,10 +1,11 @@
 """`paperscout poll --once` typed while the running bot polls: one poll at a time per database.
 
-The bot's scheduled poll is under way (its first arXiv request is slow) when an operator runs
-`paperscout poll --once` in another process on the same database. The command says a poll is
-running and waits; arXiv never sees two requests at once, nor two closer than the spacing;
-when the bot's poll ends the command finds nothing due and says so. Before, the command built
-its own rate limiter and polled at once: arXiv saw requests 0.61 s and 2.40 s apart.
+The bot's scheduled poll is under way (its first arXiv request held in flight) when an
+operator runs `paperscout poll --once` in another process on the same database. The command
+says a poll is running and waits (the bot's request is let go only once it has said so);
+arXiv never sees two requests at once, nor two closer than the spacing; when the bot's poll
+ends the command finds nothing due and says so. Before, the command built its own rate
+limiter and polled at once: arXiv saw requests 0.61 s and 2.40 s apart.
 SQLite (a lease row) and PostgreSQL (an advisory lock).
 """
 
@@ -41,6 +42,18 @@ async def seed(url: str) -> None:
         await database.dispose()
 
 
+async def read_until(process: asyncio.subprocess.Process, text: str) -> bytes:
+    """Its stderr up to the line holding `text` (a minute at most)."""
+    assert process.stderr is not None
+    said = b""
+    async with asyncio.timeout(60):
+        while text.encode() not in said:
+            line = await process.stderr.readline()
+            assert line, f"the command ended without saying {text!r}: {said.decode()}"
+            said += line
+    return said
+
+
 def arxiv_requests(upstream: FakeUpstream) -> list[RecordedRequest]:
     found = [r for r in upstream.requests if r.path.startswith(("/api/query", "/rss/"))]
     return sorted(found, key=lambda r: r.started)
@@ -52,7 +65,8 @@ async def test_poll_once_waits_for_the_bots_poll_and_keeps_arxivs_spacing(
     await seed(database_url)
     async with FakeUpstream() as upstream:
         route(upstream)
-        upstream.add_fault("/api/query", Fault.slow(3.0, times=1))  # the bot's first request
+        in_flight = asyncio.Event()  # the bot's first request is answered when this is set
+        upstream.add_fault("/api/query", Fault.held(in_flight, times=1))
         settings = {
             "arxiv_api_url": upstream.arxiv_api_url,
             "arxiv_rss_url": upstream.arxiv_rss_url,
@@ -71,7 +85,10 @@ async def test_poll_once_waits_for_the_bots_poll_and_keeps_arxivs_spacing(
                 upstream, database_url=database_url, arxiv_min_interval_seconds=str(SPACING)
             )
             command = await start_cli("poll", "--once", cwd=tmp_path, env=env)
-            out, err = await asyncio.wait_for(command.communicate(), timeout=60)
+            said = await read_until(command, "another poll is running on this database")
+            in_flight.set()  # the bot's poll goes on and ends; the command's may start
+            out, rest = await asyncio.wait_for(command.communicate(), timeout=60)
+            err = said + rest
             summary = await asyncio.wait_for(bot_poll, timeout=30)
 
     assert summary.errors == [] and not summary.busy and summary.papers_new == 11

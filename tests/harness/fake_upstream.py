@@ -179,6 +179,7 @@ class Fault:
     size: int = 0
     declare_length: bool = False
     rewrite: BodyRewrite | None = None
+    gate: asyncio.Event | None = None
     times: int | None = None
     method: str | None = None
     path: str | None = None
@@ -202,6 +203,12 @@ class Fault:
     def slow(cls, seconds: float, *, times: int | None = None) -> Fault:
         """Wait `seconds` before answering normally (for client timeouts)."""
         return cls("delay", delay=seconds, times=times)
+
+    @classmethod
+    def held(cls, gate: asyncio.Event, *, times: int | None = None) -> Fault:
+        """Answer normally once the test sets `gate` (a request in flight, for as long as the
+        test needs: no timing guess)."""
+        return cls("held", gate=gate, times=times)
 
     @classmethod
     def hang(cls, *, times: int | None = None) -> Fault:
@@ -457,6 +464,8 @@ class FakeUpstream:
             fault.hits += 1
             if fault.kind == "delay":
                 await asyncio.sleep(fault.delay)
+            elif fault.kind == "held" and fault.gate is not None:
+                await fault.gate.wait()
             else:
                 return await self._fault_response(request, recorded, fault)
         route = self._route_for(recorded)
