@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuthorPaper, Follow, Paper, PaperAuthor
+from db.models import AuthorPaper, Follow, Paper, PaperAuthor, PaperIdentifier
 from db.repositories._dialect import chunked, unique, upsert_insert
 from db.repositories.paper_writes import PaperRecord, UpsertResult, upsert_papers
 from db.types import TZDateTime, require_aware
@@ -89,6 +89,15 @@ class PaperRepository:
     async def get(self, paper_id: int) -> Paper | None:
         """The paper with this primary key (authors loaded), or None."""
         return await self.session.get(Paper, paper_id)
+
+    async def get_by_identifier(self, scheme: str, value: str) -> Paper | None:
+        """The work with this identifier (`("doi", "10.1038/x")`, `("arxiv", ...)`), or None."""
+        result = await self.session.execute(
+            select(Paper)
+            .join(PaperIdentifier, PaperIdentifier.paper_id == Paper.id)
+            .where(PaperIdentifier.scheme == scheme, PaperIdentifier.value == value)
+        )
+        return result.scalar_one_or_none()
 
     async def get_by_arxiv_id(self, arxiv_id: str) -> Paper | None:
         """The paper with this arXiv id (a version suffix is ignored), or None."""
