@@ -7,9 +7,9 @@ import re
 
 from bot.errors import BadInput
 from bot.sources.arxiv_ids import arxiv_id_from_doi, split_version
+from bot.sources.dois import normalise_doi
 
 MAX_LENGTH = 300
-_DOI_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
 _PMID_RE = re.compile(
     r"^(?:pmid:?\s*|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)"
     r"?(\d{1,9})/?$",
@@ -29,8 +29,7 @@ def parse_paper_query(text: str | None) -> tuple[str, str]:
     raw = " ".join((text or "").split())
     if not raw or len(raw) > MAX_LENGTH:
         raise BadInput(HOW)
-    if match := _DOI_RE.match(raw):
-        doi = match.group(1).rstrip(".,;").lower()
+    if doi := normalise_doi(raw):
         arxiv = arxiv_id_from_doi(doi)
         return ("arxiv", arxiv) if arxiv else ("doi", doi)
     if match := _PMID_RE.match(raw):
