@@ -34,7 +34,7 @@ from bot.services.homonym_guard import (
     normalize_categories,
 )
 from bot.sources.errors import SourceError
-from bot.sources.models import AuthorRecord, Paper
+from bot.sources.models import AuthorRecord, Paper, Work
 from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author
 from db.repositories.authors import AuthorRepository
@@ -46,6 +46,9 @@ USUAL_CATEGORY_COUNT = 3
 # One OpenAlex page (its maximum), newest first: the identity check is one list call. An author
 # with more arXiv works has their older ones judged by the guard instead.
 IDENTITY_SAMPLE = MAX_PER_PAGE
+# The works of every venue a first lookup stores: one page, newest first; older ones stay out
+# (the profile's metrics still count them, from the author record).
+WORKS_SAMPLE = MAX_PER_PAGE
 ARXIV_START = date(1991, 1, 1)  # "all of their works" as the date filter the call needs
 # Name-only fallback: the archive holding at least this share of the full-name matches is
 # taken as the author's; below it, no categories at all (a split is what homonyms look like).
@@ -117,6 +120,28 @@ async def openalex_identity(
     arxiv = [w for w in works if w.arxiv_id]
     names = {a.name: None for w in arxiv for a in w.authors if a.openalex_id != openalex_id}
     return Identity(frozenset(w.arxiv_id for w in arxiv if w.arxiv_id), tuple(names))
+
+
+async def openalex_works(
+    openalex: OpenAlexSource | None, guard: UpstreamGuard, openalex_id: str | None
+) -> list[Work] | None:
+    """The author's newest works at every venue (one page), by OpenAlex id, through `guard`.
+
+    Empty when OpenAlex is not configured or the author has no OpenAlex id; None when the call
+    fails or times out (logged): the caller's fetch is then incomplete and tried again.
+    """
+    if openalex is None or not openalex_id:
+        return []
+    try:
+        return await guard.call(
+            "openalex",
+            openalex.works_by_authors(
+                [openalex_id], since=ARXIV_START, per_page=WORKS_SAMPLE, max_pages_per_chunk=1
+            ),
+        )
+    except SourceError as error:
+        log.warning("OpenAlex works of every venue for %s failed (%s)", openalex_id, error)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,20 +28,19 @@ A run that could not ask a source it needed stores what it got and raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
-from bot.names import name_keys
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.paper_store import store_fenced
 from bot.services.polling import API_SOURCE
+from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
-from bot.sources.arxiv_ids import arxiv_id_from_doi
 from bot.sources.arxiv_query import chunk_ids_for_url
 from bot.sources.errors import ArxivQueryError, SourceError
-from bot.sources.models import Paper, PaperAuthor, Work
+from bot.sources.models import Paper, Work
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
 from bot.sources.openalex_parsing import short_openalex_id
 from db.database import Database
@@ -58,61 +57,6 @@ DEFAULT_OVERLAP = timedelta(days=7)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 # 100 authors x a week of new works rarely passes one page; 10 pages bound a runaway cursor.
 MAX_PAGES_PER_CALL = 10
-
-
-def surnames_of(names: Iterable[str]) -> frozenset[str]:
-    """The folded surnames (`del maestro`) of author strings; empty ones left out."""
-    return frozenset(key for key in (name_keys(n).surname for n in names) if key)
-
-
-# Source types whose works are published versions (a preprint server or an archive is a
-# `repository`: a preprint there has no venue yet).
-PUBLISHED_AT = frozenset({"journal", "conference", "book series", "ebook platform"})
-
-
-def work_paper(work: Work) -> Paper | None:
-    """An OpenAlex work as a record of the work (None without a title or any date).
-
-    Its arXiv id, other versions' DOIs and PMC id are identifiers of the same work
-    (`same_as`), never its own arXiv record: categories and exact dates come from arXiv.
-    """
-    day = _publication_day(work)
-    if not work.title or day is None:
-        return None
-    published = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    doi = work.doi if work.doi and arxiv_id_from_doi(work.doi) is None else None
-    same_as = [("doi", d) for d in work.other_dois]
-    if work.arxiv_id:
-        same_as.append(("arxiv", work.arxiv_id))
-    return Paper(
-        arxiv_id=None,
-        version=None,
-        title=work.title,
-        abstract=work.abstract or "",
-        authors=tuple(PaperAuthor(a.raw_name or a.name, a.affiliations) for a in work.authors),
-        primary_category=None,
-        categories=(),
-        published=published,
-        updated=published,
-        doi=doi,
-        openalex_id=work.openalex_id,
-        pmid=work.pmid,
-        pmcid=work.pmcid,
-        venue=work.venue if work.venue_type in PUBLISHED_AT else None,
-        url=work.landing_page_url,
-        same_as=tuple(same_as),
-        source="openalex",
-    )
-
-
-def _publication_day(work: Work) -> date | None:
-    """Its publication date, unless that only says the year (OpenAlex gives preprints
-    `YYYY-01-01`): then the day OpenAlex indexed it, a closer bound on when it appeared."""
-    day, indexed = work.publication_date, work.created_date
-    if day is None:
-        return indexed
-    coarse = (day.month, day.day) == (1, 1) and indexed is not None and indexed.year == day.year
-    return indexed if coarse and indexed is not None and indexed > day else day
 
 
 class WorksFeedIncomplete(RuntimeError):
@@ -298,11 +242,11 @@ class OpenAlexWorksFeed:
         for work, author_ids in on_work:
             record = work_paper(work)
             if work.arxiv_id is None:
-                linked = {a for a in author_ids if self._names_them(record, a, surnames)}
+                linked = {a for a in author_ids if self._names(record, a, surnames)}
             else:
                 arxiv = arxiv_records.get(work.arxiv_id)
                 new = unlinked.get(work.arxiv_id, set())
-                confirmed = {a for a in new if arxiv and self._names_them(arxiv, a, surnames)}
+                confirmed = {a for a in new if arxiv and self._names(arxiv, a, surnames)}
                 matches += [IdentityMatch(arxiv, a) for a in sorted(confirmed) if arxiv]
                 linked = confirmed | (wanted.get(work.arxiv_id, set()) - new)
             if record is not None:
@@ -310,21 +254,8 @@ class OpenAlexWorksFeed:
         return matches
 
     @staticmethod
-    def _names_them(
-        paper: Paper | None, author_id: int, surnames: Mapping[int, frozenset[str]]
-    ) -> bool:
-        """Whether the record lists someone with the followed author's surname: OpenAlex can
-        merge two people, or map a work to the wrong arXiv id."""
-        if paper is None:
-            return False
-        if surnames.get(author_id, frozenset()) & surnames_of(paper.author_names):
-            return True
-        log.warning(
-            "openalex works: %s lists no author with the surname of author %d; not linked",
-            paper.key,
-            author_id,
-        )
-        return False
+    def _names(paper: Paper | None, author_id: int, surnames: Mapping[int, frozenset[str]]) -> bool:
+        return names_them(paper, surnames.get(author_id, frozenset()), who=f"author {author_id}")
 
     async def _unlinked(self, wanted: Mapping[str, set[int]]) -> dict[str, set[int]]:
         """The (arXiv id -> author ids) pairs of `wanted` with no link yet."""

@@ -1,7 +1,7 @@
 """Storing matched papers: one transaction writes the papers, their author links and the
 instant alerts those new links trigger.
 
-Every path that stores an author's papers goes through here (the poll, the OpenAlex backstop,
+Every path that stores an author's papers goes through here (the poll, the OpenAlex works feed,
 an author's paper history fetched by a profile or a follow), so priming and exactly-once alerts
 hold whoever stores first: a paper published before a follow was made is never announced to
 it, and an alert is planned once per destination and paper (the outbox's dedupe key).
@@ -41,7 +41,7 @@ class StoreResult:
 
 class PaperLink(Protocol):
     """`paper` is by followed author `author_id`; `matched_by` says how that was decided
-    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex backstop)."""
+    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex works feed)."""
 
     @property
     def paper(self) -> Paper: ...

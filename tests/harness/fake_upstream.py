@@ -437,6 +437,15 @@ class FakeUpstream:
                 query=query,
                 match=body_match,
             )
+        # Any one author's works at every venue (the first lookup's second OpenAlex call): none,
+        # unless a test routes them (a route naming the same parameters and added later wins).
+        self.add_route(
+            "GET",
+            "/openalex/works",
+            fixture=EVERY_VENUE_EMPTY,
+            content_type="application/json",
+            query={"filter": _EVERY_VENUE_FILTER},
+        )
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Recorded requests whose path starts with `path`."""
@@ -590,6 +599,10 @@ class FakeUpstream:
                 pass  # the client stopped reading: that is the point
             return response
         raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+
+EVERY_VENUE_EMPTY = "openalex/synthetic_works_every-venue_empty.json"
+_EVERY_VENUE_FILTER = re.compile(r"^authorships\.author\.id:\w+,from_publication_date:1991-01-01$")
 
 
 def _route_from_recorded_url(

@@ -1,4 +1,4 @@
-"""The OpenAlex backstop against the fake upstream and a real database.
+"""The OpenAlex works feed against the fake upstream and a real database.
 
 Heather Piwowar (OpenAlex A5048491430, usual categories cs.DL and cs.CY) is followed since
 1 Sep 2024, instantly by a user and a channel, weekly by another user. Her two September arXiv
