@@ -145,7 +145,7 @@ class Paper(Base):
     venue: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     # When a venue was first known for a work already stored without one: "now published".
-    venue_seen_at: Mapped[datetime | None]
+    venue_seen_at: Mapped[datetime | None] = mapped_column(index=True)
     citations: Mapped[int | None] = mapped_column(Integer)
     citations_as_of: Mapped[datetime | None]
     # Which feed first delivered it ('arxiv_api', 'arxiv_rss', 'openalex', ...): for debugging.

@@ -167,7 +167,7 @@ def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
     if profile.papers:
         _add_papers(embed, profile.papers[:5], MESSAGE_LIMIT - 100)
     else:
-        embed.add_field(name="Recent papers", value="No tracked arXiv papers yet.", inline=False)
+        embed.add_field(name="Recent papers", value="No tracked papers yet.", inline=False)
     return embed
 
 
@@ -218,7 +218,7 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
                 inline=False,
             )
     else:
-        embed.add_field(name="No papers", value="No tracked arXiv papers yet.", inline=False)
+        embed.add_field(name="No papers", value="No tracked papers yet.", inline=False)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
     return embed
 

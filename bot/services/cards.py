@@ -113,7 +113,9 @@ def paper_url(paper: Paper) -> str:
 
 @dataclass(frozen=True)
 class MessagePart:
-    """One Discord message of a delivery (an alert, a digest part, a notice): text and cards."""
+    """One Discord message of a delivery (an alert, a digest part, a notice): text and cards,
+    and (a digest's last part) papers of earlier digests now published, listed as lines."""
 
     content: str = ""
     cards: tuple[PaperCard, ...] = field(default_factory=tuple)
+    published: tuple[PaperCard, ...] = field(default_factory=tuple)

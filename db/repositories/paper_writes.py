@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 Identifier = tuple[str, str]  # (scheme, value): ("doi", "10.1038/xyz")
 # What a record brings when the work lacks it (never overwritten once known).
 FILLED = ("arxiv_id", "doi", "pmid", "openalex_id", "venue", "url", "journal_ref")
+# The DOI and page shown for a work are its published version's once one is known (the
+# preprint's stay among its identifiers).
+PUBLISHED_WINS = ("doi", "url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +232,9 @@ def _combined(a: PaperRecord, b: PaperRecord) -> PaperRecord:
     """Two records of one work as one: the newer arXiv content, then whatever either knows."""
     first, second = (b, a) if _newer_arxiv(b, a) else (a, b)
     filled = {name: getattr(first, name) or getattr(second, name) for name in (*FILLED, "pmcid")}
+    published = [r for r in (a, b) if r.venue]
+    if len(published) == 1:
+        filled.update({n: v for n in PUBLISHED_WINS if (v := getattr(published[0], n))})
     # arXiv's v1 date is exact: it stands; else the earliest appearance of either.
     arxiv = [r.published for r in (a, b) if r.arxiv_id is not None]
     return replace(
@@ -372,6 +378,7 @@ async def _update(
             values["published"] = record.published
         if row.venue is None and values.get("venue"):
             values["venue_seen_at"] = now
+            values.update({n: v for n in PUBLISHED_WINS if (v := getattr(record, n))})
         if values:
             writes.setdefault(tuple(sorted(values)), []).append({"id": paper_id, **values})
             changed[paper_id] = newer

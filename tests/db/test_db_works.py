@@ -92,6 +92,31 @@ async def test_a_journal_version_found_later_joins_the_preprint(db: Database) ->
     }
 
 
+async def test_a_bioRxiv_preprint_shows_its_journal_doi_once_published(db: Database) -> None:
+    """A preprint server is no venue: its journal version brings the venue, and the DOI and
+    page shown become the journal's; the preprint's DOI still finds the work."""
+    preprint = journal_record(
+        doi=BIORXIV_DOI,
+        openalex_id="W4300000001",
+        venue=None,
+        url=f"https://doi.org/{BIORXIV_DOI}",
+        published=PREPRINT_DAY,
+    )
+    await store(db, preprint)
+    await store(db, journal_record(same_as=(("doi", BIORXIV_DOI),)))
+
+    (paper,) = await papers(db)
+    assert (paper.doi, paper.url, paper.venue) == (
+        JOURNAL_DOI,
+        f"https://doi.org/{JOURNAL_DOI}",
+        "Nature",
+    )
+    assert paper.venue_seen_at == NOW and paper.published == PREPRINT_DAY
+    async with db.reader() as session:
+        found = await PaperRepository(session).get_by_identifier("doi", BIORXIV_DOI)
+    assert found is not None and found.id == paper.id
+
+
 async def test_a_preprint_found_after_its_journal_version_is_the_same_work(db: Database) -> None:
     await store(db, journal_record())
     await store(db, arxiv_record(2, doi=JOURNAL_DOI))  # arXiv's <arxiv:doi> names the journal

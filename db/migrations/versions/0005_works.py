@@ -59,6 +59,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("venue", sa.Text(), nullable=True))
         batch.add_column(sa.Column("url", sa.Text(), nullable=True))
         batch.add_column(sa.Column("venue_seen_at", sa.DateTime(timezone=True), nullable=True))
+    # Digests look for the few papers published since their last cut-off.
+    op.create_index(op.f("ix_papers_venue_seen_at"), "papers", ["venue_seen_at"])
     # Today's identifiers; a DOI two papers share stays with the first (the WHERE lets
     # SQLite parse ON CONFLICT after a SELECT).
     for scheme, column in (("arxiv", "arxiv_id"), ("doi", "lower(doi)"), ("openalex", "openalex_id")):
@@ -72,6 +74,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM papers WHERE arxiv_id IS NULL")
     op.execute("UPDATE papers SET primary_category = '' WHERE primary_category IS NULL")
+    op.drop_index(op.f("ix_papers_venue_seen_at"), table_name="papers")
     with op.batch_alter_table("papers") as batch:
         batch.drop_column("venue_seen_at")
         batch.drop_column("url")
