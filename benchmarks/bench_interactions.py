@@ -64,7 +64,8 @@ from bot.app import PaperScoutBot, create_bot
 from bot.discord_endpoints import point_discord_at
 from bot.services.author_fetch import match_keys
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.bot_harness import HermeticSettings, migrate_database
 from tests.harness.fake_discord_process import FakeDiscordProcess
 from tests.harness.fake_upstream import FakeUpstream, realistic_names

@@ -27,7 +27,7 @@ from bot.scheduling.jobs import RunningTicks, register_ticks
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
-from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
+from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.poll_report import PollSummary
 from bot.tree import PaperScoutTree
@@ -134,7 +134,7 @@ class PaperScoutBot(commands.Bot):
             plan=self.plan_tick,
             # Daily; a run that raises (a source down) stays due and retries on the next tick.
             refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.metrics.daily),
-            openalex_backstop=self._daily(BACKSTOP_KEY, self.services.openalex_backstop.run),
+            openalex_works=self._daily(WORKS_FEED_KEY, self.services.openalex_works.run),
             leader=self.leader,
         )
         self.scheduler.start()

@@ -69,6 +69,11 @@ def profile_json(profile: Profile) -> dict[str, Any]:
                     dict.fromkeys(x for a in card.authors for x in a.affiliations)
                 ),
                 "abstract": card.abstract,
+                "doi": card.doi,
+                "pmid": card.pmid,
+                "openalex_id": card.openalex_id,
+                "venue": card.venue,
+                "url": card.url,
             }
             for card in profile.papers
         ],
@@ -96,15 +101,15 @@ def print_profile(profile: Profile) -> None:
     summary.add_row("sources", footer_text(profile))
     console.print(summary)
     papers = Table(title=f"{profile.papers_tracked} papers tracked", title_justify="left")
-    for column in ("published", "field", "arXiv", "title", "authors"):
+    for column in ("published", "field", "id", "title", "authors"):
         papers.add_column(column)
     for card in profile.papers:
         names = [a.name for a in card.authors]
         shown = ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
         papers.add_row(
             day(card.published),
-            short_field(card.primary_category) or "",
-            card.arxiv_id,
+            short_field(card.primary_category) or card.venue or "",
+            card.label,
             card.title,
             shown,
         )

@@ -54,12 +54,15 @@ class Settings(BaseSettings):
 
     openalex_api_key: SecretStr | None = None
     semantic_scholar_api_key: SecretStr | None = None
+    ncbi_api_key: SecretStr | None = None
     contact_email: str = "paperscout-operator@example.invalid"
 
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss"
     openalex_api_url: str = "https://api.openalex.org"
     semantic_scholar_api_url: str = "https://api.semanticscholar.org/graph/v1"
+    pubmed_api_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    crossref_api_url: str = "https://api.crossref.org"
 
     poll_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0.0)

@@ -36,7 +36,7 @@ from bot.services.health import DatabaseHealthRecorder
 from bot.services.metrics_on_view import MetricsOnView
 from bot.services.metrics_refresh import MetricsRefresher
 from bot.services.notices import OutageNotifier
-from bot.services.openalex_backstop import OpenAlexBackstop
+from bot.services.openalex_works import OpenAlexWorksFeed
 from bot.services.outbox_parts import OutboxParts
 from bot.services.paper_history import PaperHistory
 from bot.services.paper_lookup import PaperLookup
@@ -59,7 +59,7 @@ class Services:
     papers: PaperLookup
     metrics: MetricsRefresher
     polling: PollingService
-    openalex_backstop: OpenAlexBackstop
+    openalex_works: OpenAlexWorksFeed
     notices: OutageNotifier
     outbox_parts: OutboxParts
     resolver: AuthorResolver
@@ -122,7 +122,7 @@ def assemble(
             fence=fence,
             history=history,
         ),
-        openalex_backstop=OpenAlexBackstop(
+        openalex_works=OpenAlexWorksFeed(
             database, clock, openalex=openalex, arxiv=sources.arxiv_api, fence=fence
         ),
         notices=OutageNotifier(database, clock),

@@ -140,7 +140,9 @@ class Authors(commands.Cog, name="Authors"):
         await self.send_comparison(interaction, *pair, ephemeral=False)
 
     @paper.command(name="show", description="A tracked paper's card and why it is tracked")
-    @app_commands.describe(arxiv_id="The arXiv id, e.g. 2411.17700 or astro-ph/0601001")
+    @app_commands.describe(
+        arxiv_id="An arXiv id (2411.17700), a DOI, a PubMed id, an OpenAlex work id or a link"
+    )
     @app_commands.rename(arxiv_id="id")
     async def paper_show(self, interaction: discord.Interaction, arxiv_id: str) -> None:
         await interaction.response.defer(thinking=True)  # the id is checked, then looked up
@@ -148,7 +150,7 @@ class Authors(commands.Cog, name="Authors"):
             arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         card = view.card
-        footer = paper_footer(card.arxiv_id, card.version, view.followed_here, view.linked_authors)
+        footer = paper_footer(card, view.followed_here, view.linked_authors)
         await interaction.followup.send(embed=paper_embed(card, footer=footer))
         if view.you_follow:  # personal follows are private: named to the invoker alone
             await interaction.followup.send(

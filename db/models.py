@@ -54,6 +54,7 @@ DIGEST_TARGET_KINDS = ("channel", "dm")
 OUTBOX_KINDS = ("digest", "alert", "notice")
 OUTBOX_DESTINATION_KINDS = ("channel", "user")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
+IDENTIFIER_SCHEMES = ("arxiv", "doi", "pmid", "pmcid", "openalex")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -115,23 +116,36 @@ class AuthorNameKey(Base):
 
 
 class Paper(Base):
-    """An arXiv paper, identified by its id without version; a new version updates it."""
+    """A work: one paper however many places it appears (an arXiv preprint, a bioRxiv preprint,
+    its journal version), found again by any of its identifiers (`PaperIdentifier`).
+
+    `arxiv_id` (without version) and `doi` are the ones shown: the arXiv id when there is one,
+    the DOI of the published version when known. A new arXiv version updates the paper.
+    """
 
     __tablename__ = "papers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    arxiv_id: Mapped[str] = mapped_column(String(64), unique=True)
+    arxiv_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     title: Mapped[str] = mapped_column(Text)
     abstract: Mapped[str] = mapped_column(Text, default="")
-    primary_category: Mapped[str] = mapped_column(String(32))
+    # arXiv's primary category; None for a work that is not on arXiv.
+    primary_category: Mapped[str | None] = mapped_column(String(32))
     categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # When the work first appeared anywhere (its arXiv v1, else its earliest publication).
     published: Mapped[datetime]
     updated: Mapped[datetime]
     doi: Mapped[str | None] = mapped_column(String(255))
     journal_ref: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     openalex_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    pmid: Mapped[str | None] = mapped_column(String(16))
+    # Where it was published (a journal, proceedings, a preprint server) and its page there.
+    venue: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    # When a venue was first known for a work already stored without one: "now published".
+    venue_seen_at: Mapped[datetime | None] = mapped_column(index=True)
     citations: Mapped[int | None] = mapped_column(Integer)
     citations_as_of: Mapped[datetime | None]
     # Which feed first delivered it ('arxiv_api', 'arxiv_rss', 'openalex', ...): for debugging.
@@ -145,6 +159,22 @@ class Paper(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+
+class PaperIdentifier(Base):
+    """One identifier of a stored work (`arxiv`, `doi`, `pmid`, `pmcid`, `openalex`): a new
+    record with any identifier already stored is merged into that work."""
+
+    __tablename__ = "paper_identifiers"
+    __table_args__ = (
+        UniqueConstraint("scheme", "value"),
+        CheckConstraint(_in("scheme", IDENTIFIER_SCHEMES), name="scheme"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))
 
 
 class PaperAuthor(Base):

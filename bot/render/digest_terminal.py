@@ -60,7 +60,7 @@ def authors_text(card: PaperCard) -> str:
 def card_lines(card: PaperCard, number: int) -> list[str]:
     """One card as an indented block of four lines."""
     indent = " " * (len(str(number)) + 2)
-    facts = [card.primary_category, f"{card.published:%Y-%m-%d}"]
+    facts = [card.field, f"{card.published:%Y-%m-%d}"]
     if card.why:
         facts.append("why: " + ", ".join(clean(n) for n in card.why))
     return [

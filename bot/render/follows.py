@@ -89,12 +89,14 @@ def follow_message(result: FollowResult) -> str:
 def papers_note(result: FollowResult) -> str:
     """Says when the follow will stay quiet for a while: no papers found, or not yet looked."""
     if not result.papers_checked:
+        down = " and ".join(result.sources_down) or "A source"
+        verb = "are" if len(result.sources_down) > 1 else "is"
         return (
-            " arXiv is not answering right now: their earlier papers will be fetched with the "
-            "next poll."
+            f" {down} {verb} not answering right now: their earlier papers will be fetched "
+            "with the next poll."
         )
     if result.papers_tracked == 0 and not result.usual_categories:
-        return " No arXiv papers found for them yet: you will hear when one appears."
+        return " No papers found for them yet: you will hear when one appears."
     return ""
 
 

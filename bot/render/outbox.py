@@ -20,6 +20,7 @@ from typing import Any
 import discord
 
 from bot.render.paper import paper_embed
+from bot.render.published import published_lines
 from bot.render.text import safe_cut
 from bot.services.cards import MessagePart
 
@@ -31,15 +32,16 @@ SUBTEXT = "-# "
 def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, Any]:
     """`content` and `embeds` of one message as posted; with `marker`, marked as above."""
     embeds = [paper_embed(card) for card in part.cards]
-    if marker is None:
-        return {"content": safe_cut(part.content, CONTENT_LIMIT) or None, "embeds": embeds}
-    if embeds:
+    line = SUBTEXT + marker if marker is not None and not embeds else ""
+    if embeds and marker is not None:
         last = embeds[-1]
         last.set_footer(text=f"{last.footer.text}{FOOTER_SEPARATOR}{marker}")
-        return {"content": safe_cut(part.content, CONTENT_LIMIT) or None, "embeds": embeds}
-    line = SUBTEXT + marker
-    text = safe_cut(part.content, CONTENT_LIMIT - len(line) - 1)
-    return {"content": f"{text}\n{line}" if text else line, "embeds": embeds}
+    room = CONTENT_LIMIT - (len(line) + 1 if line else 0)
+    text = safe_cut(part.content, room)
+    if part.published:
+        room -= len(text) + 1 if text else 0
+        text = "\n".join(t for t in (text, published_lines(part.published, room)) if t)
+    return {"content": "\n".join(t for t in (text, line) if t) or None, "embeds": embeds}
 
 
 def carries_marker(message: discord.Message, marker: str) -> bool:

@@ -17,6 +17,13 @@ def short_category(category: str) -> str:
     return category.split(".", 1)[1] if "." in category else category
 
 
+def field_text(card: PaperCard) -> str:
+    """The short arXiv category, else the venue (a journal has no arXiv category)."""
+    if card.primary_category:
+        return short_category(card.primary_category)
+    return safe_cut(card.venue, 100) if card.venue else "n/a"
+
+
 def authors_line(card: PaperCard, shown: int = SHOWN_AUTHORS) -> str:
     """Up to `shown` authors, followed ones in bold and always included, then `et al.`."""
     followed = [a for a in card.authors if a.followed]
@@ -40,9 +47,12 @@ def paper_embed(card: PaperCard, *, footer: str | None = None) -> discord.Embed:
         colour=discord.Colour.dark_teal(),
     )
     embed.add_field(name="Authors", value=cut(authors_line(card), 1024), inline=False)
-    embed.add_field(name="Category", value=short_category(card.primary_category))
+    if card.primary_category:
+        embed.add_field(name="Category", value=field_text(card))
+    else:
+        embed.add_field(name="Venue", value=field_text(card))
     embed.add_field(name="Published", value=discord.utils.format_dt(card.published, "D"))
     if card.why:
         embed.add_field(name="Why", value=cut(", ".join(safe(n) for n in card.why), 1024))
-    embed.set_footer(text=footer or f"arXiv:{card.arxiv_id}v{card.version}")
+    embed.set_footer(text=footer or card.label)
     return embed

@@ -14,7 +14,7 @@ from datetime import datetime
 import discord
 
 from bot.render.paginator import Page
-from bot.render.paper import authors_line, short_category
+from bot.render.paper import authors_line, field_text
 from bot.render.text import cut, fit_lines, safe_cut
 from bot.services.cards import PaperCard
 from bot.services.metrics import Score
@@ -124,7 +124,7 @@ def paper_block(card: PaperCard, excerpt: int = ABSTRACT_EXCERPT) -> str:
 
 def paper_heading(card: PaperCard, index: int | None = None) -> str:
     prefix = f"{index}. " if index is not None else ""
-    return f"{prefix}{short_category(card.primary_category)} · {day(card.published)}"
+    return f"{prefix}{field_text(card)} · {day(card.published)}"
 
 
 def embed_chars(embed: discord.Embed) -> int:
@@ -167,7 +167,7 @@ def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
     if profile.papers:
         _add_papers(embed, profile.papers[:5], MESSAGE_LIMIT - 100)
     else:
-        embed.add_field(name="Recent papers", value="No tracked arXiv papers yet.", inline=False)
+        embed.add_field(name="Recent papers", value="No tracked papers yet.", inline=False)
     return embed
 
 
@@ -218,7 +218,7 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
                 inline=False,
             )
     else:
-        embed.add_field(name="No papers", value="No tracked arXiv papers yet.", inline=False)
+        embed.add_field(name="No papers", value="No tracked papers yet.", inline=False)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
     return embed
 
@@ -283,9 +283,9 @@ def compare_embed(first: Profile, second: Profile) -> discord.Embed:
     return embed
 
 
-def paper_footer(arxiv_id: str, version: int, followed_here: Sequence[str], linked: int) -> str:
+def paper_footer(card: PaperCard, followed_here: Sequence[str], linked: int) -> str:
     """Why the paper is tracked, in the footer of `/paper show`."""
-    text = f"arXiv:{arxiv_id}v{version}"
+    text = card.label
     if followed_here:
         return text
     if linked:

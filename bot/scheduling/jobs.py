@@ -108,12 +108,12 @@ def register_ticks(
     poll: Callable[[], Awaitable[object]] | None = None,
     plan: Callable[[], Awaitable[object]] | None = None,
     refresh_metrics: Callable[[], Awaitable[object]] | None = None,
-    openalex_backstop: Callable[[], Awaitable[object]] | None = None,
+    openalex_works: Callable[[], Awaitable[object]] | None = None,
     leader: Leader | None = None,
 ) -> RunningTicks:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
-    `poll`, `plan`, `refresh_metrics` and `openalex_backstop` run only while `leader` says
+    `poll`, `plan`, `refresh_metrics` and `openalex_works` run only while `leader` says
     this process leads (every process ticks, one works; another takes over on its next tick
     when the leader dies); `deliver` runs in every process, made safe by the outbox's row
     claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of a poll
@@ -132,7 +132,7 @@ def register_ticks(
         ("poll", poll, {"seconds": POLL_TICK_SECONDS}, True),
         ("plan", plan, {"seconds": PLAN_TICK_SECONDS}, True),
         ("refresh_metrics", refresh_metrics, {"minutes": PERIODIC_TICK_MINUTES}, True),
-        ("openalex_backstop", openalex_backstop, {"minutes": PERIODIC_TICK_MINUTES}, True),
+        ("openalex_works", openalex_works, {"minutes": PERIODIC_TICK_MINUTES}, True),
     ]
     for name, tick, every, leader_only in ticks:
         if tick is None:

@@ -34,11 +34,11 @@ from bot.services.homonym_guard import (
     normalize_categories,
 )
 from bot.sources.errors import SourceError
-from bot.sources.models import AuthorRecord, Paper
+from bot.sources.models import AuthorRecord, Paper, Work
 from bot.sources.openalex import MAX_PER_PAGE, OpenAlexSource
 from db.models import Author
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ USUAL_CATEGORY_COUNT = 3
 # One OpenAlex page (its maximum), newest first: the identity check is one list call. An author
 # with more arXiv works has their older ones judged by the guard instead.
 IDENTITY_SAMPLE = MAX_PER_PAGE
+# The works of every venue a first lookup stores: one page, newest first; older ones stay out
+# (the profile's metrics still count them, from the author record).
+WORKS_SAMPLE = MAX_PER_PAGE
 ARXIV_START = date(1991, 1, 1)  # "all of their works" as the date filter the call needs
 # Name-only fallback: the archive holding at least this share of the full-name matches is
 # taken as the author's; below it, no categories at all (a split is what homonyms look like).
@@ -117,6 +120,28 @@ async def openalex_identity(
     arxiv = [w for w in works if w.arxiv_id]
     names = {a.name: None for w in arxiv for a in w.authors if a.openalex_id != openalex_id}
     return Identity(frozenset(w.arxiv_id for w in arxiv if w.arxiv_id), tuple(names))
+
+
+async def openalex_works(
+    openalex: OpenAlexSource | None, guard: UpstreamGuard, openalex_id: str | None
+) -> list[Work] | None:
+    """The author's newest works at every venue (one page), by OpenAlex id, through `guard`.
+
+    Empty when OpenAlex is not configured or the author has no OpenAlex id; None when the call
+    fails or times out (logged): the caller's fetch is then incomplete and tried again.
+    """
+    if openalex is None or not openalex_id:
+        return []
+    try:
+        return await guard.call(
+            "openalex",
+            openalex.works_by_authors(
+                [openalex_id], since=ARXIV_START, per_page=WORKS_SAMPLE, max_pages_per_chunk=1
+            ),
+        )
+    except SourceError as error:
+        log.warning("OpenAlex works of every venue for %s failed (%s)", openalex_id, error)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +222,13 @@ def paper_record(paper: Paper) -> PaperRecord | None:
     """A source paper as the repository stores it; None when it lacks what storage needs.
 
     A listing-feed item has no submission date: its announcement date stands in (a little
-    later than the real v1 date, which only makes priming more generous by a day or two). A
-    paper without any category is not stored (never with category "").
+    later than the real v1 date, which only makes priming more generous by a day or two). An
+    arXiv paper without any category is not stored (never with category ""); a work off arXiv
+    has none.
     """
     published = paper.published or paper.announced
     category = paper.primary_category or (paper.categories[0] if paper.categories else None)
-    if published is None or not category:
+    if published is None or (paper.arxiv_id is not None and not category):
         return None
     return PaperRecord(
         arxiv_id=paper.arxiv_id,
@@ -217,6 +243,12 @@ def paper_record(paper: Paper) -> PaperRecord | None:
         doi=paper.doi,
         journal_ref=paper.journal_ref,
         comment=paper.comment,
+        openalex_id=paper.openalex_id,
+        pmid=paper.pmid,
+        pmcid=paper.pmcid,
+        venue=paper.venue,
+        url=paper.url,
+        same_as=paper.same_as,
         source=paper.source,
     )
 

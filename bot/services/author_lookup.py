@@ -166,7 +166,7 @@ class AuthorLookup:
             author_id,
             display,
             len(history.papers),
-            "" if history.complete else " (arXiv failed: incomplete)",
+            "" if history.complete else f" ({' and '.join(history.down)} failed: incomplete)",
         )
         return author_id, notices
 

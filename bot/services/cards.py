@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from db.models import Paper
 
 ARXIV_ABS = "https://arxiv.org/abs/"
+DOI_ORG = "https://doi.org/"
+PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
+OPENALEX = "https://openalex.org/"
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,33 @@ class CardAuthor:
 class PaperCard:
     """One paper as a card: title link, authors (followed ones marked), category, date, abstract."""
 
-    arxiv_id: str
+    arxiv_id: str | None
     version: int
     title: str
     url: str
     authors: tuple[CardAuthor, ...]
-    primary_category: str
+    primary_category: str | None
     published: datetime
     abstract: str
     why: tuple[str, ...] = ()  # the followed authors this paper is here for
+    doi: str | None = None
+    pmid: str | None = None
+    venue: str | None = None
+    openalex_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The identifier shown: `arXiv:2411.17700v2`, else `doi:10.1038/...`, else `PMID 123`."""
+        if self.arxiv_id:
+            return f"arXiv:{self.arxiv_id}v{self.version}"
+        if self.doi:
+            return f"doi:{self.doi}"
+        return f"PMID {self.pmid}" if self.pmid else self.url
+
+    @property
+    def field(self) -> str:
+        """Where it belongs: the arXiv category, else the venue (journal or server)."""
+        return self.primary_category or self.venue or "n/a"
 
 
 def paper_card(paper: Paper, followed_names: Iterable[str] = ()) -> PaperCard:
@@ -64,18 +85,37 @@ def paper_card(paper: Paper, followed_names: Iterable[str] = ()) -> PaperCard:
         arxiv_id=paper.arxiv_id,
         version=paper.version,
         title=paper.title,
-        url=ARXIV_ABS + paper.arxiv_id,
+        url=paper_url(paper),
         authors=authors,
         primary_category=paper.primary_category,
         published=paper.published,
         abstract=paper.abstract,
         why=why,
+        doi=paper.doi,
+        pmid=paper.pmid,
+        venue=paper.venue,
+        openalex_id=paper.openalex_id,
     )
+
+
+def paper_url(paper: Paper) -> str:
+    """Its arXiv page, else its page at the venue, its DOI, its PubMed or OpenAlex page."""
+    if paper.arxiv_id:
+        return ARXIV_ABS + paper.arxiv_id
+    if paper.url:
+        return paper.url
+    if paper.doi:
+        return DOI_ORG + paper.doi
+    if paper.pmid:
+        return PUBMED + paper.pmid + "/"
+    return OPENALEX + (paper.openalex_id or "")
 
 
 @dataclass(frozen=True)
 class MessagePart:
-    """One Discord message of a delivery (an alert, a digest part, a notice): text and cards."""
+    """One Discord message of a delivery (an alert, a digest part, a notice): text and cards,
+    and (a digest's last part) papers of earlier digests now published, listed as lines."""
 
     content: str = ""
     cards: tuple[PaperCard, ...] = field(default_factory=tuple)
+    published: tuple[PaperCard, ...] = field(default_factory=tuple)

@@ -39,10 +39,12 @@ class DigestEntry:
 
 @dataclass(frozen=True)
 class PlannedPart:
-    """One Discord message of a digest: text (the header on the first) and its papers."""
+    """One Discord message of a digest: text (the header on the first) and its papers; the
+    last may list papers of earlier digests that are now published (`published`, paper ids)."""
 
     content: str
     entries: tuple[DigestEntry, ...] = ()
+    published: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,13 @@ class ComposedDigest:
     author_count: int
     range_text: str
 
-    @property
-    def empty(self) -> bool:
-        return self.paper_count == 0
-
     def payload(self) -> list[dict[str, Any]]:
         """The JSON snapshot stored in the outbox."""
         return [
             {
                 "content": part.content,
                 "cards": [{"paper": e.paper_id, "why": list(e.author_ids)} for e in part.entries],
+                **({"published": list(part.published)} if part.published else {}),
             }
             for part in self.parts
         ]
@@ -82,6 +81,7 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
                 DigestEntry(int(card["paper"]), tuple(int(a) for a in card.get("why", ())))
                 for card in part.get("cards", ())
             ),
+            published=tuple(int(p) for p in part.get("published", ())),
         )
         for part in payload
     ]
@@ -184,14 +184,24 @@ class CardBook:
         return size
 
     def compose(
-        self, entries: Sequence[DigestEntry], range_text: str, *, post_when_empty: bool = True
+        self,
+        entries: Sequence[DigestEntry],
+        range_text: str,
+        *,
+        post_when_empty: bool = True,
+        published: Sequence[int] = (),
     ) -> ComposedDigest | None:
-        """The digest of these papers; None when it is empty and empty weeks are not posted."""
+        """The digest of these papers, then a message of the `published` ones (papers of
+        earlier digests now published); None when both are empty and empty weeks are not
+        posted."""
         entries = self.available(entries)
+        published = tuple(p for p in dict.fromkeys(published) if p in self.papers)
         if not entries:
-            if not post_when_empty:
+            if not post_when_empty and not published:
                 return None
-            return ComposedDigest((PlannedPart(empty_text(range_text)),), 0, 0, range_text)
+            only = PlannedPart(empty_text(range_text), published=published)
+            return ComposedDigest((only,), 0, 0, range_text)
+        tail = (PlannedPart("", published=published),) if published else ()
         authors = {a for e in entries for a in e.author_ids}
         groups = split_entries(entries, [self.size(e) for e in entries])
         header = header_text(len(entries), len(authors), range_text)
@@ -199,8 +209,12 @@ class CardBook:
             PlannedPart(header if index == 0 else "", tuple(group))
             for index, group in enumerate(groups)
         )
-        return ComposedDigest(parts, len(entries), len(authors), range_text)
+        return ComposedDigest((*parts, *tail), len(entries), len(authors), range_text)
 
     def cards_of(self, part: PlannedPart) -> tuple[PaperCard, ...]:
         """The cards of a planned message (papers deleted since planning are left out)."""
         return tuple(self.card(e) for e in self.available(part.entries))
+
+    def published_of(self, part: PlannedPart) -> tuple[PaperCard, ...]:
+        """The cards of the papers a planned message lists as now published."""
+        return tuple(self.card(DigestEntry(p, ())) for p in part.published if p in self.papers)

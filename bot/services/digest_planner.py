@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +58,28 @@ async def fill_book(session: AsyncSession, book: CardBook, entries: Iterable[Dig
     papers = await PaperRepository(session).list_by_ids(paper_ids) if paper_ids else []
     authors = await AuthorRepository(session).list_by_ids(author_ids) if author_ids else []
     book.add(papers, {a.id: a.display_name for a in authors})
+
+
+async def load_contents(
+    session: AsyncSession,
+    repo: DigestScheduleRepository,
+    book: CardBook,
+    schedule_ids: Sequence[int],
+    until: datetime,
+) -> tuple[dict[int, list[DigestEntry]], dict[int, list[int]]]:
+    """Per schedule, the papers due in its next digest and those of its earlier digests now
+    published; their papers and authors loaded into `book`."""
+    grouped = group_candidates(await repo.candidates(schedule_ids, until=until))
+    published = await repo.now_published(schedule_ids, until=until)
+    await fill_book(
+        session,
+        book,
+        [
+            *(e for entries in grouped.values() for e in entries),
+            *(DigestEntry(p, ()) for ids in published.values() for p in ids),
+        ],
+    )
+    return grouped, published
 
 
 def digest_range(
@@ -158,11 +180,18 @@ class DigestPlanner:
                 schedules = await repo.due(now, limit=self._batch_size)
                 if not schedules:
                     break
-                grouped = await self._candidates(session, repo, schedules, now, book)
+                grouped, published = await load_contents(
+                    session, repo, book, [s.id for s in schedules], now
+                )
                 rows = []
                 for schedule in schedules:
                     row = await self._plan_one(
-                        repo, schedule, grouped.get(schedule.id, []), book, now
+                        repo,
+                        schedule,
+                        grouped.get(schedule.id, []),
+                        published.get(schedule.id, []),
+                        book,
+                        now,
                     )
                     if row is not None:
                         rows.append(row)
@@ -179,24 +208,12 @@ class DigestPlanner:
             log.info("planned %d digests (%d empty weeks not posted)", planned, skipped)
         return PlanReport(planned=planned, skipped_empty=skipped, batches=batches)
 
-    async def _candidates(
-        self,
-        session: AsyncSession,
-        repo: DigestScheduleRepository,
-        schedules: list[DigestSchedule],
-        now: datetime,
-        book: CardBook,
-    ) -> dict[int, list[DigestEntry]]:
-        candidates = await repo.candidates([s.id for s in schedules], until=now)
-        grouped = group_candidates(candidates)
-        await fill_book(session, book, (e for entries in grouped.values() for e in entries))
-        return grouped
-
     async def _plan_one(
         self,
         repo: DigestScheduleRepository,
         schedule: DigestSchedule,
         entries: list[DigestEntry],
+        published: list[int],
         book: CardBook,
         now: datetime,
     ) -> DigestPlanRow | None:
@@ -205,6 +222,7 @@ class DigestPlanner:
                 entries,
                 digest_range(schedule, schedule.next_digest_at, book, entries),
                 post_when_empty=schedule.post_when_empty,
+                published=published,
             )
             following = next_occurrence(
                 schedule.weekday, schedule.local_time, schedule.timezone, now

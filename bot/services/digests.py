@@ -15,13 +15,8 @@ from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
 from bot.services.cards import MessagePart
 from bot.services.cutoff_fence import CutoffFence
-from bot.services.digest_content import (
-    CardBook,
-    Measure,
-    group_candidates,
-    parts_from_payload,
-)
-from bot.services.digest_planner import digest_range, fill_book, plan_row
+from bot.services.digest_content import CardBook, DigestEntry, Measure, parts_from_payload
+from bot.services.digest_planner import digest_range, fill_book, load_contents, plan_row
 from bot.services.digest_times import (
     manual_period_key,
     next_occurrence,
@@ -171,12 +166,15 @@ class DigestService:
             repo = DigestScheduleRepository(session)
             schedule = await self._get(repo, target_kind, target_id, guild_id)
             book = CardBook(self._measure)
-            entries = group_candidates(await repo.candidates([schedule.id], until=now)).get(
-                schedule.id, []
-            )
-            await fill_book(session, book, entries)
+            grouped, published = await load_contents(session, repo, book, [schedule.id], now)
+            entries = grouped.get(schedule.id, [])
             range_text = digest_range(schedule, schedule.next_digest_at, book, entries)
-            composed = book.compose(entries, range_text, post_when_empty=schedule.post_when_empty)
+            composed = book.compose(
+                entries,
+                range_text,
+                post_when_empty=schedule.post_when_empty,
+                published=published.get(schedule.id, []),
+            )
         parts = message_parts(book, composed.parts) if composed is not None else []
         return DigestPreview(
             ScheduleView.of(schedule),
@@ -200,12 +198,12 @@ class DigestService:
                     "Run /digest setup to resume it first."
                 )
             book = CardBook(self._measure)
-            entries = group_candidates(await repo.candidates([schedule.id], until=now)).get(
-                schedule.id, []
-            )
-            await fill_book(session, book, entries)
+            grouped, published = await load_contents(session, repo, book, [schedule.id], now)
+            entries = grouped.get(schedule.id, [])
             range_text = digest_range(schedule, now, book, entries)
-            composed = book.compose(entries, range_text, post_when_empty=False)
+            composed = book.compose(
+                entries, range_text, post_when_empty=False, published=published.get(schedule.id, [])
+            )
             if composed is None:
                 return SendNowResult(False, 0, 0, range_text)
             row = plan_row(
@@ -244,11 +242,11 @@ def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
     """Planned messages as `MessagePart`s (what the sender posts and preview shows)."""
     result = []
     for part in parts:
-        cards = book.cards_of(part)
+        cards, published = book.cards_of(part), book.published_of(part)
         content = part.content
-        if not content and not cards:
+        if not content and not cards and not published:
             content = "(The papers of this part of the digest were removed.)"
-        result.append(MessagePart(content=content, cards=cards))
+        result.append(MessagePart(content=content, cards=cards, published=published))
     return result
 
 
@@ -258,6 +256,8 @@ async def digest_message_parts(
     """The messages of a planned digest (outbox payload), built from the stored papers."""
     parts = parts_from_payload(payload)
     book = CardBook()
+    entries = [e for part in parts for e in part.entries]
+    entries += [DigestEntry(p, ()) for part in parts for p in part.published]
     async with database.reader() as session:
-        await fill_book(session, book, (e for part in parts for e in part.entries))
+        await fill_book(session, book, entries)
     return message_parts(book, parts)

@@ -31,12 +31,13 @@ class FollowResult:
     notify: Notify
     created: bool
     notify_changed: bool
-    # False when arXiv could not be asked (an outage): their earlier papers come with the next
-    # poll. True with 0 papers tracked: nothing found yet.
+    # False when a source could not be asked (an outage): their earlier papers come with the
+    # next poll. True with 0 papers tracked: nothing found yet.
     papers_checked: bool
     papers_tracked: int
     # The weekly digest the follow feeds (the user's DM one, or the channel's) is set up.
     has_digest: bool
+    sources_down: tuple[str, ...] = ()  # those not answering this time, as users name them
 
 
 @dataclass(frozen=True, slots=True)

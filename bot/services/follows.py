@@ -325,6 +325,7 @@ class FollowService:
                 papers_checked=author.papers_fetched_at is not None,
                 papers_tracked=papers,
                 has_digest=digest is not None,
+                sources_down=history.down if history is not None else (),
             )
         log.info(
             "follow %s: author %s (%s) scope=%s target=%s notify=%s",

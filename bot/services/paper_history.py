@@ -1,16 +1,20 @@
-"""An author's arXiv papers from before the bot met them: fetched until complete, then kept.
+"""An author's papers from before the bot met them: fetched until complete, then kept.
 
-When the bot first meets an author (a profile view, a follow) it fetches the papers their name
-finds on arXiv (one API search, newest first, up to `MAX_RESULTS`) and, for an author with an
-OpenAlex id, their arXiv works by identity (one OpenAlex call, at the same time); it keeps
-those that are theirs (`author_fetch.author_papers`) and stores and links them through the
-poller's own `paper_store.store_matches`, so priming holds (nothing published before a follow
-is announced to it) and a paper published after one is announced once, whoever stores it.
+When the bot first meets an author (a profile view, a follow) it fetches, at the same time,
+the papers their name finds on arXiv (one API search, newest first, up to `MAX_RESULTS`) and,
+for an author with an OpenAlex id, two OpenAlex calls: their arXiv works by identity, and their
+newest works at every venue (journals, proceedings, bioRxiv, ...). It keeps the arXiv papers
+that are theirs (`author_fetch.author_papers`) and the works that name them
+(`work_records.own_work_records`; a work's arXiv version joins the arXiv paper it is), and
+stores and links them through the poller's own `paper_store.store_matches`, so priming holds
+(nothing published before a follow is announced to it) and a paper published after one is
+announced once, whoever stores it.
 
-`authors.papers_fetched_at` records that the arXiv search answered. An outage (a 429 or 5xx, a
+`authors.papers_fetched_at` records that every call answered. An outage (a 429 or 5xx, a
 reset, a timeout, a body that does not parse) leaves it NULL, and the next profile view, follow
 or poll tries again (`complete`); meanwhile the profile carries a notice, the follow's
-confirmation says so and `paperscout author` exits 1. `authors.arxiv_confirmed` records how
+confirmation says so and `paperscout author` exits 1. (A failed identity call alone does not:
+the name-only guard decides then.) `authors.arxiv_confirmed` records how
 many fetched papers OpenAlex confirmed: 0 tells the homonym guard that the papers under this
 name are a namesake's (`bot.services.homonym_guard`).
 """
@@ -26,11 +30,17 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.services.author_fetch import author_papers, match_variants, openalex_identity
+from bot.services.author_fetch import (
+    author_papers,
+    match_variants,
+    openalex_identity,
+    openalex_works,
+)
 from bot.services.author_resolver import UpstreamGuard
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.paper_store import StoreResult, store_matches
 from bot.services.single_flight import shared
+from bot.services.work_records import own_work_records, surnames_of
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_query import author_term
 from bot.sources.errors import SourceError
@@ -46,19 +56,32 @@ MAX_RESULTS = 200  # newest first: an author with more has their older papers le
 MATCHED_BY = "history"  # author_papers.matched_by of the links made here
 ARXIV_SOURCE = "arxiv_api"
 OPENALEX_SOURCE = "openalex"
-ARXIV_DOWN = "arXiv is not answering right now, so the paper list may be incomplete."
+# What each source's outage leaves out, by the name users know it by.
+DOWN_NOTICES = {
+    "arXiv": "arXiv is not answering right now, so the paper list may be incomplete.",
+    # Not "OpenAlex ..." first: profiles read notices starting so as trouble with the metrics.
+    "OpenAlex": "Works outside arXiv may be missing: OpenAlex is not answering right now.",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """What one fetch found: the author's own papers, or `complete` False (arXiv failed)."""
+    """What one fetch found: the author's own papers, and the sources that did not answer
+    (`down`, as users name them): then it is incomplete, and tried again later."""
 
     papers: tuple[Paper, ...]
     usual_categories: tuple[str, ...]
     confirmed: int | None  # how many papers OpenAlex confirmed; None: it did not answer
-    complete: bool
-    notices: tuple[str, ...] = ()
+    down: tuple[str, ...] = ()
     requests: Mapping[str, int] = field(default_factory=dict)  # per source, as polls count
+
+    @property
+    def complete(self) -> bool:
+        return not self.down
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return tuple(DOWN_NOTICES[source] for source in self.down)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,21 +122,31 @@ class PaperHistory:
         self, display_name: str, name_variants: Sequence[str], openalex_id: str | None
     ) -> History:
         """The author's papers (network only, nothing stored); never raises for an outage."""
-        term = author_term(display_name)
-        if self._arxiv is None or not term:  # nothing could ever be fetched: nothing to retry
-            return History((), (), None, complete=True)
-        fetched, identity = await asyncio.gather(
-            self._search(term), openalex_identity(self._openalex, self._guard, openalex_id)
+        term = author_term(display_name) if self._arxiv is not None else ""
+        fetched, identity, works = await asyncio.gather(
+            self._search(term),
+            openalex_identity(self._openalex, self._guard, openalex_id),
+            openalex_works(self._openalex, self._guard, openalex_id),
         )
-        requests = {ARXIV_SOURCE: 1}
+        requests = {ARXIV_SOURCE: 1} if term else {}
         if self._openalex is not None and openalex_id:
-            requests[OPENALEX_SOURCE] = 1
-        if fetched is None:
-            return History((), (), None, False, (ARXIV_DOWN,), requests)
+            requests[OPENALEX_SOURCE] = 2
+        down = (("arXiv",) if fetched is None else ()) + (("OpenAlex",) if works is None else ())
         variants = match_variants(display_name, name_variants) or (display_name,)
-        found = author_papers(fetched, variants, identity)
-        confirmed = found.confirmed if identity is not None else None
-        return History(found.papers, found.usual_categories, confirmed, True, (), requests)
+        found = author_papers(fetched or [], variants, identity)
+        records = own_work_records(
+            works or (),
+            surnames_of(variants),
+            frozenset(p.arxiv_id for p in found.papers if p.arxiv_id),
+            who=display_name,
+        )
+        return History(
+            (*found.papers, *records),
+            found.usual_categories,
+            found.confirmed if identity is not None and term and fetched is not None else None,
+            down,
+            requests,
+        )
 
     async def store(
         self, session: AsyncSession, author_id: int, history: History, *, stamp: datetime
@@ -143,7 +176,7 @@ class PaperHistory:
         async with self._database.reader() as session:
             current = await AuthorRepository(session).get(author.id)
         if current is None or current.papers_fetched_at is not None:
-            return History((), tuple(author.usual_categories or ()), None, complete=True)
+            return History((), tuple(author.usual_categories or ()), None)
         history = await self.fetch(
             current.display_name, tuple(current.name_variants or ()), current.openalex_id
         )
@@ -162,8 +195,10 @@ class PaperHistory:
 
     async def _search(self, term: str) -> list[Paper] | None:
         """The papers the name finds on arXiv (homonyms too); None when arXiv failed, or sent
-        entries that could not be read (the next attempt may get them whole)."""
-        assert self._arxiv is not None
+        entries that could not be read (the next attempt may get them whole). No term (no
+        arXiv configured, or a name arXiv cannot search): nothing to find."""
+        if self._arxiv is None or not term:
+            return []
         try:
             result = await self._guard.call(
                 ARXIV_SOURCE,

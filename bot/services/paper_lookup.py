@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import BadInput, NotFoundError
+from bot.errors import NotFoundError
+from bot.plain_text import plain
 from bot.services.cards import paper_card
+from bot.services.paper_query import parse_paper_query
 from bot.services.profile_types import PaperView
-from bot.sources.arxiv_ids import split_version
 from db.database import Database
 from db.models import Follow
 from db.repositories.follows import FollowRepository
@@ -27,22 +28,14 @@ class PaperLookup:
 
     async def paper(self, text: str, *, guild_id: int | None, user_id: int) -> PaperView:
         """A stored paper's card and which authors followed here (or by the asker) it is for."""
-        raw = " ".join((text or "").split())
-        if not raw or len(raw) > 100:
-            raise BadInput("Give an arXiv id, like `2411.17700` or `astro-ph/0601001`.")
-        try:
-            arxiv_id, _version = split_version(raw)
-        except ValueError:
-            raise BadInput(
-                "That is not an arXiv id. Use the form `2411.17700` (optionally `v2`) or "
-                "`astro-ph/0601001`."
-            ) from None
+        scheme, value = parse_paper_query(text)
         async with self._database.reader() as session:
             papers_repo = PaperRepository(session)
-            paper = await papers_repo.get_by_arxiv_id(arxiv_id)
+            paper = await papers_repo.get_by_identifier(scheme, value)
             if paper is None:
+                shown = f"arXiv:{value}" if scheme == "arxiv" else f"{scheme} {value}"
                 raise NotFoundError(
-                    f"PaperScout does not track arXiv:{arxiv_id}. Papers appear here once an "
+                    f"PaperScout does not track {plain(shown)}. Papers appear here once an "
                     "author of theirs is followed or profiled."
                 )
             linked = (await papers_repo.linked_authors([paper.id])).get(paper.id, [])

@@ -1,7 +1,7 @@
 """Storing matched papers: one transaction writes the papers, their author links and the
 instant alerts those new links trigger.
 
-Every path that stores an author's papers goes through here (the poll, the OpenAlex backstop,
+Every path that stores an author's papers goes through here (the poll, the OpenAlex works feed,
 an author's paper history fetched by a profile or a follow), so priming and exactly-once alerts
 hold whoever stores first: a paper published before a follow was made is never announced to
 it, and an alert is planned once per destination and paper (the outbox's dedupe key).
@@ -23,7 +23,8 @@ from bot.sources.models import Paper
 from db.database import Database
 from db.repositories.follows import FollowRepository
 from db.repositories.outbox import OutboxRepository, OutboxRow
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class StoreResult:
 
 class PaperLink(Protocol):
     """`paper` is by followed author `author_id`; `matched_by` says how that was decided
-    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex backstop)."""
+    (an `AcceptedMatch` of the name matcher, or an identity match of the OpenAlex works feed)."""
 
     @property
     def paper(self) -> Paper: ...
@@ -65,28 +66,27 @@ async def store_matches(
     for match in matches:
         record = paper_record(match.paper)
         if record is None:
-            log.warning("paper %s has no date or category; not stored", match.paper.arxiv_id)
+            log.warning("paper %s has no date or category; not stored", match.paper.key)
             continue
-        known = records.get(record.arxiv_id)
+        known = records.get(record.key)
         if known is None or record.version > known.version:
-            records[record.arxiv_id] = record
+            records[record.key] = record
     if not records:
         return result
     papers = PaperRepository(session)
     upserted = await papers.upsert_many(records.values(), now=now)
-    result.papers_new = len(upserted.new)
-    result.papers_updated = len(upserted.updated)
+    # Distinct works: two records of one work (its arXiv and OpenAlex records) are one paper.
+    result.papers_new = len(set(upserted.new.values()))
+    result.papers_updated = len(set(upserted.updated.values()) - set(upserted.new.values()))
     ids = upserted.ids
-    pairs = [
-        (m.author_id, ids[m.paper.arxiv_id], m.matched_by)
-        for m in matches
-        if m.paper.arxiv_id in ids
-    ]
+    pairs = [(m.author_id, ids[m.paper.key], m.matched_by) for m in matches if m.paper.key in ids]
     new_links = await papers.link_authors(pairs, now=now)
     result.links_made = len(new_links)
     if not new_links:
         return result
-    published = {ids[arxiv_id]: record.published for arxiv_id, record in records.items()}
+    # The work's earliest appearance decides priming: a journal version of a preprint that
+    # predates a follow is as old as the preprint.
+    published = await papers.published_of({paper_id for _, paper_id in new_links})
     rows = await _plan_alerts(session, pairs, new_links, published)
     if rows:
         created = await OutboxRepository(session).enqueue_many(rows, now=now)

@@ -338,8 +338,8 @@ class PollingService:
 
     async def _complete_histories(self, state: _CycleState, authors: Sequence[Author]) -> None:
         """Fetch the earlier papers of followed authors whose last fetch did not complete (an
-        arXiv outage during their follow or first profile), oldest first; stop when arXiv
-        fails again."""
+        arXiv or OpenAlex outage during their follow or first profile), oldest first; stop
+        when a source fails again (only arXiv's failure is the cycle's)."""
         for author in authors:
             if state.api_failed or self._backing_off(state, API_SOURCE) is not None:
                 return
@@ -347,9 +347,10 @@ class PollingService:
             for source, count in history.requests.items():
                 state.summary.count_request(source, count)
             if not history.complete:
-                state.api_failed = True
+                state.api_failed = state.api_failed or "arXiv" in history.down
                 state.summary.errors.append(
-                    f"{API_SOURCE} (earlier papers of author {author.id}): not answering"
+                    f"{' and '.join(history.down)} (earlier papers of author {author.id}): "
+                    "not answering"
                 )
                 return
             state.summary.histories_completed += 1

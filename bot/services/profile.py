@@ -32,7 +32,7 @@ from bot.services.author_resolver import Viewer
 from bot.services.cards import paper_card
 from bot.services.metrics import ai_score, novelty
 from bot.services.metrics_on_view import MetricsOnView
-from bot.services.paper_history import ARXIV_DOWN, PaperHistory
+from bot.services.paper_history import DOWN_NOTICES, PaperHistory
 from bot.services.profile_figures import (
     citations_in_year,
     last_full_year,
@@ -195,7 +195,7 @@ class ProfileService:
     ) -> Profile:
         now = self._clock.now()
         author, count = await self._author_and_count(author_id)
-        if author.papers_fetched_at is None and ARXIV_DOWN not in notices:
+        if author.papers_fetched_at is None and not set(DOWN_NOTICES.values()) & set(notices):
             # An earlier fetch failed (not this very call's): try again now.
             history = await self._history.complete(author)
             notices = notices + list(history.notices)
@@ -258,7 +258,7 @@ class ProfileService:
         reason: str | None,
         paper_limit: int | None,
     ) -> Profile:
-        oldest_first = sorted(papers, key=lambda p: (p.published, p.arxiv_id))
+        oldest_first = sorted(papers, key=lambda p: (p.published, p.id))
         texts = [f"{p.title} {p.abstract}" for p in oldest_first]
         if len(texts) > NOVELTY_IN_THREAD:
             novelty_score = await asyncio.to_thread(novelty, texts)

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot import __version__
 from bot.clock import Clock
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
-from bot.services.openalex_backstop import JOB_KEY as BACKSTOP_KEY
+from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
 from bot.services.polling import API_FEED_KEY, RSS_FEED_PREFIX
 from bot.services.status_report import DigestDestinationView, SourceHealthView, StatusReport
 from db.database import Database
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 # The leader's daily jobs by their `PeriodicJob` key, with the name /status gives them.
-DAILY_JOBS = {METRICS_REFRESH_KEY: "metrics refresh", BACKSTOP_KEY: "OpenAlex backstop"}
+DAILY_JOBS = {METRICS_REFRESH_KEY: "metrics refresh", WORKS_FEED_KEY: "OpenAlex works"}
 
 
 def is_poll_feed(key: str) -> bool:

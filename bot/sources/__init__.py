@@ -1,4 +1,4 @@
-"""Upstream sources: arXiv API, arXiv listing feeds, OpenAlex, Semantic Scholar.
+"""Upstream sources: arXiv API, arXiv listing feeds, OpenAlex, Semantic Scholar, PubMed, Crossref.
 
 HTTP + parsing only: no database, no Discord. Every source takes an injected
 `aiohttp.ClientSession`, a base URL and a `RateLimiter`, returns the plain dataclasses of

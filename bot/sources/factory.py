@@ -12,10 +12,12 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_rss import ArxivRssSource
+from bot.sources.crossref import CrossrefSource
 from bot.sources.health import HealthRecorder
 from bot.sources.http_policy import HttpOptions, default_user_agent
 from bot.sources.limiter import RateLimiter, Sleep
 from bot.sources.openalex import OpenAlexSource
+from bot.sources.pubmed import PubMedSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 OPENALEX_MIN_INTERVAL = 0.1  # <= 10 requests/s: far below OpenAlex's 100/s
 S2_MIN_INTERVAL = 1.0  # keyed S2 accounts get 1 request/s
 S2_MIN_INTERVAL_UNKEYED = 3.0  # the shared anonymous pool is ~100 requests / 5 min for everyone
+NCBI_MIN_INTERVAL = 0.1  # E-utilities: 10 requests/s with an API key
+NCBI_MIN_INTERVAL_UNKEYED = 0.34  # and 3/s without (the gap runs from one end to the next start)
+CROSSREF_MIN_INTERVAL = 0.34  # the polite pool: 3 list requests/s (10 for single works)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Sources:
     semantic_scholar: SemanticScholarSource
     arxiv_limiter: RateLimiter
     options: HttpOptions
+    pubmed: PubMedSource
+    crossref: CrossrefSource
 
 
 def http_options_from_settings(
@@ -63,7 +70,8 @@ def build_sources(
     sleep: Sleep | None = None,
     options: HttpOptions | None = None,
 ) -> Sources:
-    """Build the four sources. arXiv API and RSS share ONE limiter (arXiv's rule covers both)."""
+    """Build every source. arXiv API and RSS share ONE limiter (arXiv's rule covers both);
+    each other host has its own."""
     opts = options or http_options_from_settings(settings, clock=clock, sleep=sleep)
     arxiv_limiter = RateLimiter(
         settings.arxiv_min_interval_seconds, name="arxiv.org", clock=opts.clock, sleep=opts.sleep
@@ -74,6 +82,11 @@ def build_sources(
     s2_interval = S2_MIN_INTERVAL if settings.semantic_scholar_api_key else S2_MIN_INTERVAL_UNKEYED
     s2_limiter = RateLimiter(
         s2_interval, name="semantic_scholar", clock=opts.clock, sleep=opts.sleep
+    )
+    ncbi_interval = NCBI_MIN_INTERVAL if settings.ncbi_api_key else NCBI_MIN_INTERVAL_UNKEYED
+    ncbi_limiter = RateLimiter(ncbi_interval, name="ncbi", clock=opts.clock, sleep=opts.sleep)
+    crossref_limiter = RateLimiter(
+        CROSSREF_MIN_INTERVAL, name="crossref", clock=opts.clock, sleep=opts.sleep
     )
     return Sources(
         arxiv_api=ArxivApiSource(
@@ -100,4 +113,21 @@ def build_sources(
         ),
         arxiv_limiter=arxiv_limiter,
         options=opts,
+        pubmed=PubMedSource(
+            session,
+            settings.pubmed_api_url,
+            ncbi_limiter,
+            api_key=settings.ncbi_api_key,
+            email=settings.contact_email,
+            options=opts,
+            health=health,
+        ),
+        crossref=CrossrefSource(
+            session,
+            settings.crossref_api_url,
+            crossref_limiter,
+            email=settings.contact_email,
+            options=opts,
+            health=health,
+        ),
     )

@@ -184,13 +184,15 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
         encoded: bool = False,
     ) -> T:
         """Send a request (with retries) and return `parse(response)`.
 
         `parse` receives every response, whatever its status, and raises a `SourceError` for
         what it does not accept (usually via `check_status`). `encoded=True` sends `url` exactly
-        as given (already percent-encoded), so callers can measure the request line.
+        as given (already percent-encoded), so callers can measure the request line. `form` is
+        sent as an `application/x-www-form-urlencoded` body (a POST too long for a URL).
         """
         target = URL(str(url), encoded=True) if encoded else URL(str(url))
         if params:
@@ -200,7 +202,7 @@ class HttpClient:
         while True:
             attempt += 1
             try:
-                return await self._attempt(method, target, parse, headers, json_body)
+                return await self._attempt(method, target, parse, headers, json_body, form)
             except SourceError as error:
                 if error.source is None:
                     error.source = self.source
@@ -228,10 +230,11 @@ class HttpClient:
         parse: Callable[[HttpResponse], T],
         headers: Mapping[str, str] | None,
         json_body: Any,
+        form: Mapping[str, str] | None,
     ) -> T:
         limiter = self.limiter if self.limiter is not None else contextlib.nullcontext()
         async with limiter:
-            response = await self._send(method, target, headers, json_body)
+            response = await self._send(method, target, headers, json_body, form)
         try:
             if len(response.body) >= self.options.parse_in_thread_bytes:
                 # A multi-megabyte feed takes tens of ms to parse: keep the event loop (and the
@@ -261,6 +264,7 @@ class HttpClient:
         target: URL,
         headers: Mapping[str, str] | None,
         json_body: Any,
+        form: Mapping[str, str] | None,
     ) -> HttpResponse:
         opts = self.options
         all_headers = CIMultiDict({"User-Agent": opts.user_agent})
@@ -277,6 +281,7 @@ class HttpClient:
                 target,
                 headers=all_headers,
                 json=json_body,
+                data=dict(form) if form is not None else None,
                 timeout=aiohttp.ClientTimeout(total=opts.timeout_seconds),
                 allow_redirects=True,
                 max_redirects=opts.max_redirects,

@@ -16,6 +16,7 @@ from typing import Any
 from bot.sources.arxiv_ids import arxiv_id_from_doi, arxiv_id_from_url
 from bot.sources.counts import count
 from bot.sources.dates import plausible
+from bot.sources.dois import normalise_doi
 from bot.sources.errors import MalformedResponse
 from bot.sources.models import AuthorCandidate, AuthorRecord, Work, WorkAuthor, YearCount
 
@@ -27,7 +28,7 @@ _OPENALEX_ID_RE = re.compile(
     r"(?:https?://(?:api\.)?openalex\.org/(?:\w+/)?)?([AWISPCFT]\d+)$", re.I
 )
 _ORCID_RE = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.I)
-_DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.I)
+_TRAILING_DIGITS_RE = re.compile(r"(\d+)/?$")
 
 
 def short_openalex_id(value: str | None) -> str | None:
@@ -44,13 +45,6 @@ def bare_orcid(value: str | None) -> str | None:
         return None
     match = _ORCID_RE.search(value.strip())
     return match.group(1).upper() if match else None
-
-
-def bare_doi(value: str | None) -> str | None:
-    """`https://doi.org/10.48550/arXiv.2108.04680` -> `10.48550/arxiv.2108.04680`."""
-    if not value:
-        return None
-    return _DOI_PREFIX_RE.sub("", value.strip()).lower() or None
 
 
 def rebuild_abstract(inverted: Mapping[str, Any] | None) -> str | None:
@@ -250,10 +244,12 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
     if openalex_id is None:
         raise MalformedResponse("work without an OpenAlex id", source=SOURCE)
     where = f"OpenAlex work {openalex_id}"
-    doi = bare_doi(obj.get("doi"))
+    doi = normalise_doi(obj.get("doi"))
     arxiv_id = _arxiv_id_of(obj, doi)
     primary = _mapping(obj.get("primary_location"))
     best = _mapping(obj.get("best_oa_location"))
+    venue = _mapping(primary.get("source"))
+    ids = _mapping(obj.get("ids"))
     return Work(
         openalex_id=openalex_id,
         title=" ".join((obj.get("title") or obj.get("display_name") or "").split()),
@@ -274,7 +270,31 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
         pdf_url=primary.get("pdf_url") or best.get("pdf_url") or None,
         cited_by_count=count(obj.get("cited_by_count"), f"{where} cited_by_count"),
         authors_truncated=bool(obj.get("is_authors_truncated")),
+        venue=_text(venue.get("display_name")),
+        venue_type=_text(venue.get("type")),
+        pmid=_trailing_digits(ids.get("pmid")),
+        pmcid=("PMC" + pmc) if (pmc := _trailing_digits(ids.get("pmcid"))) else None,
+        other_dois=_dedupe(
+            [
+                d
+                for location in _list(obj.get("locations"))
+                # a DOI link only (normalise_doi refuses any other URL)
+                if (d := normalise_doi(_mapping(location).get("landing_page_url")))
+                and d != doi
+                and arxiv_id_from_doi(d) is None
+            ]
+        ),
     )
+
+
+def _text(value: Any) -> str | None:
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
+
+
+def _trailing_digits(value: Any) -> str | None:
+    """`https://pubmed.ncbi.nlm.nih.gov/29456894` -> `29456894` (a PubMed or PMC id)."""
+    match = _TRAILING_DIGITS_RE.search(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
 
 
 def parse_works_page(

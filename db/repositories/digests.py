@@ -346,6 +346,34 @@ class DigestScheduleRepository:
             found.extend(DigestCandidate(*row) for row in await self.session.execute(stmt))
         return found
 
+    async def now_published(
+        self, schedule_ids: Iterable[int], *, until: datetime
+    ) -> dict[int, list[int]]:
+        """Per schedule, the papers of its earlier digests that gained a venue since its last
+        cut-off and at or before `until` (oldest first): each is said once, as the windows of
+        one schedule never overlap. A paper that had its venue when it went into a digest is
+        not listed: that digest showed it."""
+        until = require_aware(until, "until")
+        s, i, p = DigestSchedule, DigestItem, Paper
+        found: dict[int, list[int]] = {}
+        for chunk in chunked(unique(schedule_ids)):
+            rows = await self.session.execute(
+                select(i.schedule_id, i.paper_id)
+                .join(p, p.id == i.paper_id)
+                .join(s, s.id == i.schedule_id)
+                .where(
+                    i.schedule_id.in_(chunk),
+                    p.venue_seen_at.is_not(None),
+                    p.venue_seen_at <= until,
+                    p.venue_seen_at > i.added_at,
+                    or_(s.last_cutoff_at.is_(None), p.venue_seen_at > s.last_cutoff_at),
+                )
+                .order_by(i.schedule_id, p.venue_seen_at, p.id)
+            )
+            for schedule_id, paper_id in rows:
+                found.setdefault(schedule_id, []).append(paper_id)
+        return found
+
     async def record_plans(
         self, plans: Sequence[DigestPlanRow], *, now: datetime
     ) -> dict[int, int]:

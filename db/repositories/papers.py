@@ -1,19 +1,21 @@
-"""Papers: bulk upsert from feeds, links to followed authors, and per-author listings."""
+"""Papers: links to followed authors, per-author listings, citation counts; storing works is
+`paper_writes` (merged by identifier)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuthorPaper, Follow, Paper, PaperAuthor
+from db.models import AuthorPaper, Follow, Paper, PaperAuthor, PaperIdentifier
 from db.repositories._dialect import chunked, unique, upsert_insert
+from db.repositories.paper_writes import PaperRecord, UpsertResult, upsert_papers
 from db.types import TZDateTime, require_aware
 
 log = logging.getLogger(__name__)
@@ -27,74 +29,12 @@ def strip_arxiv_version(arxiv_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PaperAuthorRecord:
-    """One author line of an incoming paper."""
-
-    name: str
-    affiliations: Sequence[str] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PaperRecord:
-    """An incoming paper as a source parsed it; `arxiv_id` has no version suffix."""
-
-    arxiv_id: str
-    title: str
-    published: datetime
-    updated: datetime
-    primary_category: str
-    version: int = 1
-    abstract: str = ""
-    categories: Sequence[str] = ()
-    authors: Sequence[PaperAuthorRecord] = ()
-    doi: str | None = None
-    journal_ref: str | None = None
-    comment: str | None = None
-    openalex_id: str | None = None
-    source: str | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> PaperRecord:
-        """Build a record from a dict; authors may be names, dicts or PaperAuthorRecords."""
-        values = dict(data)
-        authors: list[PaperAuthorRecord] = []
-        for author in values.pop("authors", ()) or ():
-            if isinstance(author, PaperAuthorRecord):
-                authors.append(author)
-            elif isinstance(author, str):
-                authors.append(PaperAuthorRecord(author))
-            else:
-                authors.append(
-                    PaperAuthorRecord(author["name"], tuple(author.get("affiliations") or ()))
-                )
-        return cls(authors=tuple(authors), **values)
-
-
-@dataclass(slots=True)
-class UpsertResult:
-    """What `upsert_many` did, by arXiv id (without version) -> paper primary key."""
-
-    new: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ids(self) -> dict[str, int]:
-        """Every arXiv id of the input -> its paper primary key."""
-        return {**self.unchanged, **self.updated, **self.new}
-
-
-@dataclass(frozen=True, slots=True)
 class CitationTarget:
     """A paper whose citation count is due for a refresh, with the count it has now."""
 
     paper_id: int
     arxiv_id: str
     citations: int | None
-
-
-def _newer(a: PaperRecord, b: PaperRecord) -> bool:
-    return (a.version, a.updated) > (b.version, b.updated)
 
 
 class PaperRepository:
@@ -106,56 +46,8 @@ class PaperRepository:
     async def upsert_many(
         self, papers: Iterable[PaperRecord | Mapping[str, Any]], *, now: datetime
     ) -> UpsertResult:
-        """Store a batch of papers in a constant number of statements.
-
-        New arXiv ids are inserted with `first_seen_at = now`. A stored paper is updated
-        (title, abstract, version, updated, categories, comment; doi and journal_ref unless
-        the new value is None) only when the incoming version is higher, and then its author
-        lines are replaced; `first_seen_at` never changes. Duplicates in the batch collapse to
-        the newest version. Returns which ids were new, updated or unchanged.
-        """
-        now = require_aware(now, "now")
-        latest: dict[str, PaperRecord] = {}
-        for item in papers:
-            record = item if isinstance(item, PaperRecord) else PaperRecord.from_mapping(item)
-            known = latest.get(record.arxiv_id)
-            if known is None or _newer(record, known):
-                latest[record.arxiv_id] = record
-        result = UpsertResult()
-        if not latest:
-            return result
-
-        stored = await self._versions(list(latest))
-        writes = [
-            r
-            for r in latest.values()
-            if r.arxiv_id not in stored or r.version > stored[r.arxiv_id][1]
-        ]
-        for arxiv_id, (paper_id, _version) in stored.items():
-            result.unchanged[arxiv_id] = paper_id
-        if writes:
-            written = await self._write_papers(writes, now)
-            for arxiv_id, paper_id in written.items():
-                result.unchanged.pop(arxiv_id, None)
-                if arxiv_id in stored:
-                    result.updated[arxiv_id] = paper_id
-                else:
-                    result.new[arxiv_id] = paper_id
-            await self._replace_authors(
-                [(written[r.arxiv_id], r) for r in writes if r.arxiv_id in written],
-                replaced=list(result.updated.values()),
-            )
-        missing = [a for a in latest if a not in result.ids]
-        if missing:  # another writer inserted them between our read and our write
-            for arxiv_id, (paper_id, _version) in (await self._versions(missing)).items():
-                result.unchanged[arxiv_id] = paper_id
-        log.debug(
-            "papers: %d new, %d updated, %d unchanged",
-            len(result.new),
-            len(result.updated),
-            len(result.unchanged),
-        )
-        return result
+        """Store a batch of works, merged by identifier (`paper_writes.upsert_papers`)."""
+        return await upsert_papers(self.session, papers, now=now)
 
     async def _versions(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}
@@ -166,68 +58,6 @@ class PaperRepository:
             for arxiv_id, paper_id, version in rows:
                 found[arxiv_id] = (paper_id, version)
         return found
-
-    async def _write_papers(self, records: list[PaperRecord], now: datetime) -> dict[str, int]:
-        """INSERT ... ON CONFLICT (arxiv_id) DO UPDATE ... WHERE newer: the rows it returns."""
-        table = Paper.__table__
-        stmt = upsert_insert(self.session, table)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.arxiv_id],
-            set_={
-                "version": excluded.version,
-                "title": excluded.title,
-                "abstract": excluded.abstract,
-                "primary_category": excluded.primary_category,
-                "categories": excluded.categories,
-                "updated": excluded.updated,
-                "comment": excluded.comment,
-                "doi": func.coalesce(excluded.doi, table.c.doi),
-                "journal_ref": func.coalesce(excluded.journal_ref, table.c.journal_ref),
-                "openalex_id": func.coalesce(excluded.openalex_id, table.c.openalex_id),
-            },
-            # A concurrent writer may have stored an even newer version meanwhile.
-            where=table.c.version < excluded.version,
-        ).returning(table.c.arxiv_id, table.c.id)
-        params = [
-            {
-                "arxiv_id": r.arxiv_id,
-                "version": r.version,
-                "title": r.title,
-                "abstract": r.abstract,
-                "primary_category": r.primary_category,
-                "categories": list(r.categories),
-                "published": r.published,
-                "updated": r.updated,
-                "doi": r.doi,
-                "journal_ref": r.journal_ref,
-                "comment": r.comment,
-                "openalex_id": r.openalex_id,
-                "source": r.source,
-                "first_seen_at": now,
-            }
-            for r in records
-        ]
-        rows = await self.session.execute(stmt, params)
-        return {arxiv_id: paper_id for arxiv_id, paper_id in rows}
-
-    async def _replace_authors(
-        self, papers: list[tuple[int, PaperRecord]], *, replaced: list[int]
-    ) -> None:
-        for chunk in chunked(replaced):
-            await self.session.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(chunk)))
-        rows = [
-            {
-                "paper_id": paper_id,
-                "position": position,
-                "name": author.name,
-                "affiliations": list(author.affiliations),
-            }
-            for paper_id, record in papers
-            for position, author in enumerate(record.authors)
-        ]
-        if rows:
-            await self.session.execute(PaperAuthor.__table__.insert(), rows)
 
     async def link_authors(
         self, pairs: Iterable[tuple[int, int, str]], *, now: datetime
@@ -260,6 +90,15 @@ class PaperRepository:
         """The paper with this primary key (authors loaded), or None."""
         return await self.session.get(Paper, paper_id)
 
+    async def get_by_identifier(self, scheme: str, value: str) -> Paper | None:
+        """The work with this identifier (`("doi", "10.1038/x")`, `("arxiv", ...)`), or None."""
+        result = await self.session.execute(
+            select(Paper)
+            .join(PaperIdentifier, PaperIdentifier.paper_id == Paper.id)
+            .where(PaperIdentifier.scheme == scheme, PaperIdentifier.value == value)
+        )
+        return result.scalar_one_or_none()
+
     async def get_by_arxiv_id(self, arxiv_id: str) -> Paper | None:
         """The paper with this arXiv id (a version suffix is ignored), or None."""
         result = await self.session.execute(
@@ -271,6 +110,16 @@ class PaperRepository:
         """The stored papers' ids by arXiv id (without version); unknown ids are absent."""
         found = await self._versions(unique(arxiv_ids))
         return {arxiv_id: paper_id for arxiv_id, (paper_id, _version) in found.items()}
+
+    async def published_of(self, paper_ids: Iterable[int]) -> dict[int, datetime]:
+        """When each work first appeared (`Paper.published`), by paper id."""
+        found: dict[int, datetime] = {}
+        for chunk in chunked(unique(paper_ids)):
+            rows = await self.session.execute(
+                select(Paper.id, Paper.published).where(Paper.id.in_(chunk))
+            )
+            found.update((paper_id, published) for paper_id, published in rows)
+        return found
 
     async def list_by_ids(self, paper_ids: Iterable[int]) -> list[Paper]:
         """The papers with these ids (authors loaded), in the order given; unknown skipped."""

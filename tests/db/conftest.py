@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from db.repositories.papers import PaperAuthorRecord, PaperRecord
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
 
 # A fixed "now" for tests: Monday 6 January 2025, 12:00 UTC.
 T0 = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)

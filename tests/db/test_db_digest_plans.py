@@ -11,7 +11,8 @@ from db.database import Database
 from db.models import DigestItem, OutboxEntry
 from db.repositories.digests import DigestPlanRow, DigestScheduleRepository
 from db.repositories.outbox import OutboxRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 
 DAY = timedelta(days=1)
 

@@ -9,7 +9,8 @@ from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.digests import DigestCandidate, DigestScheduleRepository
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 
 CHANNEL, OTHER_CHANNEL, USER = 5001, 5002, 7001
 DAY = timedelta(days=1)
@@ -188,3 +189,65 @@ async def test_candidates_respect_cutoff_priming_and_items(
 
         next_week = await digests.candidates([channel.id], until=cutoff + 7 * DAY)
         assert next_week == [DigestCandidate(channel.id, ids["0005"], ada.id)]
+
+
+async def test_now_published_lists_a_digest_item_once_in_the_window_of_its_venue(
+    db: Database, t0: datetime
+) -> None:
+    """Three papers of an earlier digest: one gains a venue after that digest (listed in the
+    next window only), one had it before that digest listed it (not listed), one never."""
+
+    def preprint(n: int) -> PaperRecord:
+        return PaperRecord(
+            arxiv_id=None,
+            doi=f"10.1101/{n}",
+            title=f"Preprint {n}",
+            published=t0 - DAY,
+            updated=t0 - DAY,
+            primary_category=None,
+        )
+
+    def journal(n: int) -> PaperRecord:
+        return PaperRecord(
+            arxiv_id=None,
+            doi=f"10.1002/{n}",
+            title=f"Preprint {n}",
+            published=t0,
+            updated=t0,
+            primary_category=None,
+            venue="Ecology",
+            same_as=(("doi", f"10.1101/{n}"),),
+        )
+
+    async with db.transaction() as session:
+        result = await PaperRepository(session).upsert_many(
+            [preprint(1), preprint(2), preprint(3)], now=t0
+        )
+        ids = [result.ids[f"doi:10.1101/{n}"] for n in (1, 2, 3)]
+        await PaperRepository(session).upsert_many([journal(2)], now=t0 + DAY)  # before
+        repo = DigestScheduleRepository(session)
+        schedule = await repo.upsert(
+            target_kind="channel",
+            target_id=CHANNEL,
+            weekday=0,
+            local_time="09:00",
+            timezone="UTC",
+            next_digest_at=t0 + 9 * DAY,
+            now=t0,
+        )
+        await repo.add_items(schedule.id, ids, now=t0 + 2 * DAY)  # the first digest
+        await repo.advance(
+            schedule.id, next_digest_at=t0 + 9 * DAY, last_cutoff_at=t0 + 2 * DAY, now=t0
+        )
+        await PaperRepository(session).upsert_many([journal(1)], now=t0 + 5 * DAY)  # after
+
+    async with db.transaction() as session:
+        repo = DigestScheduleRepository(session)
+        assert await repo.now_published([schedule.id], until=t0 + 4 * DAY) == {}
+        assert await repo.now_published([schedule.id], until=t0 + 9 * DAY) == {
+            schedule.id: [ids[0]]
+        }
+        await repo.advance(
+            schedule.id, next_digest_at=t0 + 16 * DAY, last_cutoff_at=t0 + 9 * DAY, now=t0
+        )
+        assert await repo.now_published([schedule.id], until=t0 + 16 * DAY) == {}

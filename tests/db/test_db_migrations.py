@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "authors",
     "author_name_keys",
     "papers",
+    "paper_identifiers",
     "paper_authors",
     "author_papers",
     "follows",
@@ -69,7 +70,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0004"
+    assert await current_revision_async(database_url) == head_revision() == "0005"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
@@ -199,6 +200,61 @@ async def test_0004_marks_authors_a_profile_stored_with_papers_as_fetched(
     assert await check_no_drift_async(database_url) == []
     await downgrade_async(database_url, "0003")
     assert "papers_fetched_at" not in await column_names(database_url, "authors")
+
+
+async def test_0005_gives_todays_papers_their_identifiers_and_keeps_every_row(
+    database_url: str,
+) -> None:
+    """Papers written at 0004 (the release before) get their arXiv id, DOI and OpenAlex id
+    as identifiers (a DOI two papers share stays with the first); nothing is lost, and the
+    downgrade keeps every arXiv paper."""
+    await upgrade_to_head_async(database_url)
+    await downgrade_async(database_url, "0004")
+    at: object = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    if "sqlite" in database_url:
+        at = "2026-11-01 10:00:00.000000"
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for paper_id, arxiv_id, doi, openalex in (
+                (1, "2411.00001", "10.1038/S41586-024-00001", "W1"),
+                (2, "2411.00002", "10.1038/s41586-024-00001", None),  # the same DOI again
+                (3, "astro-ph/0601001", None, None),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO papers (id, arxiv_id, version, title, abstract, "
+                        "primary_category, categories, published, updated, doi, openalex_id, "
+                        "first_seen_at) VALUES (:id, :arxiv, 1, 'T', '', 'cs.CV', '[]', :at, "
+                        ":at, :doi, :openalex, :at)"
+                    ),
+                    {"id": paper_id, "arxiv": arxiv_id, "doi": doi, "openalex": openalex, "at": at},
+                )
+        await upgrade_to_head_async(database_url)
+        async with engine.connect() as conn:
+            identifiers = (
+                await conn.execute(
+                    text("SELECT paper_id, scheme, value FROM paper_identifiers ORDER BY 1, 2")
+                )
+            ).all()
+            papers = (await conn.execute(text("SELECT count(*) FROM papers"))).scalar()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in identifiers] == [
+        (1, "arxiv", "2411.00001"),
+        (1, "doi", "10.1038/s41586-024-00001"),
+        (1, "openalex", "W1"),
+        (2, "arxiv", "2411.00002"),
+        (3, "arxiv", "astro-ph/0601001"),
+    ]
+    assert papers == 3
+    assert await check_no_drift_async(database_url) == []
+    await downgrade_async(database_url, "0004")
+    assert "paper_identifiers" not in await table_names(database_url)
+    assert {"pmid", "venue"}.isdisjoint(await column_names(database_url, "papers"))
+    await upgrade_to_head_async(database_url)
+    assert await check_no_drift_async(database_url) == []
 
 
 async def test_two_upgrades_in_one_process_at_once(database_url: str) -> None:

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.db.test_db_papers import count_statements
 
 PaperFactory = Callable[..., PaperRecord]

@@ -11,12 +11,8 @@ from sqlalchemy import event
 
 from db.database import Database
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import (
-    PaperAuthorRecord,
-    PaperRecord,
-    PaperRepository,
-    strip_arxiv_version,
-)
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository, strip_arxiv_version
 
 PaperFactory = Callable[..., PaperRecord]
 

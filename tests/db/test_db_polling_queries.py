@@ -8,7 +8,8 @@ from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.outbox import OutboxRepository, OutboxRow
-from db.repositories.papers import PaperAuthorRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord
+from db.repositories.papers import PaperRepository
 from tests.db.conftest import PaperFactory
 
 

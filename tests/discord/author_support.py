@@ -16,7 +16,8 @@ from typing import Any
 from bot.sources.http_policy import RetryPolicy
 from db.database import Database
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream

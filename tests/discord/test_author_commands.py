@@ -213,8 +213,10 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     ("value", "expected"),
     [
         ("2612.99999", "does not track arXiv:2612.99999"),
-        ("not-an-id", "not an arXiv id"),
-        ("<@123> 2501", "not an arXiv id"),
+        ("https://doi.org/10.1038/S41586-099-00001-1", "does not track doi 10.1038/s41586-099"),
+        ("PMID 99999999", "does not track pmid 99999999"),
+        ("not-an-id", "not a paper id I know"),
+        ("<@123> 2501", "not a paper id I know"),
     ],
 )
 async def test_paper_with_unknown_or_malformed_id(h: BotHarness, value: str, expected: str) -> None:

@@ -257,7 +257,7 @@ async def test_no_papers_and_one_or_two_papers_give_novelty_na(
         assert "0 papers tracked" in embed["description"]
         assert "Novelty n/a (needs 3 papers, has 0)" in embed["description"]
         assert embed["fields"] == [
-            {"name": "Recent papers", "value": "No tracked arXiv papers yet.", "inline": False}
+            {"name": "Recent papers", "value": "No tracked papers yet.", "inline": False}
         ]
         decode_png(chart_bytes(h, none))
 

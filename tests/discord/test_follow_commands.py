@@ -301,7 +301,7 @@ async def test_an_ambiguous_name_offers_a_menu_and_stores_only_the_pick(
     assert shown["content"] == (
         "This channel now follows **Joseph Mearman** (Bangor University): new papers go into its "
         "weekly digest, which is not set up yet: a moderator can run `/digest setup` to post "
-        "them here. No arXiv papers found for them yet: you will hear when one appears. "
+        "them here. No papers found for them yet: you will hear when one appears. "
         "Papers published before now are not announced."
     )
     assert shown["components"] == []
@@ -524,7 +524,7 @@ async def test_a_weekly_follow_without_a_digest_says_how_to_get_one(
     instant = await h.slash("follow author", name=f"openalex:{MEARMAN}", notify="instant")
     assert reply(instant) == (
         "You now follow **Joseph Mearman** (Bangor University): you will get a DM as soon as "
-        "they post a new paper. No arXiv papers found for them yet: you will hear when one "
+        "they post a new paper. No papers found for them yet: you will hear when one "
         "appears. Papers published before now are not announced."
     )
     # Back to weekly, still without a digest: said again.
@@ -564,7 +564,7 @@ async def test_a_channel_follow_with_a_digest_set_up_needs_no_hint(h: BotHarness
     )
     assert reply(ex) == (
         "This channel now follows **Joseph Mearman** (Bangor University): new papers are posted "
-        "here in its weekly digest. No arXiv papers found for them yet: you will hear when "
+        "here in its weekly digest. No papers found for them yet: you will hear when "
         "one appears. Papers published before now are not announced."
     )
 

@@ -16,7 +16,8 @@ from bot.services.sending import Sender
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.services import planner
 

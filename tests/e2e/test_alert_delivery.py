@@ -11,7 +11,8 @@ from bot.services.sending import marker_for, nonce_for
 from db.database import Database
 from db.repositories.authors import AuthorRepository
 from db.repositories.outbox import OutboxRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.payloads import MEMBER_ID, TEXT_CHANNEL_ID

@@ -38,6 +38,11 @@ PAPER_FIELDS = {
     "authors",
     "affiliations",
     "abstract",
+    "doi",
+    "pmid",
+    "openalex_id",
+    "venue",
+    "url",
 }
 
 

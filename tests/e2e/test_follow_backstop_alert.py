@@ -4,7 +4,8 @@ The real bot (fake Discord in front, fake upstream behind) on SQLite and Postgre
 follows Heather Piwowar (OpenAlex A5048491430) with instant alerts on 1 Sep 2024; the poll's
 name search finds her 2 Sep paper (one DM). Her 6 Sep paper lists her as "H. Piwowar" in
 physics.soc-ph, which no name search of hers returns; OpenAlex knows it is hers (synthetic
-`openalex/synthetic_works_filter-author-A5048491430_created-since.json`). The job is run the
+`openalex/synthetic_works_filter-author-A5048491430_created-since.json`), as it knows her
+7 Sep journal article, which no arXiv feed has: both are DMed once. The job is run the
 way the scheduler fires it (leader check, `PeriodicJob`), not through APScheduler's clock.
 """
 
@@ -18,6 +19,7 @@ from typing import cast
 import pytest
 from sqlalchemy import select
 
+from bot.services.openalex_works import JOB_KEY
 from db.models import FeedState, OutboxEntry, Paper
 from tests.e2e.test_follow_poll_alert import (
     NEW_PAPER,
@@ -36,6 +38,7 @@ from tests.harness.fixtures import HarnessFactory
 FEED = "arxiv_api/synthetic_query_au-Heather-Piwowar_max50.atom.xml"
 MISSED = "2409.05555"  # published 6 Sep 2024, after the follow
 PRIMED = "2408.04444"  # published 5 Aug 2024, before it: stored, never announced
+JOURNAL_URL = "https://doi.org/10.5555/synthetic.2024.0907"  # 7 Sep 2024, in no arXiv feed
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def backstop_calls(upstream: FakeUpstream) -> int:
 
 
 def backstop_tick(h: BotHarness) -> Callable[[], Awaitable[object]]:
-    job = h.bot.scheduler.get_job("openalex_backstop") if h.bot.scheduler else None
+    job = h.bot.scheduler.get_job("openalex_works") if h.bot.scheduler else None
     assert job is not None, "the backstop job is not registered"
     return cast(Callable[[], Awaitable[object]], job.func)
 
@@ -88,7 +91,7 @@ async def arxiv_ids(h: BotHarness) -> set[str]:
 async def backstop_done_at(h: BotHarness) -> object:
     assert h.bot.database is not None
     async with h.bot.database.reader() as session:
-        state = await session.get(FeedState, "openalex_backstop")
+        state = await session.get(FeedState, JOB_KEY)
         return state.last_success_at if state is not None else None
 
 
@@ -112,7 +115,9 @@ async def test_daily_backstop_dms_the_paper_the_poll_missed_once(
         await h.bot.deliver_tick()
 
         urls = [dm["embeds"][0]["url"] for dm in paper_dms(h)]
-        assert urls == [f"https://arxiv.org/abs/{NEW_PAPER}", f"https://arxiv.org/abs/{MISSED}"]
+        assert urls[0] == f"https://arxiv.org/abs/{NEW_PAPER}"
+        # The missed arXiv paper, and her journal article that only OpenAlex knows.
+        assert sorted(urls[1:]) == [f"https://arxiv.org/abs/{MISSED}", JOURNAL_URL]
         assert {MISSED, PRIMED} <= await arxiv_ids(h)
         assert await backstop_done_at(h) is not None
         (records_call,) = [r for r in upstream.requests_to("/api/query") if "id_list" in r.query]
@@ -124,8 +129,8 @@ async def test_daily_backstop_dms_the_paper_the_poll_missed_once(
         await tick()  # due again: the same works, all linked
         await h.bot.deliver_tick()
         assert backstop_calls(upstream) == 2
-        assert len(paper_dms(h)) == 2
+        assert len(paper_dms(h)) == 3
         assert h.bot.database is not None
         async with h.bot.database.reader() as session:
             alerts = list(await session.scalars(select(OutboxEntry.dedupe_key)))
-        assert len(alerts) == 2
+        assert len(alerts) == 3

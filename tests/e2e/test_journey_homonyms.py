@@ -163,7 +163,7 @@ async def test_each_steiner_of_the_menu_followed_in_turn_gets_only_his_own_paper
         "follows:pick", message=menu, values=[f"openalex:{ECONOMIST}"], invoker=olivia
     )
     confirmed = h.fake.messages[menu["id"]]["content"]
-    assert "No arXiv papers found for them yet: you will hear when one appears." in confirmed
+    assert "No papers found for them yet: you will hear when one appears." in confirmed
     assert "Usual categories" not in confirmed
     assert await followed_by(h, olivia) == [ECONOMIST]
     async with h.bot.database.reader() as session:

@@ -27,7 +27,8 @@ from db.database import Database
 from db.models import Author, FeedState, OutboxEntry, Paper
 from db.repositories.authors import AuthorRepository
 from db.repositories.follows import FollowRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.faults.modes import JSON, XML
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream

@@ -1,4 +1,5 @@
-"""A fake upstream: one aiohttp server on 127.0.0.1:0 that plays arXiv, OpenAlex and S2.
+"""A fake upstream: one aiohttp server on 127.0.0.1:0 that plays arXiv, OpenAlex, S2, PubMed
+and Crossref.
 
 It serves the recorded real responses in `tests/fixtures/` (routes built from `manifest.json`:
 URL, status, content type), records every request (method, path, query, raw request line,
@@ -11,7 +12,8 @@ headers, body, monotonic start/end times), and injects faults per route.
 
 Base URLs (what the sources' settings point at):
 `arxiv_api_url` = `<base>/api/query`, `arxiv_rss_url` = `<base>/rss`,
-`openalex_url` = `<base>/openalex`, `semantic_scholar_url` = `<base>/graph/v1`.
+`openalex_url` = `<base>/openalex`, `semantic_scholar_url` = `<base>/graph/v1`,
+`pubmed_url` = `<base>/entrez/eutils`, `crossref_url` = `<base>/crossref`.
 
 Routes match on method, path, and the query parameters they name (a string for equality, a
 compiled regex for `search`, or a predicate); the most specific match wins, then the newest.
@@ -69,6 +71,8 @@ _HOST_PREFIX = {
     "rss.arxiv.org": "",
     "api.openalex.org": "/openalex",
     "api.semanticscholar.org": "",
+    "eutils.ncbi.nlm.nih.gov": "",
+    "api.crossref.org": "/crossref",
 }
 
 
@@ -346,6 +350,14 @@ class FakeUpstream:
     def semantic_scholar_url(self) -> str:
         return f"{self.base_url}/graph/v1"
 
+    @property
+    def pubmed_url(self) -> str:
+        return f"{self.base_url}/entrez/eutils"
+
+    @property
+    def crossref_url(self) -> str:
+        return f"{self.base_url}/crossref"
+
     # --- configuration ---------------------------------------------------------------------
 
     def fixture_bytes(self, relative: str) -> bytes:
@@ -425,6 +437,15 @@ class FakeUpstream:
                 query=query,
                 match=body_match,
             )
+        # Any one author's works at every venue (the first lookup's second OpenAlex call): none,
+        # unless a test routes them (a route naming the same parameters and added later wins).
+        self.add_route(
+            "GET",
+            "/openalex/works",
+            fixture=EVERY_VENUE_EMPTY,
+            content_type="application/json",
+            query={"filter": _EVERY_VENUE_FILTER},
+        )
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Recorded requests whose path starts with `path`."""
@@ -578,6 +599,10 @@ class FakeUpstream:
                 pass  # the client stopped reading: that is the point
             return response
         raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+
+EVERY_VENUE_EMPTY = "openalex/synthetic_works_every-venue_empty.json"
+_EVERY_VENUE_FILTER = re.compile(r"^authorships\.author\.id:\w+,from_publication_date:1991-01-01$")
 
 
 def _route_from_recorded_url(

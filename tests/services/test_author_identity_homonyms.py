@@ -33,15 +33,24 @@ VISION = "A5000000010"
 PHYSICIST_PAPER = "2611.30001"
 THEIRS = {"2611.30002", "2611.30003"}
 WORKS = "/openalex/works"
+VISION_WORKS = "openalex/synthetic_works_filter-author-A5000000010_indexed-in-arxiv.json"
 
 
 def route_steiner_search(upstream: FakeUpstream) -> None:
-    """The arXiv name search (no date window) answers with the homonym page."""
+    """The arXiv name search (no date window) answers with the homonym page; the vision
+    Steiner's works at every venue are his arXiv works (the identity call's answer)."""
     upstream.add_route(
         "GET",
         "/api/query",
         fixture=STEINER_PAGE,
         query={"search_query": re.compile(r'^au:"Andreas Steiner"$')},
+    )
+    upstream.add_route(
+        "GET",
+        WORKS,
+        fixture=VISION_WORKS,
+        content_type="application/json",
+        query={"filter": f"authorships.author.id:{VISION},from_publication_date:1991-01-01"},
     )
 
 
@@ -84,10 +93,18 @@ async def test_following_the_vision_steiner_learns_only_his_categories(
 
     assert checked
     assert set(categories) == {"cs.CV", "cs.AI"}  # those of the papers OpenAlex confirms
-    # One arXiv search and one OpenAlex works call (besides the name search that resolved him).
+    # One arXiv search and two OpenAlex works calls, his arXiv works (the identity check) and
+    # his works at every venue (besides the name search that resolved him).
     assert len(upstream.requests_to("/api/query")) == 1
-    (works,) = upstream.requests_to(WORKS)
-    assert works.query["filter"].endswith("indexed_in:arxiv") and works.query["per_page"] == "100"
+    identity, every_venue = sorted(
+        upstream.requests_to(WORKS), key=lambda r: "indexed_in" not in r.query["filter"]
+    )
+    assert identity.query["filter"].endswith("indexed_in:arxiv")
+    assert "indexed_in" not in every_venue.query["filter"]
+    assert identity.query["per_page"] == every_venue.query["per_page"] == "100"
+    # His work not among the arXiv search's papers (2106.10270) is not linked from OpenAlex
+    # alone: a work on arXiv joins through its arXiv record.
+    assert await stored_links(db) == THEIRS
     # What this protects: the guard (polling's) now keeps the physicist out of his alerts.
     async with db.reader() as session:
         stored = (await session.execute(select(Author))).scalar_one()
@@ -109,7 +126,7 @@ async def test_a_profile_fetched_on_demand_shows_only_his_papers(
     assert profile.papers_tracked == 2
     assert PHYSICIST_PAPER not in await stored_links(db)
     assert profile.primary_category in {"cs.CV", "cs.AI"}
-    assert len(upstream.requests_to(WORKS)) == 1 and len(upstream.requests_to("/api/query")) == 1
+    assert len(upstream.requests_to(WORKS)) == 2 and len(upstream.requests_to("/api/query")) == 1
 
 
 async def test_without_openalex_the_follow_learns_no_category_from_a_split_name(
@@ -122,7 +139,8 @@ async def test_without_openalex_the_follow_learns_no_category_from_a_split_name(
 
     # The full-name matches split 1:1 between cond-mat and cs: nothing is learnt rather than
     # the physicist's field (the guard then keeps full-name matches only: docs/product.md).
-    assert checked and categories == ()
+    assert categories == ()
+    assert not checked  # his works at every venue were not fetched: the next poll tries again
 
 
 async def test_without_openalex_the_profile_keeps_full_name_matches_only(

@@ -10,7 +10,8 @@ from bot.services.cutoff_fence import CutoffFence
 from bot.sources.factory import Sources
 from db.database import Database
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperAuthorRecord, PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperAuthorRecord, PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.services import digest_service, poller

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from bot.services.metrics_refresh import MetricsRefresher
 from bot.sources.factory import Sources
 from db.database import Database
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
 from tests.services.conftest import follow_author

@@ -21,7 +21,8 @@ from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Paper
 from db.repositories.authors import AuthorRepository
-from db.repositories.papers import PaperRecord, PaperRepository
+from db.repositories.paper_writes import PaperRecord
+from db.repositories.papers import PaperRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
 from tests.services.conftest import follow_author

@@ -15,9 +15,11 @@ import pytest
 
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_rss import ArxivRssSource
+from bot.sources.crossref import CrossrefSource
 from bot.sources.http_policy import HttpOptions, RetryPolicy, default_user_agent
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
+from bot.sources.pubmed import PubMedSource
 from bot.sources.semantic_scholar import SemanticScholarSource
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
@@ -26,6 +28,7 @@ from tests.harness.health import InMemoryHealthRecorder
 CONTACT = "ops@paperscout.example"
 OPENALEX_KEY = "oa-secret-key-123"
 S2_KEY = "s2-secret-key-456"
+NCBI_KEY = "ncbi-secret-key-789"
 
 
 @pytest.fixture
@@ -124,4 +127,43 @@ def semantic_scholar(
         api_key=S2_KEY,
         options=options,
         health=health,
+    )
+
+
+@pytest.fixture
+def ncbi_limiter(clock: ManualClock) -> RateLimiter:
+    """NCBI's keyed spacing (10 requests/s), on the fake clock."""
+    return RateLimiter(0.1, name="ncbi", clock=clock, sleep=clock.sleep)
+
+
+@pytest.fixture
+def pubmed(
+    session: aiohttp.ClientSession,
+    upstream: FakeUpstream,
+    ncbi_limiter: RateLimiter,
+    options: HttpOptions,
+    health: InMemoryHealthRecorder,
+) -> PubMedSource:
+    return PubMedSource(
+        session,
+        upstream.pubmed_url,
+        ncbi_limiter,
+        api_key=NCBI_KEY,
+        email=CONTACT,
+        options=options,
+        health=health,
+    )
+
+
+@pytest.fixture
+def crossref(
+    session: aiohttp.ClientSession,
+    upstream: FakeUpstream,
+    clock: ManualClock,
+    options: HttpOptions,
+    health: InMemoryHealthRecorder,
+) -> CrossrefSource:
+    limiter = RateLimiter(0.34, name="crossref", clock=clock, sleep=clock.sleep)
+    return CrossrefSource(
+        session, upstream.crossref_url, limiter, email=CONTACT, options=options, health=health
     )

@@ -88,3 +88,27 @@ def test_empty_weeks_post_one_line_or_nothing() -> None:
     assert book.compose([], "21-28 Nov", post_when_empty=False) is None
     # A paper deleted since it was found is left out, like a week without it.
     assert book.compose([DigestEntry(99, (1,))], "x", post_when_empty=False) is None
+
+
+def test_papers_now_published_follow_the_new_ones_in_a_last_part() -> None:
+    book = CardBook(card_size)
+    book.add([paper(1), paper(2), paper(3)], {100: "Ada Lovelace"})
+    composed = book.compose([DigestEntry(1, (100,))], "21-28 Nov", published=[2, 2, 9])
+
+    assert composed is not None and composed.paper_count == 1
+    assert [(p.content != "", len(p.entries), p.published) for p in composed.parts] == [
+        (True, 1, ()),
+        (False, 0, (2,)),  # once, and a paper gone since (9) left out
+    ]
+    assert parts_from_payload(composed.payload()) == list(composed.parts)
+    assert composed.paper_ids == [1]  # a digest item already: not recorded again
+
+
+def test_a_week_with_only_papers_now_published_is_posted_even_when_empty_weeks_are_not() -> None:
+    book = CardBook(card_size)
+    book.add([paper(2)], {})
+    assert book.compose([], "21-28 Nov", post_when_empty=False) is None
+    composed = book.compose([], "21-28 Nov", post_when_empty=False, published=[2])
+    assert composed is not None
+    (only,) = composed.parts
+    assert only.content.startswith("No new papers") and only.published == (2,)

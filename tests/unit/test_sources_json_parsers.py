@@ -117,7 +117,6 @@ def test_openalex_id_helpers() -> None:
     assert oa.short_openalex_id("a5048491430") == "A5048491430"
     assert oa.short_openalex_id("nope") is None
     assert oa.bare_orcid("https://orcid.org/0000-0002-1825-009x") == "0000-0002-1825-009X"
-    assert oa.bare_doi("https://doi.org/10.48550/arXiv.2108.04680") == "10.48550/arxiv.2108.04680"
 
 
 def test_s2_full_author() -> None:

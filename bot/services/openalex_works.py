@@ -1,41 +1,46 @@
-"""The OpenAlex backstop: papers of followed authors that the name-based poll missed.
+"""The OpenAlex works feed: followed authors' works at every venue, by OpenAlex identity.
 
-The poll matches author strings by name (docs/sources.md#what-one-poll-asks), so a paper listing a
-followed author under a name form the matcher does not accept never reaches them. OpenAlex
-files works under disambiguated author ids, so once a day (leader only, a `PeriodicJob` under
-`JOB_KEY`) this asks for the recent works of every followed author with an OpenAlex id
-(docs/product.md#the-openalex-backstop, docs/sources.md#openalex):
+The poll finds arXiv papers by name; a biologist's journal articles, bioRxiv preprints or
+conference papers never appear there. OpenAlex files works of every kind under disambiguated
+author ids, so once a day (leader only, a `PeriodicJob` under `JOB_KEY`) this asks for the new
+works of every followed author with an OpenAlex id (docs/sources.md#openalex):
 
 - `/works?filter=authorships.author.id:<up to 100 ids>,from_created_date:<since>`: one list
-  call per 100 authors. `since` is the job's last success minus `overlap` (OpenAlex indexes
-  arXiv preprints days late), or on the first run today minus `first_lookback`.
-- Of those works, the ones with an arXiv id (10.48550 DOI or arxiv.org/abs location) not yet
-  linked to that author get their arXiv record in one `id_list` call per URL-sized chunk
-  (through the shared arXiv limiter), and are stored and linked (`matched_by="openalex"`) by
-  the poller's own `store_fenced`: one alert per destination and paper, priming, `first_seen_at`
-  for digests, all as for a paper the poll found.
+  call per 100 authors, cursor paging. `since` is the job's last success minus `overlap`
+  (OpenAlex indexes works days late), or on the first run today minus `first_lookback`.
+- Every work becomes a record (`work_paper`: its DOI, PubMed ids, OpenAlex id, venue and the
+  other versions' DOIs) linked to the followed authors on it (`matched_by="openalex"`), stored
+  by the poller's own `store_fenced`: one alert per destination and work, priming, digests, all
+  as for a paper the poll found. A work already stored under any identifier is that work: a
+  journal version of an announced preprint adds its venue ("now published"), never a second
+  announcement.
+- A work that is on arXiv and not yet linked to those authors also gets its arXiv record
+  (exact v1 date for priming, categories, affiliations) in one `id_list` call per URL-sized
+  chunk through the shared arXiv limiter: both records are one work.
+- OpenAlex can merge two people or map a work to the wrong arXiv id: a followed author is
+  linked only when the record names someone with their surname.
 
-It confirms and back-fills; the poll stays the alerting path (OpenAlex lags arXiv by days).
 A run that could not ask a source it needed stores what it got and raises
-`BackstopIncomplete`, so `PeriodicJob` does not mark it done and the next tick retries.
+`WorksFeedIncomplete`, so `PeriodicJob` does not mark it done and the next tick retries.
+`JOB_KEY` keeps the name of the arXiv-only job this replaced, so its watermark carries over.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
-from bot.names import name_keys
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.paper_store import store_fenced
 from bot.services.polling import API_SOURCE
+from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_query import chunk_ids_for_url
 from bot.sources.errors import ArxivQueryError, SourceError
-from bot.sources.models import Paper
+from bot.sources.models import Paper, Work
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
 from bot.sources.openalex_parsing import short_openalex_id
 from db.database import Database
@@ -54,16 +59,11 @@ DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 MAX_PAGES_PER_CALL = 10
 
 
-def surnames_of(names: Iterable[str]) -> frozenset[str]:
-    """The folded surnames (`del maestro`) of author strings; empty ones left out."""
-    return frozenset(key for key in (name_keys(n).surname for n in names) if key)
-
-
-class BackstopIncomplete(RuntimeError):
+class WorksFeedIncomplete(RuntimeError):
     """A run could not ask every source it needed; `report` holds what it did anyway."""
 
-    def __init__(self, report: BackstopReport) -> None:
-        super().__init__("OpenAlex backstop incomplete: " + "; ".join(report.errors))
+    def __init__(self, report: WorksFeedReport) -> None:
+        super().__init__("OpenAlex works feed incomplete: " + "; ".join(report.errors))
         self.report = report
 
 
@@ -77,7 +77,7 @@ class IdentityMatch:
 
 
 @dataclass(slots=True)
-class BackstopReport:
+class WorksFeedReport:
     """What one run did. Requests are logical calls (retries excluded)."""
 
     since: date
@@ -97,7 +97,7 @@ class BackstopReport:
         return self.openalex_requests + self.arxiv_requests
 
 
-class OpenAlexBackstop:
+class OpenAlexWorksFeed:
     """Finds followed authors' arXiv papers by OpenAlex identity and stores them like a poll."""
 
     def __init__(
@@ -124,10 +124,10 @@ class OpenAlexBackstop:
         self.overlap = overlap
         self.first_lookback = first_lookback
 
-    async def run(self) -> BackstopReport:
+    async def run(self) -> WorksFeedReport:
         """One pass over every followed author with an OpenAlex id.
 
-        Raises `BackstopIncomplete` when a source failed or is cooling down (what was found
+        Raises `WorksFeedIncomplete` when a source failed or is cooling down (what was found
         before is stored); never raises a `SourceError`.
         """
         now = self._clock.now()
@@ -146,7 +146,7 @@ class OpenAlexBackstop:
                 )
         last = state.last_success_at if state is not None else None
         since = (last - self.overlap) if last is not None else (now - self.first_lookback)
-        report = BackstopReport(since=since.date(), authors=len(by_openalex))
+        report = WorksFeedReport(since=since.date(), authors=len(by_openalex))
         cooling = {
             source: h.next_try_at
             for source, h in health.items()
@@ -158,7 +158,7 @@ class OpenAlexBackstop:
             if not await self._run_chunk(report, chunk, by_openalex, surnames, cooling):
                 break  # a failed source would fail the next chunk too
         log.info(
-            "openalex backstop since %s: %d authors, %d requests (%d OpenAlex, %d arXiv), "
+            "openalex works since %s: %d authors, %d requests (%d OpenAlex, %d arXiv), "
             "%d works, %d arXiv ids new, %d papers stored, %d links, %d alerts, %d errors",
             report.since.isoformat(),
             report.authors,
@@ -173,12 +173,12 @@ class OpenAlexBackstop:
             len(report.errors),
         )
         if report.errors:
-            raise BackstopIncomplete(report)
+            raise WorksFeedIncomplete(report)
         return report
 
     async def _run_chunk(
         self,
-        report: BackstopReport,
+        report: WorksFeedReport,
         chunk: Sequence[str],
         by_openalex: Mapping[str, int],
         surnames: Mapping[int, frozenset[str]],
@@ -203,40 +203,59 @@ class OpenAlexBackstop:
             return False
         report.works += len(works)
         in_chunk = set(chunk)
+        on_work = [(w, {by_openalex[i] for i in w.author_ids & in_chunk}) for w in works]
         wanted: dict[str, set[int]] = {}  # arXiv id -> followed authors on the work
-        for work in works:
-            if work.arxiv_id is None:
-                continue  # not on arXiv: nothing the bot announces
-            for openalex_id in work.author_ids & in_chunk:
-                wanted.setdefault(work.arxiv_id, set()).add(by_openalex[openalex_id])
+        for work, author_ids in on_work:
+            if work.arxiv_id is not None:
+                wanted.setdefault(work.arxiv_id, set()).update(author_ids)
         unlinked = await self._unlinked(wanted)
         report.arxiv_ids_new += len(unlinked)
-        if not unlinked:
-            return True
-        papers = await self._fetch_arxiv(report, sorted(unlinked), cooling)
+        papers = await self._fetch_arxiv(report, sorted(unlinked), cooling) if unlinked else []
         if papers is None:
             return False
         missing = set(unlinked) - {p.arxiv_id for p in papers}
         if missing:
-            log.warning("openalex backstop: arXiv does not know %s", ", ".join(sorted(missing)))
-        matches = []
-        for paper in papers:
-            on_paper = surnames_of(paper.author_names)
-            for author_id in sorted(unlinked.get(paper.arxiv_id, ())):
-                if surnames.get(author_id, frozenset()) & on_paper:
-                    matches.append(IdentityMatch(paper, author_id))
-                else:  # OpenAlex mapped a work to the wrong arXiv id, or merged two people
-                    log.warning(
-                        "openalex backstop: %s lists no author with the surname of author %d; "
-                        "not linked",
-                        paper.arxiv_id,
-                        author_id,
-                    )
+            log.warning("openalex works: arXiv does not know %s", ", ".join(sorted(missing)))
+        matches = self._matches(
+            on_work, wanted, unlinked, {p.arxiv_id: p for p in papers}, surnames
+        )
         stored = await store_fenced(self._db, self._fence, matches)
         report.papers_stored += stored.papers_new
         report.links += stored.links_made
         report.alerts += stored.alerts_enqueued
         return True
+
+    def _matches(
+        self,
+        on_work: Sequence[tuple[Work, set[int]]],
+        wanted: Mapping[str, set[int]],
+        unlinked: Mapping[str, set[int]],
+        arxiv_records: Mapping[str | None, Paper],
+        surnames: Mapping[int, frozenset[str]],
+    ) -> list[IdentityMatch]:
+        """Who each work is linked to. A work on arXiv is linked to a new author only through
+        its arXiv record (OpenAlex can map a work to the wrong arXiv id: the record must name
+        them); its OpenAlex record joins it, adding the venue and identifiers (for an author
+        already linked it only adds those: "now published"). A work elsewhere is linked
+        through its OpenAlex record."""
+        matches: list[IdentityMatch] = []
+        for work, author_ids in on_work:
+            record = work_paper(work)
+            if work.arxiv_id is None:
+                linked = {a for a in author_ids if self._names(record, a, surnames)}
+            else:
+                arxiv = arxiv_records.get(work.arxiv_id)
+                new = unlinked.get(work.arxiv_id, set())
+                confirmed = {a for a in new if arxiv and self._names(arxiv, a, surnames)}
+                matches += [IdentityMatch(arxiv, a) for a in sorted(confirmed) if arxiv]
+                linked = confirmed | (wanted.get(work.arxiv_id, set()) - new)
+            if record is not None:
+                matches += [IdentityMatch(record, a) for a in sorted(linked)]
+        return matches
+
+    @staticmethod
+    def _names(paper: Paper | None, author_id: int, surnames: Mapping[int, frozenset[str]]) -> bool:
+        return names_them(paper, surnames.get(author_id, frozenset()), who=f"author {author_id}")
 
     async def _unlinked(self, wanted: Mapping[str, set[int]]) -> dict[str, set[int]]:
         """The (arXiv id -> author ids) pairs of `wanted` with no link yet."""
@@ -254,7 +273,7 @@ class OpenAlexBackstop:
         return unlinked
 
     async def _fetch_arxiv(
-        self, report: BackstopReport, arxiv_ids: list[str], cooling: Mapping[str, datetime | None]
+        self, report: WorksFeedReport, arxiv_ids: list[str], cooling: Mapping[str, datetime | None]
     ) -> list[Paper] | None:
         """Full arXiv records (exact v1 date for priming, affiliations); None on a failure."""
         if API_SOURCE in cooling:
@@ -270,7 +289,7 @@ class OpenAlexBackstop:
         except ArxivQueryError as error:
             # arXiv refused the request itself: the same ids tomorrow would be refused again,
             # so these are skipped (loudly) rather than failing every run from now on.
-            log.error("openalex backstop: arXiv refused the ids %s: %s", arxiv_ids, error)
+            log.error("openalex works: arXiv refused the ids %s: %s", arxiv_ids, error)
             return []
         except SourceError as error:
             report.errors.append(f"{API_SOURCE} records of {len(arxiv_ids)} papers: {error}")
@@ -279,8 +298,8 @@ class OpenAlexBackstop:
 
 __all__ = [
     "JOB_KEY",
-    "BackstopIncomplete",
-    "BackstopReport",
     "IdentityMatch",
-    "OpenAlexBackstop",
+    "OpenAlexWorksFeed",
+    "WorksFeedIncomplete",
+    "WorksFeedReport",
 ]

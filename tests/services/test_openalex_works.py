@@ -1,4 +1,4 @@
-"""The OpenAlex backstop against the fake upstream and a real database.
+"""The OpenAlex works feed against the fake upstream and a real database.
 
 Heather Piwowar (OpenAlex A5048491430, usual categories cs.DL and cs.CY) is followed since
 1 Sep 2024, instantly by a user and a channel, weekly by another user. Her two September arXiv
@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services.openalex_backstop import (
+from bot.services.openalex_works import (
     JOB_KEY,
-    BackstopIncomplete,
-    BackstopReport,
-    OpenAlexBackstop,
+    OpenAlexWorksFeed,
+    WorksFeedIncomplete,
+    WorksFeedReport,
 )
 from bot.services.periodic import PeriodicJob
 from bot.sources.factory import Sources
@@ -39,6 +39,8 @@ WORKS = "openalex/synthetic_works_filter-author-A5048491430_created-since.json"
 RECORDS = "arxiv_api/synthetic_idlist_2408.04444_2409.05555.atom.xml"
 HER_FEED = "arxiv_api/synthetic_query_au-Heather-Piwowar_max50.atom.xml"
 EMPTY_WORKS = "openalex/works_filter-cites_empty.json"
+JOURNAL_DOI = "10.5555/synthetic.2024.0907"
+DESTINATIONS = ("channel:222", "user:111")
 HER_WORKS = re.compile(r"^authorships\.author\.id:A5048491430,from_created_date:")
 
 
@@ -48,11 +50,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def backstop(db: Database, sources: Sources, clock: ManualClock) -> OpenAlexBackstop:
-    return services_for(db, sources, clock).openalex_backstop
+def backstop(db: Database, sources: Sources, clock: ManualClock) -> OpenAlexWorksFeed:
+    return services_for(db, sources, clock).openalex_works
 
 
-def daily(db: Database, clock: ManualClock, backstop: OpenAlexBackstop) -> PeriodicJob:
+def daily(db: Database, clock: ManualClock, backstop: OpenAlexWorksFeed) -> PeriodicJob:
     """The job as `bot.app` registers it (its last success starts the next window)."""
     return PeriodicJob(db, clock, key=JOB_KEY, every=timedelta(days=1), job=backstop.run)
 
@@ -84,9 +86,11 @@ async def follow_her(db: Database) -> int:
 
 
 async def stored(db: Database) -> tuple[dict[str, int], list[tuple[int, int, str]], list[str]]:
-    """Papers (arXiv id -> id), links (author, paper, matched_by) and outbox dedupe keys."""
+    """Papers (arXiv id, else `doi:` DOI -> id), links (author, paper, matched_by) and outbox
+    dedupe keys."""
     async with db.reader() as session:
-        papers = {a: i for a, i in await session.execute(select(Paper.arxiv_id, Paper.id))}
+        rows = await session.execute(select(Paper.arxiv_id, Paper.doi, Paper.id))
+        papers = {arxiv_id or f"doi:{doi}": i for arxiv_id, doi, i in rows}
         links = [
             (a, p, m)
             for a, p, m in await session.execute(
@@ -108,7 +112,7 @@ def name_search_with_the_missed_papers(upstream: FakeUpstream) -> bytes:
 async def test_the_backstop_finds_what_the_name_poll_missed_once(
     db: Database,
     sources: Sources,
-    backstop: OpenAlexBackstop,
+    backstop: OpenAlexWorksFeed,
     upstream: FakeUpstream,
     clock: ManualClock,
 ) -> None:
@@ -134,13 +138,19 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
     assert await daily(db, clock, backstop).run_if_due()
 
     papers, links, keys = await stored(db)
-    found = {papers["2408.04444"], papers["2409.05555"]}
+    journal = papers[f"doi:{JOURNAL_DOI}"]  # not on arXiv: only OpenAlex knows it
+    found = {papers["2408.04444"], papers["2409.05555"], journal}
     assert [link for link in links if link[1] in found] == sorted(
         (heather, pid, "openalex") for pid in found
     )
     assert (heather, papers["2409.01234"], "name") in links  # the poll's link is left alone
-    new = papers["2409.05555"]  # 2408.04444 predates the follow: primed, not announced
-    assert keys == sorted([*poll_keys, f"alert:channel:222:{new}", f"alert:user:111:{new}"])
+    # Each work once: OpenAlex's record of an arXiv paper joins it (no row without an id).
+    assert "doi:None" not in papers and len(papers) == 7  # her 4 polled, 2 missed, 1 article
+    # 2408.04444 predates the follow: primed, not announced.
+    new = [papers["2409.05555"], journal]
+    assert keys == sorted(
+        [*poll_keys, *(f"alert:{where}:{pid}" for pid in new for where in DESTINATIONS)]
+    )
     (works_call,) = upstream.requests_to("/openalex/works")
     assert works_call.query["filter"].endswith("from_created_date:2024-08-11")  # first: 30 days
     (records_call,) = [r for r in upstream.requests_to("/api/query") if "id_list" in r.query]
@@ -157,36 +167,36 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
 
 
 async def test_report_counts_each_step(
-    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream
+    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream
 ) -> None:
     await follow_her(db)
     route_her(upstream)
 
     report = await backstop.run()
 
-    assert report == BackstopReport(
+    assert report == WorksFeedReport(
         since=(NOW - timedelta(days=30)).date(),
         authors=1,
         openalex_requests=1,
         arxiv_requests=1,
         works=4,  # one is a journal article with no arXiv id
         arxiv_ids_new=3,  # 2409.01234 too (nothing polled here); this id_list body lacks it
-        papers_stored=2,
-        links=2,
-        alerts=2,
+        papers_stored=3,  # 2408.04444, 2409.05555 and the journal article (2409.01234 has no
+        links=3,  # arXiv record here: a work on arXiv is linked only through it)
+        alerts=4,  # 2409.05555 and the article came after the follow: x 2 places
     )
     assert report.requests == 2
 
 
 async def test_openalex_down_records_health_stores_nothing_and_stays_due(
-    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream, clock: ManualClock
+    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     await follow_her(db)
     route_her(upstream)
     upstream.add_fault("/openalex/works", Fault.http_status(503))
     job = daily(db, clock, backstop)
 
-    with pytest.raises(BackstopIncomplete) as failed:
+    with pytest.raises(WorksFeedIncomplete) as failed:
         await job.run_if_due()
 
     assert failed.value.report.openalex_requests == 1 and failed.value.report.errors
@@ -200,13 +210,13 @@ async def test_openalex_down_records_health_stores_nothing_and_stays_due(
     calls = len(upstream.requests_to("/openalex/works"))
 
     # While OpenAlex cools down the next tick fails without asking it again.
-    with pytest.raises(BackstopIncomplete, match="backing off"):
+    with pytest.raises(WorksFeedIncomplete, match="backing off"):
         await job.run_if_due()
     assert len(upstream.requests_to("/openalex/works")) == calls
 
 
 async def test_150_followed_authors_cost_two_openalex_calls(
-    db: Database, backstop: OpenAlexBackstop, upstream: FakeUpstream
+    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream
 ) -> None:
     for n in range(150):
         await follow_author(
@@ -232,7 +242,7 @@ async def test_150_followed_authors_cost_two_openalex_calls(
 
 async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
     db: Database,
-    backstop: OpenAlexBackstop,
+    backstop: OpenAlexWorksFeed,
     upstream: FakeUpstream,
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
@@ -256,10 +266,12 @@ async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
     )
     job = daily(db, clock, backstop)
 
-    with caplog.at_level("ERROR", logger="bot.services.openalex_backstop"):
+    with caplog.at_level("ERROR", logger="bot.services.openalex_works"):
         assert await job.run_if_due()  # done for today, not retried next hour
     assert any("arXiv refused the ids" in r.getMessage() for r in caplog.records)
-    assert await stored(db) == ({}, [], [])
+    papers, links, _ = await stored(db)
+    # Only the journal article: a work on arXiv is never linked without its arXiv record.
+    assert list(papers) == [f"doi:{JOURNAL_DOI}"] and len(links) == 1
     clock.advance(timedelta(hours=1))
     assert not await job.run_if_due()
     assert len(upstream.requests_to("/api/query")) == 1
@@ -267,7 +279,7 @@ async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
 
 async def test_a_record_without_her_surname_is_not_linked(
     db: Database,
-    backstop: OpenAlexBackstop,
+    backstop: OpenAlexWorksFeed,
     upstream: FakeUpstream,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -278,12 +290,12 @@ async def test_a_record_without_her_surname_is_not_linked(
     records = upstream.fixture_bytes(RECORDS).replace(b"Piwowar", b"Someoneelse")
     upstream.add_route("GET", "/api/query", body=records, query={"id_list": re.compile("")})
 
-    with caplog.at_level("WARNING", logger="bot.services.openalex_backstop"):
+    with caplog.at_level("WARNING", logger="bot.services.openalex_works"):
         report = await backstop.run()
 
-    assert (report.links, report.alerts) == (0, 0)
-    _, links, keys = await stored(db)
-    assert links == [] and keys == []
+    assert (report.links, report.alerts) == (1, 2)  # only the journal article
+    papers, links, _ = await stored(db)
+    assert [paper for _, paper, _ in links] == [papers[f"doi:{JOURNAL_DOI}"]]
     assert any("no author with the surname" in r.getMessage() for r in caplog.records)
 
 
@@ -292,7 +304,7 @@ async def test_without_openalex_configured_the_backstop_asks_nobody(
 ) -> None:
     route_her(upstream)
     await follow_her(db)
-    unconfigured = services_for(db, sources, clock, openalex_api_url="").openalex_backstop
+    unconfigured = services_for(db, sources, clock, openalex_api_url="").openalex_works
 
     report = await unconfigured.run()
 
