@@ -207,9 +207,10 @@ def _combine(records: Iterable[PaperRecord]) -> list[_Work]:
     works: list[_Work] = []
     owner: dict[Identifier, int] = {}
     for record in records:
-        hits = sorted({owner[i] for i in record.identifiers if i in owner})
+        identifiers = record.identifiers  # a property: built once here
+        hits = sorted({owner[i] for i in identifiers if i in owner})
         if not hits:
-            work = _Work(record, [record.key], dict.fromkeys(record.identifiers))
+            work = _Work(record, [record.key], dict.fromkeys(identifiers))
             works.append(work)
             index = len(works) - 1
         else:
@@ -222,7 +223,7 @@ def _combine(records: Iterable[PaperRecord]) -> list[_Work]:
                 works[other].keys = []
             work.record = _combined(work.record, record)
             work.keys.append(record.key)
-            work.identifiers.update(dict.fromkeys(record.identifiers))
+            work.identifiers.update(dict.fromkeys(identifiers))
         for identifier in work.identifiers:
             owner[identifier] = index
     return [w for w in works if w.keys]

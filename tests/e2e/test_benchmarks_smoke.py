@@ -11,7 +11,9 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-@pytest.mark.parametrize("script", ["bench_sources.py", "bench_digest.py", "bench_interactions.py"])
+@pytest.mark.parametrize(
+    "script", ["bench_sources.py", "bench_digest.py", "bench_interactions.py", "bench_works.py"]
+)
 def test_benchmark_smoke_run_succeeds(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--smoke"],

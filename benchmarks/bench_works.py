@@ -1,0 +1,331 @@
+"""Benchmark works at every venue (a script that prints figures, not a test).
+
+    .venv/bin/python benchmarks/bench_works.py            # full size
+    .venv/bin/python benchmarks/bench_works.py --smoke    # tiny and quick (CI)
+
+It prints:
+
+1. Requests one cycle makes for 1,000 followed authors, per feed, against a local fake
+   upstream: the arXiv poll's author queries (batched as `PollingService` does) plus the
+   listing feed; the OpenAlex works feed (`OpenAlexWorksFeed.run`, the real job over a migrated
+   SQLite with 1,000 followed authors that have OpenAlex ids); PubMed searches by ORCID and one
+   fetch of the new records (`PubMedSource.search_batched` + `fetch`, every 10th author with a
+   new paper). PubMed has no feed yet: this is what its source costs for that cycle.
+2. Merge + store throughput of OpenAlex works on SQLite: a generated works page of 3,000 works
+   by the followed authors (a third new journal articles, a third bioRxiv preprints, a third
+   journal versions of preprints already stored, which merge into them), parsed
+   (`parse_works_page`), turned into records (`work_records.work_paper`), checked to name the
+   author, and stored by the poller's own `store_matches` in one transaction.
+Everything runs on loopback: no internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp
+
+from benchmarks.bench_sources import variant_of
+from bot.services.cutoff_fence import CutoffFence
+from bot.services.homonym_guard import FollowedAuthor
+from bot.services.openalex_works import IdentityMatch, OpenAlexWorksFeed
+from bot.services.paper_store import store_matches
+from bot.services.polling import (
+    DEFAULT_AUTHORS_PER_REQUEST,
+    DEFAULT_NAMES_PER_AUTHOR,
+    plan_name_batches,
+)
+from bot.services.work_records import names_them, surnames_of, work_paper
+from bot.sources.arxiv_api import ArxivApiSource
+from bot.sources.http_policy import HttpOptions, RetryPolicy
+from bot.sources.limiter import RateLimiter
+from bot.sources.openalex import OpenAlexSource
+from bot.sources.openalex_parsing import parse_works_page
+from bot.sources.pubmed import PubMedSource
+from bot.sources.pubmed_query import orcid_term
+from tests.harness.clock import ManualClock
+from tests.harness.fake_upstream import FakeUpstream, realistic_names
+from tests.sources.pubmed_upstream import (
+    ESEARCH,
+    ORCID_IN_TERM,
+    orcids,
+    route_efetch,
+    route_esearch,
+)
+
+NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+EMPTY_WORKS = b'{"meta": {"count": 0, "next_cursor": null}, "results": []}'
+
+
+def options() -> HttpOptions:
+    return HttpOptions(user_agent="PaperScout-bench", retry=RetryPolicy(max_attempts=1))
+
+
+def openalex_id(number: int) -> str:
+    return f"A{5_100_000_000 + number}"
+
+
+async def followed_database(url: str, names: list[str]) -> None:
+    """A migrated SQLite file with the authors followed (OpenAlex ids; every 10th instantly)."""
+    from db.database import Database
+    from db.migrate import upgrade_to_head_async
+    from db.repositories.authors import AuthorRepository
+    from db.repositories.follows import FollowRepository
+
+    await upgrade_to_head_async(url)
+    database = Database(url)
+    try:
+        async with database.transaction() as session:
+            authors = AuthorRepository(session)
+            follows = FollowRepository(session)
+            for number, name in enumerate(names):
+                author = await authors.upsert(
+                    display_name=name, openalex_id=openalex_id(number), now=NOW - timedelta(30)
+                )
+                await follows.add(
+                    author_id=author.id,
+                    scope="user",
+                    user_id=10_000 + number,
+                    notify="instant" if number % 10 == 0 else "weekly",
+                    now=NOW - timedelta(days=30),
+                )
+    finally:
+        await database.dispose()
+
+
+# --- 1. requests per cycle ---------------------------------------------------------------------
+
+
+async def requests_per_cycle(size: int, folder: Path) -> None:
+    print(f"1. Requests per cycle, {size:,} followed authors, per feed")
+    names = realistic_names(size, seed=5)
+    async with FakeUpstream() as upstream, aiohttp.ClientSession() as session:
+        upstream.add_route(
+            "GET",
+            "/api/query",
+            body=b'<feed xmlns="http://www.w3.org/2005/Atom" '
+            b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+            b"<opensearch:totalResults>0</opensearch:totalResults></feed>",
+            query={"search_query": re.compile("au:")},
+        )
+        upstream.add_route(
+            "GET", "/openalex/works", body=EMPTY_WORKS, content_type="application/json"
+        )
+        # arXiv: the poll's batched author queries (a name and a variant per author, as in
+        # bench_sources.py), one page each here, + the listing feed.
+        followed = [
+            FollowedAuthor(i, name, name_variants=(variant_of(name),))
+            for i, name in enumerate(names)
+        ]
+        batches = plan_name_batches(followed, DEFAULT_NAMES_PER_AUTHOR, DEFAULT_AUTHORS_PER_REQUEST)
+        api = ArxivApiSource(
+            session, upstream.arxiv_api_url, RateLimiter(0.0), options=options(), page_size=200
+        )
+        for batch in batches:
+            await api.search_authors(batch, since=NOW - timedelta(days=1), until=NOW)
+        arxiv = len(upstream.requests_to("/api/query")) + 1
+        # OpenAlex: the works feed itself, over the followed authors in a database.
+        from db.database import Database
+
+        url = f"sqlite+aiosqlite:///{folder / 'cycle.db'}"
+        await followed_database(url, names)
+        database = Database(url)
+        try:
+            clock = ManualClock(NOW)
+            feed = OpenAlexWorksFeed(
+                database,
+                clock,
+                openalex=OpenAlexSource(session, upstream.openalex_url, None, options=options()),
+                arxiv=api,
+                fence=CutoffFence(clock),
+            )
+            report = await feed.run()
+        finally:
+            await database.dispose()
+        # PubMed: ORCID searches, then one fetch of the new records (a tenth of the authors).
+        authors = orcids(size)
+        papers = {o: str(45_000_000 + i) for i, o in enumerate(authors) if i % 10 == 0}
+        route_esearch(
+            upstream, lambda term: [papers[o] for o in ORCID_IN_TERM.findall(term) if o in papers]
+        )
+        route_efetch(upstream)
+        pubmed = PubMedSource(
+            session, upstream.pubmed_url, None, email="bench@example.org", options=options()
+        )
+        found = await pubmed.search_batched(
+            [orcid_term(o) for o in authors], since=date(2026, 11, 27), until=date(2026, 11, 28)
+        )
+        await pubmed.fetch(found.pmids)
+        pubmed_requests = len(upstream.requests_to("/entrez/eutils"))
+        searches = len(upstream.requests_to(ESEARCH))
+    print(f"   {'feed':<22} | {'requests':>8} | budget")
+    print(f"   {'arXiv API + listing':<22} | {arxiv:>8} | <= 60")
+    print(
+        f"   {'OpenAlex works':<22} | {report.openalex_requests:>8} | <= 10"
+        f"   ({report.authors:,} authors with an OpenAlex id)"
+    )
+    print(
+        f"   {'PubMed (source only)':<22} | {pubmed_requests:>8} | <= 60"
+        f"   ({searches} searches + {pubmed_requests - searches} fetch, {len(found.pmids)} new)"
+    )
+    print()
+
+
+# --- 2. merge + store throughput ---------------------------------------------------------------
+
+
+def _work(number: int, authors: list[tuple[str, str]], kind: str) -> dict[str, Any]:
+    """One OpenAlex Work in the API's shape (see tests/fixtures/openalex)."""
+    day = (NOW - timedelta(days=number % 20)).date().isoformat()
+    if kind == "preprint":
+        doi, venue, venue_type, others = f"10.1101/bench.{number}", "bioRxiv", "repository", []
+    elif kind == "journal version":  # of preprint `number - 1`
+        doi, venue, venue_type = f"10.5555/bench.{number}", "Ecology Letters", "journal"
+        others = [f"https://doi.org/10.1101/bench.{number - 1}"]
+    else:
+        doi, venue, venue_type, others = f"10.5555/bench.{number}", "Oikos", "journal", []
+
+    def location(url: str) -> dict[str, Any]:
+        source = {"id": "https://openalex.org/S1", "display_name": venue, "type": venue_type}
+        return {"landing_page_url": url, "pdf_url": None, "source": source}
+
+    locations = [location(f"https://doi.org/{doi}"), *(location(u) for u in others)]
+    return {
+        "id": f"https://openalex.org/W{9_500_000_000 + number}",
+        "doi": f"https://doi.org/{doi}",
+        "title": f"Population dynamics under a changing climate, part {number}",
+        "publication_date": day,
+        "created_date": day,
+        "updated_date": f"{day}T03:00:00.000000",
+        "type": "preprint" if kind == "preprint" else "article",
+        "ids": {"openalex": f"https://openalex.org/W{9_500_000_000 + number}"},
+        "primary_location": locations[0],
+        "locations": locations,
+        "authorships": [
+            {
+                "author": {"id": f"https://openalex.org/{aid}", "display_name": name},
+                "raw_author_name": name,
+                "institutions": [{"display_name": "University of Somewhere"}],
+                "raw_affiliation_strings": ["University of Somewhere"],
+            }
+            for aid, name in authors
+        ],
+        "abstract_inverted_index": {"We": [0], "model": [1], "populations.": [2]},
+        "cited_by_count": number % 7,
+    }
+
+
+def works_page(count: int, names: list[str]) -> bytes:
+    """`count` works by 1-3 followed authors each: journal articles, then preprint and journal
+    version pairs (the version follows its preprint's number)."""
+    kinds = ("journal", "preprint", "journal version")
+    results = []
+    for number in range(count):
+        group = number // 3  # a preprint and its journal version have the same 1-3 authors
+        people = [(group * 7 + k) % len(names) for k in range(1 + group % 3)]
+        results.append(
+            _work(number, [(openalex_id(i), names[i]) for i in people], kinds[number % 3])
+        )
+    return json.dumps({"meta": {"count": count, "next_cursor": None}, "results": results}).encode()
+
+
+def identity_matches(
+    page: bytes, by_openalex: dict[str, int], surnames: dict[int, frozenset[str]]
+) -> list[IdentityMatch]:
+    """What the works feed links: each work's record to the followed authors it names."""
+    works, _cursor, _count = parse_works_page(json.loads(page), now=NOW)
+    matches = []
+    for work in works:
+        record = work_paper(work)
+        for short in sorted(work.author_ids):
+            author = by_openalex.get(short)
+            if record is not None and author is not None:
+                if names_them(record, surnames[author], who=author):
+                    matches.append(IdentityMatch(record, author))
+    return matches
+
+
+async def store_throughput(count: int, repeat: int, folder: Path) -> None:
+    from db.database import Database
+    from db.repositories.follows import FollowRepository
+
+    print(f"2. Merge + store of OpenAlex works on SQLite, {count:,} works, best of {repeat}")
+    names = realistic_names(1000, seed=7)
+    # The preprints are stored first (an earlier run); the timed page has the journal articles
+    # and the journal versions of those preprints.
+    every = json.loads(works_page(count, names))["results"]
+    before, timed = ([w for w in every if (w["type"] == "preprint") == p] for p in (True, False))
+    earlier = json.dumps({"meta": {"count": len(before)}, "results": before}).encode()
+    page = json.dumps({"meta": {"count": len(timed)}, "results": timed}).encode()
+    works = len(timed)
+    best_parse = best_store = float("inf")
+    result = None
+    for run in range(repeat):
+        url = f"sqlite+aiosqlite:///{folder / f'store{run}.db'}"
+        await followed_database(url, names)
+        database = Database(url)
+        try:
+            async with database.reader() as session:
+                rows = await FollowRepository(session).followed_authors()
+            by_openalex = {str(a.openalex_id): a.id for a in rows}
+            surnames = {a.id: surnames_of([a.display_name]) for a in rows}
+            async with database.transaction() as session:
+                await store_matches(
+                    session, identity_matches(earlier, by_openalex, surnames), now=NOW
+                )
+            gc.collect()
+            started = time.perf_counter()
+            matches = identity_matches(page, by_openalex, surnames)
+            parsed = time.perf_counter()
+            async with database.transaction() as session:
+                result = await store_matches(session, matches, now=NOW + timedelta(hours=1))
+            best_store = min(best_store, time.perf_counter() - parsed)
+            best_parse = min(best_parse, parsed - started)
+        finally:
+            await database.dispose()
+    assert result is not None
+    print(
+        f"   merge + store:           {works / best_store:>7,.0f} works/s "
+        f"({best_store * 1000:.1f} ms for {works:,} works: {result.papers_new:,} new, "
+        f"{works - result.papers_new:,} merged into their stored preprints; "
+        f"{result.links_made:,} links; budget >= 3,000 works/s)"
+    )
+    print(
+        f"   parse + records + check: {works / best_parse:>7,.0f} works/s "
+        f"({best_parse * 1000:.1f} ms: JSON, `parse_works_page`, `work_paper`, the surname check)"
+    )
+    both = best_parse + best_store
+    print(f"   the two together:        {works / both:>7,.0f} works/s")
+    print()
+
+
+async def main(smoke: bool) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="paperscout-works-") as folder:
+        if smoke:
+            await requests_per_cycle(50, Path(folder))
+            await store_throughput(60, 1, Path(folder))
+            return
+        await requests_per_cycle(1000, Path(folder))
+        await store_throughput(4500, 3, Path(folder))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, runs in seconds (CI)")
+    args = parser.parse_args()
+    asyncio.run(main(args.smoke))
