@@ -42,6 +42,7 @@ from bot.services.paper_history import PaperHistory
 from bot.services.paper_lookup import PaperLookup
 from bot.services.polling import PollingService
 from bot.services.profile import ProfileService
+from bot.services.pubmed_feed import PubMedFeed
 from bot.services.status import StatusService
 from bot.sources.factory import Sources, build_sources
 from db.database import Database
@@ -60,6 +61,7 @@ class Services:
     metrics: MetricsRefresher
     polling: PollingService
     openalex_works: OpenAlexWorksFeed
+    pubmed_feed: PubMedFeed
     notices: OutageNotifier
     outbox_parts: OutboxParts
     resolver: AuthorResolver
@@ -90,6 +92,7 @@ def assemble(
         sources.semantic_scholar if settings.semantic_scholar_api_url.strip() else None
     )
     arxiv = sources.arxiv_api if settings.arxiv_api_url.strip() else None
+    pubmed = sources.pubmed if settings.pubmed_api_url.strip() else None
     guard = UpstreamGuard(clock)
     resolver = AuthorResolver(
         database, clock, openalex=openalex, semantic_scholar=semantic_scholar, guard=guard
@@ -125,6 +128,7 @@ def assemble(
         openalex_works=OpenAlexWorksFeed(
             database, clock, openalex=openalex, arxiv=sources.arxiv_api, fence=fence
         ),
+        pubmed_feed=PubMedFeed(database, clock, pubmed=pubmed, fence=fence),
         notices=OutageNotifier(database, clock),
         outbox_parts=OutboxParts(database),
         resolver=resolver,

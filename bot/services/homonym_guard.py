@@ -231,12 +231,12 @@ class FollowedAuthorMatcher:
         coauthor_names: Mapping[int, Sequence[str]] | None = None,
     ) -> MatchOutcome:
         """Apply the guard; `coauthor_names` = author lines of each author's stored papers."""
-        coauthors = self._coauthor_index(coauthor_names or {})
+        coauthors = self.coauthor_index(coauthor_names or {})
         outcome = MatchOutcome()
         for candidate in candidates:
             decision = self._by_categories(candidate)
             if decision is None:
-                shared = self._shares_coauthor(candidate, coauthors)
+                shared = self.shares_coauthor(candidate, coauthors)
                 author = self.authors[candidate.owner]
                 decision = judge_match(
                     candidate.strength,
@@ -266,7 +266,8 @@ class FollowedAuthorMatcher:
                 outcome.rejected.append((candidate, decision.reason))
         return outcome
 
-    def _coauthor_index(self, coauthor_names: Mapping[int, Sequence[str]]) -> NameIndex[int]:
+    def coauthor_index(self, coauthor_names: Mapping[int, Sequence[str]]) -> NameIndex[int]:
+        """The followed authors' known co-authors (their own names left out), by name keys."""
         index: NameIndex[int] = NameIndex()
         for author_id, names in coauthor_names.items():
             for name in names:
@@ -276,7 +277,8 @@ class FollowedAuthorMatcher:
                 index.add_keys(author_id, keys)
         return index
 
-    def _shares_coauthor(self, candidate: PaperMatch[int], coauthors: NameIndex[int]) -> bool:
+    def shares_coauthor(self, candidate: PaperMatch[int], coauthors: NameIndex[int]) -> bool:
+        """Whether another author of the paper is a known co-author of the matched one."""
         owner = candidate.owner
         for position, author in enumerate(candidate.paper.authors):
             if position == candidate.author_index:

@@ -41,9 +41,9 @@ from db.repositories.outbox import OutboxRepository, OutboxRow
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 3
-# The sources the poller depends on: only their outages delay digests. OpenAlex and Semantic
-# Scholar serve /author and profiles, not digests.
-DIGEST_SOURCES: tuple[str, ...] = (API_SOURCE, RSS_SOURCE)
+# The sources the feeds depend on: only their outages delay digests and alerts (OpenAlex: the
+# works feed; PubMed: its feed). Semantic Scholar serves profiles only.
+DIGEST_SOURCES: tuple[str, ...] = (API_SOURCE, RSS_SOURCE, "openalex", "pubmed")
 ERROR_CHARS = 200
 
 NoticeKind = Literal["outage", "recovered"]

@@ -7,6 +7,8 @@ SOURCE_LABELS: dict[str, str] = {
     "arxiv_rss": "arXiv listing feed",
     "openalex": "OpenAlex",
     "semantic_scholar": "Semantic Scholar",
+    "pubmed": "PubMed",
+    "crossref": "Crossref",
 }
 
 

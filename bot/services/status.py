@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
 from bot.services.polling import API_FEED_KEY, RSS_FEED_PREFIX
+from bot.services.pubmed_feed import JOB_KEY as PUBMED_FEED_KEY
 from bot.services.status_report import DigestDestinationView, SourceHealthView, StatusReport
 from db.database import Database
 from db.repositories.digests import DigestScheduleRepository
@@ -21,7 +22,11 @@ log = logging.getLogger(__name__)
 
 
 # The leader's daily jobs by their `PeriodicJob` key, with the name /status gives them.
-DAILY_JOBS = {METRICS_REFRESH_KEY: "metrics refresh", WORKS_FEED_KEY: "OpenAlex works"}
+DAILY_JOBS = {
+    METRICS_REFRESH_KEY: "metrics refresh",
+    WORKS_FEED_KEY: "OpenAlex works",
+    PUBMED_FEED_KEY: "PubMed",
+}
 
 
 def is_poll_feed(key: str) -> bool:

@@ -91,7 +91,10 @@ async def test_status_defers_then_reports(
         "Uptime": "1h 2m 3s",
         "Database": f"\N{LARGE GREEN CIRCLE} {backend} (answering)",
         "Sources": "No source has been polled yet.",
-        "Daily jobs": "metrics refresh: last done never\nOpenAlex works: last done never",
+        "Daily jobs": (
+            "metrics refresh: last done never\nOpenAlex works: last done never\n"
+            "PubMed: last done never"
+        ),
     }
     # What the user sees: the "thinking" message replaced by the report, still ephemeral.
     shown = ex.original_message
@@ -116,7 +119,8 @@ async def test_status_shows_when_each_daily_job_last_succeeded(
     (embed,) = ex.followups[0].json["embeds"]
     done = int(datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp())
     assert fields(embed)["Daily jobs"] == (
-        f"metrics refresh: last done <t:{done}:R>\nOpenAlex works: last done never"
+        f"metrics refresh: last done <t:{done}:R>\nOpenAlex works: last done never\n"
+        "PubMed: last done never"
     )
 
 

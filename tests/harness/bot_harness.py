@@ -234,7 +234,8 @@ class BotHarness:
                 dev_guild_id=self.fake.guild_id,
                 discord_api_url=self.fake.api_url,
                 discord_gateway_url=self.fake.gateway_url,
-                **self.extra_settings,
+                # Sources a test does not point at its fake upstream are not asked at all.
+                **{"pubmed_api_url": "", **self.extra_settings},
             )
             self.bot = create_bot(
                 self.settings,

@@ -33,6 +33,8 @@ def settings_on(upstream: FakeUpstream, **overrides: Any) -> Settings:
         "arxiv_rss_url": upstream.arxiv_rss_url,
         "openalex_api_url": upstream.openalex_url,
         "semantic_scholar_api_url": upstream.semantic_scholar_url,
+        "pubmed_api_url": upstream.pubmed_url,
+        "crossref_api_url": upstream.crossref_url,
         "contact_email": "ops@paperscout.example",
         **overrides,
     }
@@ -46,6 +48,7 @@ def settings_of(sources: Sources, **overrides: Any) -> Settings:
         "arxiv_rss_url": sources.arxiv_rss.base_url,
         "openalex_api_url": sources.openalex.base_url,
         "semantic_scholar_api_url": sources.semantic_scholar.base_url,
+        "pubmed_api_url": sources.pubmed.base_url,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

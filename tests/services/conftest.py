@@ -74,6 +74,8 @@ async def follow_author(
     categories: Sequence[str] = (),
     variants: Sequence[str] = (),
     openalex_id: str | None = None,
+    orcid: str | None = None,
+    affiliations: Sequence[str] = (),
     destinations: Sequence[Dest] = (Dest(),),
 ) -> int:
     """Store an author and follows the way the follow service does; returns the author id."""
@@ -83,8 +85,10 @@ async def follow_author(
             display_name=name,
             now=created_at,
             openalex_id=openalex_id,
+            orcid=orcid,
             name_variants=list(variants),
             usual_categories=list(categories),
+            affiliations=list(affiliations),
         )
         keys: set[str] = set()
         for variant in (name, *variants):

@@ -109,12 +109,14 @@ async def test_only_sources_that_feed_digests_are_announced(
     await channel_digest(db, CHANNEL_A)
     await fail(db, "semantic_scholar", NOW, times=5)
     await fail(db, "openalex", NOW, times=5)
+    await fail(db, "pubmed", NOW, times=5)
 
     report = await OutageNotifier(db, clock).check()
     everything = await OutageNotifier(db, clock, sources=None).check()
 
-    assert report.outages == [] and report.enqueued == 0
-    assert everything.outages == ["openalex", "semantic_scholar"] and everything.enqueued == 2
+    # OpenAlex and PubMed feed digests (their works feeds); Semantic Scholar serves profiles.
+    assert report.outages == ["openalex", "pubmed"] and report.enqueued == 2
+    assert everything.outages == ["semantic_scholar"] and everything.enqueued == 1
 
 
 async def test_recovery_goes_to_the_channels_told_of_the_outage_that_still_have_a_digest(
