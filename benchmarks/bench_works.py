@@ -7,10 +7,9 @@ It prints:
 
 1. Requests one cycle makes for 1,000 followed authors, per feed, against a local fake
    upstream: the arXiv poll's author queries (batched as `PollingService` does) plus the
-   listing feed; the OpenAlex works feed (`OpenAlexWorksFeed.run`, the real job over a migrated
-   SQLite with 1,000 followed authors that have OpenAlex ids); PubMed searches by ORCID and one
-   fetch of the new records (`PubMedSource.search_batched` + `fetch`, every 10th author with a
-   new paper). PubMed has no feed yet: this is what its source costs for that cycle.
+   listing feed; the OpenAlex works feed and the PubMed feed (`OpenAlexWorksFeed.run`,
+   `PubMedFeed.run`: the real jobs over a migrated SQLite with 1,000 followed authors that have
+   OpenAlex ids and ORCIDs; every 10th author has a new PubMed record).
 2. Merge + store throughput of OpenAlex works on SQLite: a generated works page of 3,000 works
    by the followed authors (a third new journal articles, a third bioRxiv preprints, a third
    journal versions of preprints already stored, which merge into them), parsed
@@ -30,7 +29,7 @@ import re
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from bot.services.polling import (
     DEFAULT_NAMES_PER_AUTHOR,
     plan_name_batches,
 )
+from bot.services.pubmed_feed import PubMedFeed
 from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.http_policy import HttpOptions, RetryPolicy
@@ -56,7 +56,6 @@ from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.openalex_parsing import parse_works_page
 from bot.sources.pubmed import PubMedSource
-from bot.sources.pubmed_query import orcid_term
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, realistic_names
 from tests.sources.pubmed_upstream import (
@@ -79,8 +78,9 @@ def openalex_id(number: int) -> str:
     return f"A{5_100_000_000 + number}"
 
 
-async def followed_database(url: str, names: list[str]) -> None:
-    """A migrated SQLite file with the authors followed (OpenAlex ids; every 10th instantly)."""
+async def followed_database(url: str, names: list[str], orcid_of: list[str] | None = None) -> None:
+    """A migrated SQLite file with the authors followed (OpenAlex ids, ORCIDs when given;
+    every 10th instantly)."""
     from db.database import Database
     from db.migrate import upgrade_to_head_async
     from db.repositories.authors import AuthorRepository
@@ -94,7 +94,10 @@ async def followed_database(url: str, names: list[str]) -> None:
             follows = FollowRepository(session)
             for number, name in enumerate(names):
                 author = await authors.upsert(
-                    display_name=name, openalex_id=openalex_id(number), now=NOW - timedelta(30)
+                    display_name=name,
+                    openalex_id=openalex_id(number),
+                    orcid=orcid_of[number] if orcid_of else None,
+                    now=NOW - timedelta(30),
                 )
                 await follows.add(
                     author_id=author.id,
@@ -138,38 +141,36 @@ async def requests_per_cycle(size: int, folder: Path) -> None:
         for batch in batches:
             await api.search_authors(batch, since=NOW - timedelta(days=1), until=NOW)
         arxiv = len(upstream.requests_to("/api/query")) + 1
-        # OpenAlex: the works feed itself, over the followed authors in a database.
+        # OpenAlex and PubMed: the feeds themselves, over the followed authors (each with an
+        # OpenAlex id and an ORCID) in a database; a tenth of them have a new PubMed record.
         from db.database import Database
 
-        url = f"sqlite+aiosqlite:///{folder / 'cycle.db'}"
-        await followed_database(url, names)
-        database = Database(url)
-        try:
-            clock = ManualClock(NOW)
-            feed = OpenAlexWorksFeed(
-                database,
-                clock,
-                openalex=OpenAlexSource(session, upstream.openalex_url, None, options=options()),
-                arxiv=api,
-                fence=CutoffFence(clock),
-            )
-            report = await feed.run()
-        finally:
-            await database.dispose()
-        # PubMed: ORCID searches, then one fetch of the new records (a tenth of the authors).
         authors = orcids(size)
         papers = {o: str(45_000_000 + i) for i, o in enumerate(authors) if i % 10 == 0}
         route_esearch(
             upstream, lambda term: [papers[o] for o in ORCID_IN_TERM.findall(term) if o in papers]
         )
         route_efetch(upstream)
-        pubmed = PubMedSource(
-            session, upstream.pubmed_url, None, email="bench@example.org", options=options()
-        )
-        found = await pubmed.search_batched(
-            [orcid_term(o) for o in authors], since=date(2026, 11, 27), until=date(2026, 11, 28)
-        )
-        await pubmed.fetch(found.pmids)
+        url = f"sqlite+aiosqlite:///{folder / 'cycle.db'}"
+        await followed_database(url, names, authors)
+        database = Database(url)
+        try:
+            clock = ManualClock(NOW)
+            fence = CutoffFence(clock)
+            works = OpenAlexWorksFeed(
+                database,
+                clock,
+                openalex=OpenAlexSource(session, upstream.openalex_url, None, options=options()),
+                arxiv=api,
+                fence=fence,
+            )
+            report = await works.run()
+            pubmed = PubMedSource(
+                session, upstream.pubmed_url, None, email="bench@example.org", options=options()
+            )
+            pubmed_report = await PubMedFeed(database, clock, pubmed=pubmed, fence=fence).run()
+        finally:
+            await database.dispose()
         pubmed_requests = len(upstream.requests_to("/entrez/eutils"))
         searches = len(upstream.requests_to(ESEARCH))
     print(f"   {'feed':<22} | {'requests':>8} | budget")
@@ -179,8 +180,9 @@ async def requests_per_cycle(size: int, folder: Path) -> None:
         f"   ({report.authors:,} authors with an OpenAlex id)"
     )
     print(
-        f"   {'PubMed (source only)':<22} | {pubmed_requests:>8} | <= 60"
-        f"   ({searches} searches + {pubmed_requests - searches} fetch, {len(found.pmids)} new)"
+        f"   {'PubMed':<22} | {pubmed_requests:>8} | <= 60"
+        f"   ({searches} searches + {pubmed_requests - searches} fetch, "
+        f"{pubmed_report.hits} new records; {pubmed_report.by_orcid:,} authors by ORCID)"
     )
     print()
 
