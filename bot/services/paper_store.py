@@ -62,15 +62,18 @@ async def store_matches(
     size. Runs in the caller's transaction.
     """
     result = StoreResult()
-    records: dict[str, PaperRecord] = {}
+    newest: dict[str, Paper] = {}  # a paper matched for several authors is converted once
     for match in matches:
-        record = paper_record(match.paper)
+        known = newest.get(match.paper.key)
+        if known is None or (match.paper.version or 0) > (known.version or 0):
+            newest[match.paper.key] = match.paper
+    records: dict[str, PaperRecord] = {}
+    for key, paper in newest.items():
+        record = paper_record(paper)
         if record is None:
-            log.warning("paper %s has no date or category; not stored", match.paper.key)
+            log.warning("paper %s has no date or category; not stored", key)
             continue
-        known = records.get(record.key)
-        if known is None or record.version > known.version:
-            records[record.key] = record
+        records[key] = record
     if not records:
         return result
     papers = PaperRepository(session)

@@ -284,8 +284,11 @@ async def _insert(session: AsyncSession, records: list[PaperRecord], now: dateti
     RETURNING in parameter order makes SQLite insert row by row, so each returned row is
     matched to its record by the identifier both carry (`_row_key`) instead.
     """
+    table = Paper.__table__  # Core, not the ORM's bulk insert: one executemany for all rows
     rows = await session.execute(
-        insert(Paper).returning(Paper.id, Paper.arxiv_id, Paper.doi, Paper.pmid, Paper.openalex_id),
+        insert(table).returning(
+            table.c.id, table.c.arxiv_id, table.c.doi, table.c.pmid, table.c.openalex_id
+        ),
         [
             {
                 "arxiv_id": r.arxiv_id,
