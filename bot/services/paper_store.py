@@ -77,7 +77,10 @@ async def store_matches(
     if not records:
         return result
     papers = PaperRepository(session)
-    upserted = await papers.upsert_many(records.values(), now=now)
+    authors_of: dict[str, set[int]] = {}
+    for match in matches:
+        authors_of.setdefault(match.paper.key, set()).add(match.author_id)
+    upserted = await papers.upsert_many(records.values(), now=now, authors_of=authors_of)
     # Distinct works: two records of one work (its arXiv and OpenAlex records) are one paper.
     result.papers_new = len(set(upserted.new.values()))
     result.papers_updated = len(set(upserted.updated.values()) - set(upserted.new.values()))

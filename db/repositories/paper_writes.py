@@ -22,16 +22,17 @@ inserted twice by two writers between the lookup and the insert.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuthorPaper, DigestItem, Paper, PaperAuthor, PaperIdentifier
 from db.repositories._dialect import chunked, upsert_insert
+from db.repositories.title_match import TitledWork, same_work, stored_works_of
 from db.types import require_aware
 
 log = logging.getLogger(__name__)
@@ -148,9 +149,16 @@ class _Work:
 
 
 async def upsert_papers(
-    session: AsyncSession, papers: Iterable[PaperRecord | Mapping[str, Any]], *, now: datetime
+    session: AsyncSession,
+    papers: Iterable[PaperRecord | Mapping[str, Any]],
+    *,
+    now: datetime,
+    authors_of: Mapping[str, Collection[int]] | None = None,
 ) -> UpsertResult:
-    """Store a batch of works (module docstring); returns which were new, updated or not."""
+    """Store a batch of works (module docstring); returns which were new, updated or not.
+
+    `authors_of` (record key -> the followed authors it is stored for) turns on the title
+    fallback for works no identifier joins (`title_match`)."""
     now = require_aware(now, "now")
     works = _combine(
         item if isinstance(item, PaperRecord) else PaperRecord.from_mapping(item) for item in papers
@@ -158,6 +166,10 @@ async def upsert_papers(
     result = UpsertResult()
     if not works:
         return result
+    titled = _titled(works, authors_of) if authors_of else {}
+    if titled and len(joined := _join_by_title(works, titled)) < len(works):
+        works = joined
+        titled = _titled(works, authors_of or {})
     stored = await _stored_ids(session, [i for w in works for i in w.identifiers])
     paper_of: dict[int, int] = {}  # work index -> its paper id
     for index, work in enumerate(works):
@@ -167,6 +179,9 @@ async def upsert_papers(
             if len(found) > 1:
                 await _merge(session, found[0], found[1:])
                 result.merged += len(found) - 1
+    unmatched = {i: titled[i] for i in titled if i not in paper_of}
+    if unmatched:
+        paper_of.update(await _stored_by_title(session, unmatched))
     existing = dict(paper_of)
     new = [i for i in range(len(works)) if i not in existing]
     if new:
@@ -200,6 +215,58 @@ async def upsert_papers(
         result.merged,
     )
     return result
+
+
+def _titled(
+    works: Sequence[_Work], authors_of: Mapping[str, Collection[int]]
+) -> dict[int, TitledWork]:
+    """The works the title fallback can join (a long enough title, a followed author)."""
+    found = {}
+    for index, work in enumerate(works):
+        authors = {a for key in work.keys for a in authors_of.get(key, ())}
+        r = work.record
+        titled = TitledWork.of(r.title, r.published, r.venue, authors)
+        if titled.key is not None and authors:
+            found[index] = titled
+    return found
+
+
+def _join_by_title(works: list[_Work], titled: Mapping[int, TitledWork]) -> list[_Work]:
+    """Works of the batch the title fallback takes for one (a preprint and its publication
+    found in one run): the later joins the earlier."""
+    by_key: dict[str | None, list[int]] = {}
+    for index in sorted(titled):
+        by_key.setdefault(titled[index].key, []).append(index)
+    joined: set[int] = set()
+    for group in (g for g in by_key.values() if len(g) > 1):
+        for a in group:
+            for b in (b for b in group if b > a and a not in joined and b not in joined):
+                if same_work(titled[a], titled[b]):
+                    works[a].record = _combined(works[a].record, works[b].record)
+                    works[a].keys += works[b].keys
+                    works[a].identifiers.update(works[b].identifiers)
+                    joined.add(b)
+                    log.info(
+                        "papers %s and %s: one work by title", works[a].keys[0], works[b].keys[0]
+                    )
+    return [w for i, w in enumerate(works) if i not in joined]
+
+
+async def _stored_by_title(
+    session: AsyncSession, unmatched: Mapping[int, TitledWork]
+) -> dict[int, int]:
+    """Work index -> the stored work the title fallback takes it for (the oldest id)."""
+    stored = await stored_works_of(session, {a for t in unmatched.values() for a in t.authors})
+    by_key: dict[str | None, list[int]] = {}
+    for paper_id, other in stored.items():
+        by_key.setdefault(other.key, []).append(paper_id)
+    found: dict[int, int] = {}
+    for index, titled in unmatched.items():
+        same = sorted(p for p in by_key.get(titled.key, ()) if same_work(titled, stored[p]))
+        if same:
+            found[index] = same[0]
+            log.info("a new record is paper %d by its title", same[0])
+    return found
 
 
 def _combine(records: Iterable[PaperRecord]) -> list[_Work]:
@@ -266,15 +333,19 @@ def _newer_arxiv(a: PaperRecord, b: PaperRecord) -> bool:
 async def _stored_ids(
     session: AsyncSession, identifiers: Sequence[Identifier]
 ) -> dict[Identifier, int]:
+    """The stored works of these identifiers: one query per scheme (and 2,000 values)."""
+    by_scheme: dict[str, list[str]] = {}
+    for scheme, value in dict.fromkeys(identifiers):
+        by_scheme.setdefault(scheme, []).append(value)
     found: dict[Identifier, int] = {}
-    wanted = list(dict.fromkeys(identifiers))
-    for chunk in chunked(wanted, 2000):
-        rows = await session.execute(
-            select(PaperIdentifier.scheme, PaperIdentifier.value, PaperIdentifier.paper_id).where(
-                tuple_(PaperIdentifier.scheme, PaperIdentifier.value).in_(chunk)
+    for scheme, values in by_scheme.items():
+        for chunk in chunked(values, 2000):
+            rows = await session.execute(
+                select(PaperIdentifier.value, PaperIdentifier.paper_id).where(
+                    PaperIdentifier.scheme == scheme, PaperIdentifier.value.in_(chunk)
+                )
             )
-        )
-        found.update({(scheme, value): paper_id for scheme, value, paper_id in rows})
+            found.update({(scheme, value): paper_id for value, paper_id in rows})
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -44,10 +44,15 @@ class PaperRepository:
         self.session = session
 
     async def upsert_many(
-        self, papers: Iterable[PaperRecord | Mapping[str, Any]], *, now: datetime
+        self,
+        papers: Iterable[PaperRecord | Mapping[str, Any]],
+        *,
+        now: datetime,
+        authors_of: Mapping[str, Collection[int]] | None = None,
     ) -> UpsertResult:
-        """Store a batch of works, merged by identifier (`paper_writes.upsert_papers`)."""
-        return await upsert_papers(self.session, papers, now=now)
+        """Store a batch of works, merged by identifier, or by title for a preprint and its
+        publication of one followed author (`authors_of`; `paper_writes.upsert_papers`)."""
+        return await upsert_papers(self.session, papers, now=now, authors_of=authors_of)
 
     async def _versions(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from db.database import Database
@@ -176,3 +177,86 @@ async def test_a_stated_link_merges_two_stored_works_into_the_older(db: Database
 async def test_works_without_a_shared_identifier_stay_apart(db: Database) -> None:
     await store(db, arxiv_record(), journal_record(doi="10.1000/other", openalex_id="W9"))
     assert len(await papers(db)) == 2
+
+
+# --- the title fallback: no source links the preprint and its publication ----------------------
+
+LONG_TITLE = "Dispersal attenuation follows range expansion in cane toads"
+
+
+async def preprint_of(db: Database, author_id: int, **overrides: object) -> int:
+    """A bioRxiv preprint stored and linked to the author (no venue)."""
+    values: dict[str, object] = {
+        "doi": BIORXIV_DOI,
+        "openalex_id": "W4300000001",
+        "venue": None,
+        "title": LONG_TITLE,
+        "published": PREPRINT_DAY,
+        **overrides,
+    }
+    result = await store(db, journal_record(**values))
+    paper_id = next(iter(result.ids.values()))
+    async with db.transaction() as session:
+        await PaperRepository(session).link_authors([(author_id, paper_id, "openalex")], now=NOW)
+    return paper_id
+
+
+async def store_for(db: Database, author_id: int, *records: PaperRecord):  # type: ignore[no-untyped-def]
+    async with db.transaction() as session:
+        return await PaperRepository(session).upsert_many(
+            records, now=NOW, authors_of={r.key: {author_id} for r in records}
+        )
+
+
+async def author(db: Database, name: str = "Ada Lovelace") -> int:
+    async with db.transaction() as session:
+        return (await AuthorRepository(session).upsert(display_name=name, now=NOW)).id
+
+
+async def test_a_publication_joins_its_preprint_by_title_when_no_source_links_them(
+    db: Database,
+) -> None:
+    ada = await author(db)
+    preprint = await preprint_of(db, ada)
+    # Another spelling of the title (case, hyphens, a dash, an accent), a year later.
+    journal = journal_record(
+        title="DISPERSAL attenuation follows range-expansion in cane toads — ",
+        published=PREPRINT_DAY + timedelta(days=400),
+    )
+    result = await store_for(db, ada, journal)
+
+    (paper,) = await papers(db)
+    assert paper.id == preprint and result.ids == {f"doi:{JOURNAL_DOI}": preprint}
+    assert (paper.venue, paper.doi, paper.published) == ("Nature", JOURNAL_DOI, PREPRINT_DAY)
+
+
+@pytest.mark.parametrize(
+    ("case", "overrides", "other_author"),
+    [
+        ("another author's namesake paper", {}, True),
+        ("three years apart", {"published": PREPRINT_DAY + timedelta(days=3 * 366)}, False),
+        ("both published", {"venue_of_preprint": "eLife"}, False),
+        ("a short title", {"title": "Reply to comment"}, False),
+    ],
+)
+async def test_the_title_fallback_stays_conservative(
+    db: Database, case: str, overrides: dict[str, object], other_author: bool
+) -> None:
+    ada = await author(db)
+    title = str(overrides.get("title", LONG_TITLE))
+    await preprint_of(db, ada, title=title, venue=overrides.get("venue_of_preprint"))
+    who = await author(db, "Bob Bell") if other_author else ada
+    journal = journal_record(
+        title=title, published=overrides.get("published", PREPRINT_DAY + timedelta(days=30))
+    )
+    await store_for(db, who, journal)
+    assert len(await papers(db)) == 2, case
+
+
+async def test_both_versions_in_one_batch_are_one_work_by_title(db: Database) -> None:
+    ada = await author(db)
+    preprint = journal_record(doi=BIORXIV_DOI, openalex_id="W1", venue=None, title=LONG_TITLE)
+    journal = journal_record(title=LONG_TITLE.upper(), published=JOURNAL_DAY)
+    result = await store_for(db, ada, preprint, journal)
+    (paper,) = await papers(db)
+    assert set(result.new.values()) == {paper.id} and paper.venue == "Nature"
