@@ -47,6 +47,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
             "semantic_scholar": profile.s2_id,
         },
         "primary_field": profile.primary_field,
+        "primary_field_source": profile.field_source,
         "affiliations": list(profile.affiliations),
         "h_index": metrics.h_index,
         "citations": metrics.citations,
@@ -93,7 +94,10 @@ def print_profile(profile: Profile) -> None:
     summary.add_column("value")
     ids = ", ".join(f"{k} {v}" for k, v in profile.ids.items()) or "none known"
     summary.add_row("ids", ids)
-    summary.add_row("primary field", profile.primary_field or "n/a (no tracked papers)")
+    field = profile.primary_field or "n/a (no tracked papers)"
+    if profile.field_source == "openalex_topics":
+        field += " (OpenAlex topics)"
+    summary.add_row("primary field", field)
     summary.add_row("affiliations", "; ".join(profile.affiliations[:3]) or "unknown")
     summary.add_row("metrics", metrics_line(profile))
     for notice in profile.notices:

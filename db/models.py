@@ -85,6 +85,9 @@ class Author(Base):
     # Primary arXiv categories this author usually publishes in: the homonym guard.
     usual_categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
     affiliations: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The subfield of their main OpenAlex topic (`Ecology`): the primary field of an author
+    # with few arXiv papers.
+    topic_field: Mapped[str | None] = mapped_column(String(200))
 
     h_index: Mapped[int | None] = mapped_column(Integer)
     citations: Mapped[int | None] = mapped_column(Integer)

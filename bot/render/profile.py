@@ -78,7 +78,10 @@ def ids_line(profile: Profile) -> str:
 
 def field_line(profile: Profile) -> str:
     """`CV · Google DeepMind` (the primary field and the first affiliation, when known)."""
-    field = profile.primary_field or "field n/a (no tracked papers)"
+    field = safe_cut(profile.primary_field, 100) if profile.primary_field else None
+    if field and profile.field_source == "openalex_topics":
+        field += " (OpenAlex topics)"
+    field = field or "field n/a (no tracked papers)"
     parts = [field]
     if profile.affiliations:
         parts.append(safe_cut(profile.affiliations[0], 120))

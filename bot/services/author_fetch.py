@@ -273,6 +273,7 @@ async def store_metrics(
         counts_by_year=counts_rows(record),
         source=record.source,
         as_of=fetched_at,
+        topic_field=record.primary_field,
     )
 
 

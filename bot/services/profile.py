@@ -296,6 +296,8 @@ class ProfileService:
             version=version,
             notices=tuple(dict.fromkeys(notices)),
             papers_complete=author.papers_fetched_at is not None,
+            topic_field=author.topic_field,
+            arxiv_papers=sum(1 for p in papers if p.primary_category),
         )
 
 

@@ -42,6 +42,11 @@ class Metrics:
         return source_label(self.source)
 
 
+# Below this many arXiv papers, OpenAlex's topics say more about an author's field than the
+# categories of those few papers do.
+FEW_ARXIV_PAPERS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """Everything a profile shows, as plain data (rendered for Discord and the terminal)."""
@@ -69,11 +74,29 @@ class Profile:
     notices: tuple[str, ...] = ()
     # False while the author's earlier arXiv papers could not be fetched (an outage).
     papers_complete: bool = True
+    # The subfield of their main OpenAlex topic, when known (`Ecology`).
+    topic_field: str | None = None
+    arxiv_papers: int = 0  # tracked papers with an arXiv category
+
+    @property
+    def field_source(self) -> str | None:
+        """Where the primary field comes from: `arxiv` (the categories of their arXiv papers),
+        `openalex_topics` (for an author with fewer than `FEW_ARXIV_PAPERS` of those), or
+        None (unknown)."""
+        if self.primary_category and (
+            self.arxiv_papers >= FEW_ARXIV_PAPERS or not self.topic_field
+        ):
+            return "arxiv"
+        return "openalex_topics" if self.topic_field else None
 
     @property
     def primary_field(self) -> str | None:
-        """The short name of the primary category (`cs.CV` -> `CV`)."""
-        return short_field(self.primary_category)
+        """The short name of the primary category (`cs.CV` -> `CV`), or the OpenAlex topics'
+        field of an author with few arXiv papers (`field_source`)."""
+        source = self.field_source
+        if source == "arxiv":
+            return short_field(self.primary_category)
+        return self.topic_field if source == "openalex_topics" else None
 
     @property
     def ids(self) -> dict[str, str]:

@@ -149,7 +149,9 @@ def parse_author(obj: Any, *, now: datetime | None = None) -> AuthorRecord:
         two_year_mean_citedness=_float(stats.get("2yr_mean_citedness")),
         counts_by_year=tuple(counts),
         topics=_dedupe([_mapping(t).get("display_name") or "" for t in topics]),
-        primary_field=_mapping(first_topic.get("field")).get("display_name") or None,
+        # The subfield (`Ecology`) says more than the field (`Environmental Science`).
+        primary_field=_text(_mapping(first_topic.get("subfield")).get("display_name"))
+        or _text(_mapping(first_topic.get("field")).get("display_name")),
         as_of=plausible(_datetime(obj.get("updated_date")), f"{where} updated_date", now=now),
         relevance_score=_float(obj.get("relevance_score")),
     )

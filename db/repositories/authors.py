@@ -189,13 +189,16 @@ class AuthorRepository:
         counts_by_year: Sequence[dict[str, Any]],
         source: str,
         as_of: datetime,
+        topic_field: str | None = None,
     ) -> bool:
         """Replace the cached metrics of an author; False when the author does not exist.
 
         `counts_by_year` is a list of {"year", "works_count", "cited_by_count"}; `source` is
         e.g. 'openalex' or 'semantic_scholar'; `as_of` is when the source was asked.
+        `topic_field` replaces the stored one only when given (Semantic Scholar has none).
         """
         as_of = require_aware(as_of, "as_of")
+        field = {"topic_field": topic_field[:200]} if topic_field else {}
         result = await self.session.execute(
             update(Author)
             .where(Author.id == author_id)
@@ -207,6 +210,7 @@ class AuthorRepository:
                 metrics_source=source,
                 metrics_as_of=as_of,
                 updated_at=as_of,
+                **field,
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ FIELDS = {
     "name",
     "ids",
     "primary_field",
+    "primary_field_source",
     "affiliations",
     "h_index",
     "citations",

@@ -149,6 +149,9 @@ async def test_an_ecologist_is_followed_alerted_and_digested_once_per_work(
         embed = await profile(h)
         assert "1 paper tracked" in embed["description"]
         assert [f["name"] for f in embed["fields"]] == ["1. Theoretical Ecology · Nov 3, 2014"]
+        # No arXiv category to go by: his field is his OpenAlex topics', said to be so.
+        field_line = embed["description"].split("\n")[1]
+        assert field_line == "Ecology (OpenAlex topics) · University of California, Berkeley"
         assert EARLIER in embed["fields"][0]["value"]
 
         # Two weeks on: the feed finds the preprint and a new article; each is DMed once.

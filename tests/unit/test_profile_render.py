@@ -12,6 +12,7 @@ from bot.render.chart import ChartCache, profile_chart_png
 from bot.render.profile import (
     ProfileCards,
     embed_chars,
+    field_line,
     footer_text,
     metrics_line,
     profile_embed,
@@ -119,3 +120,17 @@ def test_profile_cards_build_a_card_once_per_profile_object() -> None:
     for author_id in (2, 3):
         cards.card(dataclasses.replace(profile, author_id=author_id))
     assert cards.card(changed) is not second  # rebuilt
+
+
+def test_the_field_comes_from_arxiv_unless_few_papers_are_on_arxiv() -> None:
+    def field(**changes: object) -> str:
+        return field_line(_profile(affiliations=(), **changes))
+
+    assert field(arxiv_papers=3, topic_field="Ecology") == "CV"
+    assert field(arxiv_papers=1, topic_field="Ecology") == "Ecology (OpenAlex topics)"
+    assert field(arxiv_papers=1, topic_field=None) == "CV"  # nothing better known
+    assert field(primary_category=None, topic_field="Ecology") == "Ecology (OpenAlex topics)"
+    assert field(primary_category=None, topic_field=None) == "field n/a (no tracked papers)"
+    assert field(primary_category=None, topic_field="*Ecology* <@123456789012345678>") == (
+        "\\*Ecology\\* <@\u200b123456789012345678> (OpenAlex topics)"
+    )

@@ -36,7 +36,7 @@ def test_openalex_full_author() -> None:
     years = [c.year for c in record.counts_by_year]
     assert years == sorted(years) and years[-1] == 2025
     assert record.as_of == datetime(2025, 10, 13, 16, 57, 30, 883248, tzinfo=UTC)
-    assert record.primary_field == "Computer Science"
+    assert record.primary_field == "Information Systems"  # its main topic's subfield
     assert record.topics[0] == "Research Data Management Practices"
 
 
