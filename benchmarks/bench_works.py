@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import aiohttp
 
-from benchmarks.bench_sources import variant_of
+from benchmarks.bench_sources import options, variant_of
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.homonym_guard import FollowedAuthor
 from bot.services.openalex_works import IdentityMatch, OpenAlexWorksFeed
@@ -51,7 +51,6 @@ from bot.services.polling import (
 from bot.services.pubmed_feed import PubMedFeed
 from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
-from bot.sources.http_policy import HttpOptions, RetryPolicy
 from bot.sources.limiter import RateLimiter
 from bot.sources.openalex import OpenAlexSource
 from bot.sources.openalex_parsing import parse_works_page
@@ -68,10 +67,6 @@ from tests.sources.pubmed_upstream import (
 
 NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 EMPTY_WORKS = b'{"meta": {"count": 0, "next_cursor": null}, "results": []}'
-
-
-def options() -> HttpOptions:
-    return HttpOptions(user_agent="PaperScout-bench", retry=RetryPolicy(max_attempts=1))
 
 
 def openalex_id(number: int) -> str:
