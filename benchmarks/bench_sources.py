@@ -47,13 +47,13 @@ import aiohttp
 
 from bot.names import fold_accents
 from bot.names.papers import build_index, match_papers
-from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
-from bot.services.paper_store import store_matches
-from bot.services.polling import (
+from bot.services.arxiv_feeds import (
     DEFAULT_AUTHORS_PER_REQUEST,
     DEFAULT_NAMES_PER_AUTHOR,
     plan_name_batches,
 )
+from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, normalize_categories
+from bot.services.paper_store import store_matches
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_atom import parse_arxiv_atom
 from bot.sources.http_policy import HttpOptions, RetryPolicy

@@ -5,11 +5,12 @@
 
 It prints:
 
-1. Requests one cycle makes for 1,000 followed authors, per feed, against a local fake
-   upstream: the arXiv poll's author queries (batched as `PollingService` does) plus the
-   listing feed; the OpenAlex works feed and the PubMed feed (`OpenAlexWorksFeed.run`,
-   `PubMedFeed.run`: the real jobs over a migrated SQLite with 1,000 followed authors that have
-   OpenAlex ids and ORCIDs; every 10th author has a new PubMed record).
+1. Requests one poll cycle makes for 1,000 followed authors, per source, against a local fake
+   upstream: the runtime's own `PollingService.run_cycle` (`bot.runtime.open_runtime`) with
+   every feed due (the arXiv API and listing feeds, the OpenAlex works feed, the PubMed feed)
+   over a migrated SQLite with 1,000 followed authors (a name and a variant each, as in
+   bench_sources.py, usual category q-bio.PE, an OpenAlex id and an ORCID, earlier papers
+   already fetched); every 10th author has a new PubMed record.
 2. Merge + store throughput of OpenAlex works on SQLite: a generated works page of 3,000 works
    by the followed authors (a third new journal articles, a third bioRxiv preprints, a third
    journal versions of preprints already stored, which merge into them), parsed
@@ -36,27 +37,16 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp
 
-from benchmarks.bench_sources import options, variant_of
-from bot.services.cutoff_fence import CutoffFence
-from bot.services.homonym_guard import FollowedAuthor
-from bot.services.openalex_works import IdentityMatch, OpenAlexWorksFeed
+from benchmarks.bench_sources import variant_of
+from bot.runtime import open_runtime
+from bot.services.openalex_works import IdentityMatch
 from bot.services.paper_store import store_matches
-from bot.services.polling import (
-    DEFAULT_AUTHORS_PER_REQUEST,
-    DEFAULT_NAMES_PER_AUTHOR,
-    plan_name_batches,
-)
-from bot.services.pubmed_feed import PubMedFeed
 from bot.services.work_records import names_them, surnames_of, work_paper
-from bot.sources.arxiv_api import ArxivApiSource
-from bot.sources.limiter import RateLimiter
-from bot.sources.openalex import OpenAlexSource
 from bot.sources.openalex_parsing import parse_works_page
-from bot.sources.pubmed import PubMedSource
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, realistic_names
+from tests.harness.services import settings_on
 from tests.sources.pubmed_upstream import (
     ESEARCH,
     ORCID_IN_TERM,
@@ -74,8 +64,8 @@ def openalex_id(number: int) -> str:
 
 
 async def followed_database(url: str, names: list[str], orcid_of: list[str] | None = None) -> None:
-    """A migrated SQLite file with the authors followed (OpenAlex ids, ORCIDs when given;
-    every 10th instantly)."""
+    """A migrated SQLite file with the authors followed (a name variant, usual category
+    q-bio.PE, OpenAlex ids, ORCIDs when given, earlier papers fetched; every 10th instantly)."""
     from db.database import Database
     from db.migrate import upgrade_to_head_async
     from db.repositories.authors import AuthorRepository
@@ -92,7 +82,14 @@ async def followed_database(url: str, names: list[str], orcid_of: list[str] | No
                     display_name=name,
                     openalex_id=openalex_id(number),
                     orcid=orcid_of[number] if orcid_of else None,
+                    name_variants=[variant_of(name)],
                     now=NOW - timedelta(30),
+                )
+                await authors.record_history(
+                    author.id,
+                    fetched_at=NOW - timedelta(30),
+                    confirmed=0,
+                    usual_categories=["q-bio.PE"],
                 )
                 await follows.add(
                     author_id=author.id,
@@ -109,9 +106,9 @@ async def followed_database(url: str, names: list[str], orcid_of: list[str] | No
 
 
 async def requests_per_cycle(size: int, folder: Path) -> None:
-    print(f"1. Requests per cycle, {size:,} followed authors, per feed")
+    print(f"1. Requests per poll cycle, {size:,} followed authors, per source")
     names = realistic_names(size, seed=5)
-    async with FakeUpstream() as upstream, aiohttp.ClientSession() as session:
+    async with FakeUpstream() as upstream:
         upstream.add_route(
             "GET",
             "/api/query",
@@ -121,25 +118,14 @@ async def requests_per_cycle(size: int, folder: Path) -> None:
             query={"search_query": re.compile("au:")},
         )
         upstream.add_route(
+            "GET",
+            "/rss/q-bio.PE",
+            fixture="arxiv_rss/rss_test_empty-weekend-style.xml",
+            content_type="application/rss+xml; charset=utf-8",
+        )
+        upstream.add_route(
             "GET", "/openalex/works", body=EMPTY_WORKS, content_type="application/json"
         )
-        # arXiv: the poll's batched author queries (a name and a variant per author, as in
-        # bench_sources.py), one page each here, + the listing feed.
-        followed = [
-            FollowedAuthor(i, name, name_variants=(variant_of(name),))
-            for i, name in enumerate(names)
-        ]
-        batches = plan_name_batches(followed, DEFAULT_NAMES_PER_AUTHOR, DEFAULT_AUTHORS_PER_REQUEST)
-        api = ArxivApiSource(
-            session, upstream.arxiv_api_url, RateLimiter(0.0), options=options(), page_size=200
-        )
-        for batch in batches:
-            await api.search_authors(batch, since=NOW - timedelta(days=1), until=NOW)
-        arxiv = len(upstream.requests_to("/api/query")) + 1
-        # OpenAlex and PubMed: the feeds themselves, over the followed authors (each with an
-        # OpenAlex id and an ORCID) in a database; a tenth of them have a new PubMed record.
-        from db.database import Database
-
         authors = orcids(size)
         papers = {o: str(45_000_000 + i) for i, o in enumerate(authors) if i % 10 == 0}
         route_esearch(
@@ -148,37 +134,28 @@ async def requests_per_cycle(size: int, folder: Path) -> None:
         route_efetch(upstream)
         url = f"sqlite+aiosqlite:///{folder / 'cycle.db'}"
         await followed_database(url, names, authors)
-        database = Database(url)
-        try:
-            clock = ManualClock(NOW)
-            fence = CutoffFence(clock)
-            works = OpenAlexWorksFeed(
-                database,
-                clock,
-                openalex=OpenAlexSource(session, upstream.openalex_url, None, options=options()),
-                arxiv=api,
-                fence=fence,
-            )
-            report = await works.run()
-            pubmed = PubMedSource(
-                session, upstream.pubmed_url, None, email="bench@example.org", options=options()
-            )
-            pubmed_report = await PubMedFeed(database, clock, pubmed=pubmed, fence=fence).run()
-        finally:
-            await database.dispose()
-        pubmed_requests = len(upstream.requests_to("/entrez/eutils"))
-        searches = len(upstream.requests_to(ESEARCH))
+        settings = settings_on(
+            upstream,
+            database_url=url,
+            semantic_scholar_api_url="",
+            arxiv_min_interval_seconds=0,
+        )
+        # The clock moves when the limiters wait (PubMed: 3 a second without a key).
+        async with open_runtime(settings, clock=ManualClock(NOW)) as runtime:
+            summary = await runtime.services.polling.run_cycle()
+    if summary.errors:
+        raise SystemExit(f"the cycle failed: {summary.errors}")
+    requests = summary.requests
+    arxiv = requests.get("arxiv_api", 0) + requests.get("arxiv_rss", 0)
+    searches = len(upstream.requests_to(ESEARCH))
     print(f"   {'feed':<22} | {'requests':>8} | budget")
     print(f"   {'arXiv API + listing':<22} | {arxiv:>8} | <= 60")
+    print(f"   {'OpenAlex works':<22} | {requests.get('openalex', 0):>8} | <= 10")
     print(
-        f"   {'OpenAlex works':<22} | {report.openalex_requests:>8} | <= 10"
-        f"   ({report.authors:,} authors with an OpenAlex id)"
+        f"   {'PubMed':<22} | {requests.get('pubmed', 0):>8} | <= 60"
+        f"   ({searches} searches, {len(papers)} new records)"
     )
-    print(
-        f"   {'PubMed':<22} | {pubmed_requests:>8} | <= 60"
-        f"   ({searches} searches + {pubmed_requests - searches} fetch, "
-        f"{pubmed_report.hits} new records; {pubmed_report.by_orcid:,} authors by ORCID)"
-    )
+    print(f"   feeds polled: {', '.join(summary.feeds_polled)}")
     print()
 
 

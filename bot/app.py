@@ -27,10 +27,8 @@ from bot.scheduling.jobs import RunningTicks, register_ticks
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
-from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.poll_report import PollSummary
-from bot.services.pubmed_feed import JOB_KEY as PUBMED_FEED_KEY
 from bot.tree import PaperScoutTree
 from db.database import Database
 from db.repositories.leader import Leader, default_holder_id, make_leader
@@ -135,8 +133,6 @@ class PaperScoutBot(commands.Bot):
             plan=self.plan_tick,
             # Daily; a run that raises (a source down) stays due and retries on the next tick.
             refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.metrics.daily),
-            openalex_works=self._daily(WORKS_FEED_KEY, self.services.openalex_works.run),
-            pubmed_feed=self._daily(PUBMED_FEED_KEY, self.services.pubmed_feed.run),
             leader=self.leader,
         )
         self.scheduler.start()

@@ -26,11 +26,14 @@ import aiohttp
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.render.digests import card_size
+from bot.services.arxiv_feeds import ArxivApiFeed, ArxivListingFeed
 from bot.services.author_lookup import AuthorLookup
 from bot.services.author_resolver import AuthorResolver, UpstreamGuard
+from bot.services.crossref_links import CrossrefLinksFeed
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_planner import DigestPlanner
 from bot.services.digests import DigestService
+from bot.services.feed_protocol import Feed
 from bot.services.follows import FollowService
 from bot.services.health import DatabaseHealthRecorder
 from bot.services.metrics_on_view import MetricsOnView
@@ -44,7 +47,10 @@ from bot.services.polling import PollingService
 from bot.services.profile import ProfileService
 from bot.services.pubmed_feed import PubMedFeed
 from bot.services.status import StatusService
+from bot.sources.crossref import CrossrefSource
 from bot.sources.factory import Sources, build_sources
+from bot.sources.openalex import OpenAlexSource
+from bot.sources.pubmed import PubMedSource
 from db.database import Database
 
 
@@ -60,8 +66,6 @@ class Services:
     papers: PaperLookup
     metrics: MetricsRefresher
     polling: PollingService
-    openalex_works: OpenAlexWorksFeed
-    pubmed_feed: PubMedFeed
     notices: OutageNotifier
     outbox_parts: OutboxParts
     resolver: AuthorResolver
@@ -93,6 +97,7 @@ def assemble(
     )
     arxiv = sources.arxiv_api if settings.arxiv_api_url.strip() else None
     pubmed = sources.pubmed if settings.pubmed_api_url.strip() else None
+    crossref = sources.crossref if settings.crossref_api_url.strip() else None
     guard = UpstreamGuard(clock)
     resolver = AuthorResolver(
         database, clock, openalex=openalex, semantic_scholar=semantic_scholar, guard=guard
@@ -119,20 +124,39 @@ def assemble(
         metrics=metrics,
         polling=PollingService(
             database,
-            sources,
             clock,
-            interval=timedelta(minutes=settings.poll_interval_minutes),
+            feeds=poll_feeds(
+                settings, sources, openalex=openalex, pubmed=pubmed, crossref=crossref
+            ),
+            arxiv_limiter=sources.arxiv_limiter,
             fence=fence,
             history=history,
         ),
-        openalex_works=OpenAlexWorksFeed(
-            database, clock, openalex=openalex, arxiv=sources.arxiv_api, fence=fence
-        ),
-        pubmed_feed=PubMedFeed(database, clock, pubmed=pubmed, fence=fence),
         notices=OutageNotifier(database, clock),
         outbox_parts=OutboxParts(database),
         resolver=resolver,
     )
+
+
+def poll_feeds(
+    settings: Settings,
+    sources: Sources,
+    *,
+    openalex: OpenAlexSource | None,
+    pubmed: PubMedSource | None,
+    crossref: CrossrefSource | None,
+) -> list[Feed]:
+    """What each poll cycle reads, in order: the arXiv feeds hourly (the poll interval), then
+    the OpenAlex works, PubMed and Crossref links feeds daily (each skipped while its source is
+    not configured). Crossref comes last: it links what the others stored."""
+    interval = timedelta(minutes=settings.poll_interval_minutes)
+    return [
+        ArxivApiFeed(sources.arxiv_api, interval=interval),
+        ArxivListingFeed(sources.arxiv_rss, sources.arxiv_api, interval=interval),
+        OpenAlexWorksFeed(openalex=openalex, arxiv=sources.arxiv_api),
+        PubMedFeed(pubmed=pubmed),
+        CrossrefLinksFeed(crossref=crossref),
+    ]
 
 
 @asynccontextmanager

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock
 from bot.plain_text import cut
-from bot.services.polling import API_SOURCE, RSS_SOURCE
+from bot.services.arxiv_feeds import API_SOURCE, RSS_SOURCE
 from bot.services.source_labels import source_label
 from db.database import Database
 from db.models import SourceHealth

@@ -2,15 +2,18 @@
 
 The poll finds arXiv papers by name; a biologist's journal articles, bioRxiv preprints or
 conference papers never appear there. OpenAlex files works of every kind under disambiguated
-author ids, so once a day (leader only, a `PeriodicJob` under `JOB_KEY`) this asks for the new
-works of every followed author with an OpenAlex id (docs/sources.md#openalex):
+author ids, so once a day (a feed of the poll cycle, `bot.services.feed_protocol.Feed`, its
+state under `JOB_KEY`) this asks for the new works of every followed author with an OpenAlex id
+(docs/sources.md#openalex):
 
 - `/works?filter=authorships.author.id:<up to 100 ids>,from_created_date:<since>`: one list
   call per 100 authors, cursor paging. `since` is the job's last success minus `overlap`
   (OpenAlex indexes works days late), or on the first run today minus `first_lookback`.
+  While OpenAlex or arXiv cools down after failures (or failed earlier in the cycle) the feed
+  stops there; the API key, the daily budget and `Retry-After` are the source's own.
 - Every work becomes a record (`work_paper`: its DOI, PubMed ids, OpenAlex id, venue and the
   other versions' DOIs) linked to the followed authors on it (`matched_by="openalex"`), stored
-  by the poller's own `store_fenced`: one alert per destination and work, priming, digests, all
+  through the cycle (`PollCycle.store`): one alert per destination and work, priming, digests, all
   as for a paper the poll found. A work already stored under any identifier is that work: a
   journal version of an announced preprint adds its venue ("now published"), never a second
   announcement.
@@ -20,9 +23,9 @@ works of every followed author with an OpenAlex id (docs/sources.md#openalex):
 - OpenAlex can merge two people or map a work to the wrong arXiv id: a followed author is
   linked only when the record names someone with their surname.
 
-A run that could not ask a source it needed stores what it got and raises
-`WorksFeedIncomplete`, so `PeriodicJob` does not mark it done and the next tick retries.
-`JOB_KEY` keeps the name of the arXiv-only job this replaced, so its watermark carries over.
+A run that could not ask a source it needed stores what it got and does not succeed, so its
+watermark stays and the next cycle asks again. `JOB_KEY` keeps the name of the arXiv-only job
+this replaced, so its watermark carries over.
 """
 
 from __future__ import annotations
@@ -30,12 +33,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from bot.clock import Clock
-from bot.services.cutoff_fence import CutoffFence
-from bot.services.paper_store import store_fenced
-from bot.services.polling import API_SOURCE
+from bot.services.arxiv_feeds import API_SOURCE
+from bot.services.feed_protocol import FeedOutcome
+from bot.services.poll_cycle import PollCycle
 from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
 from bot.sources.arxiv_query import chunk_ids_for_url
@@ -43,28 +45,18 @@ from bot.sources.errors import ArxivQueryError, SourceError
 from bot.sources.models import Paper, Work
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
 from bot.sources.openalex_parsing import short_openalex_id
-from db.database import Database
-from db.repositories.feeds import FeedStateRepository
-from db.repositories.follows import FollowRepository
-from db.repositories.health import SourceHealthRepository
+from db.models import FeedState
 from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
-JOB_KEY = "openalex_backstop"  # the `PeriodicJob` key; its last success starts the window
+JOB_KEY = "openalex_backstop"  # its feed_state key; its last success starts the window
 OPENALEX_SOURCE = OpenAlexSource.name
+DEFAULT_INTERVAL = timedelta(days=1)
 DEFAULT_OVERLAP = timedelta(days=7)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 # 100 authors x a week of new works rarely passes one page; 10 pages bound a runaway cursor.
 MAX_PAGES_PER_CALL = 10
-
-
-class WorksFeedIncomplete(RuntimeError):
-    """A run could not ask every source it needed; `report` holds what it did anyway."""
-
-    def __init__(self, report: WorksFeedReport) -> None:
-        super().__init__("OpenAlex works feed incomplete: " + "; ".join(report.errors))
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +70,8 @@ class IdentityMatch:
 
 @dataclass(slots=True)
 class WorksFeedReport:
-    """What one run did. Requests are logical calls (retries excluded)."""
+    """What one run did (logged; the requests and errors also go into the cycle's summary).
+    Requests are logical calls (retries excluded)."""
 
     since: date
     authors: int = 0  # followed authors with an OpenAlex id
@@ -98,65 +91,67 @@ class WorksFeedReport:
 
 
 class OpenAlexWorksFeed:
-    """Finds followed authors' arXiv papers by OpenAlex identity and stores them like a poll."""
+    """Followed authors' new works at every venue, by OpenAlex identity (a poll `Feed`)."""
+
+    source = OPENALEX_SOURCE
 
     def __init__(
         self,
-        database: Database,
-        clock: Clock,
         *,
         openalex: OpenAlexSource | None,
         arxiv: ArxivApiSource,
-        fence: CutoffFence,
-        job_key: str = JOB_KEY,
+        interval: timedelta = DEFAULT_INTERVAL,
         overlap: timedelta = DEFAULT_OVERLAP,
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
     ) -> None:
-        """`openalex` None: not configured, so there is nothing to ask (every run is empty).
-        `fence`: the process's shared one (`bot.runtime`); a separate one is still ordered
-        against the others by the database's lock."""
-        self._db = database
+        """`openalex` None: not configured, so there is nothing to ask (never due)."""
         self._openalex = openalex
         self._arxiv = arxiv
-        self._clock = clock
-        self._fence = fence
-        self.job_key = job_key
+        self.interval = interval
         self.overlap = overlap
         self.first_lookback = first_lookback
 
-    async def run(self) -> WorksFeedReport:
-        """One pass over every followed author with an OpenAlex id.
-
-        Raises `WorksFeedIncomplete` when a source failed or is cooling down (what was found
-        before is stored); never raises a `SourceError`.
-        """
-        now = self._clock.now()
-        async with self._db.reader() as session:
-            followed = await FollowRepository(session).followed_authors()
-            state = await FeedStateRepository(session).get(self.job_key)
-            health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
-        by_openalex: dict[str, int] = {}
-        surnames: dict[int, frozenset[str]] = {}  # followed author id -> folded surnames
-        for author in followed if self._openalex is not None else ():
-            short = short_openalex_id(author.openalex_id)
-            if short:
-                by_openalex[short] = author.id
-                surnames[author.id] = surnames_of(
-                    (author.display_name, *(author.name_variants or ()))
-                )
-        last = state.last_success_at if state is not None else None
-        since = (last - self.overlap) if last is not None else (now - self.first_lookback)
-        report = WorksFeedReport(since=since.date(), authors=len(by_openalex))
-        cooling = {
-            source: h.next_try_at
-            for source, h in health.items()
-            if h.consecutive_failures > 0 and h.next_try_at is not None and h.next_try_at > now
+    def _followed(self, cycle: PollCycle) -> dict[str, int]:
+        """OpenAlex author id (short) -> followed author id, for those that have one."""
+        if self._openalex is None:
+            return {}
+        return {
+            short: author.id
+            for author in cycle.authors
+            if (short := short_openalex_id(author.openalex_id))
         }
+
+    def key(self, cycle: PollCycle) -> str | None:
+        return JOB_KEY if self._followed(cycle) else None
+
+    def steps(self, cycle: PollCycle) -> int:
+        return -(-len(self._followed(cycle)) // MAX_IDS_PER_FILTER)
+
+    async def poll(self, cycle: PollCycle, state: FeedState | None) -> FeedOutcome:
+        """One pass over every followed author with an OpenAlex id; stops at the first source
+        that fails or cools down (what was found before is stored)."""
+        by_openalex = self._followed(cycle)
+        asked = set(by_openalex.values())
+        surnames = {
+            author.id: surnames_of((author.display_name, *(author.name_variants or ())))
+            for author in cycle.authors
+            if author.id in asked
+        }
+        last = state.last_success_at if state is not None else None
+        since = (last - self.overlap) if last is not None else (cycle.now - self.first_lookback)
+        report = WorksFeedReport(since=since.date(), authors=len(by_openalex))
         ids = sorted(by_openalex)
-        for start in range(0, len(ids), MAX_IDS_PER_FILTER):
-            chunk = ids[start : start + MAX_IDS_PER_FILTER]
-            if not await self._run_chunk(report, chunk, by_openalex, surnames, cooling):
+        chunks = [ids[i : i + MAX_IDS_PER_FILTER] for i in range(0, len(ids), MAX_IDS_PER_FILTER)]
+        for number, chunk in enumerate(chunks, start=1):
+            if not await self._run_chunk(cycle, report, chunk, by_openalex, surnames):
                 break  # a failed source would fail the next chunk too
+            cycle.step(f"OpenAlex works {number}/{len(chunks)}")
+        summary = cycle.summary
+        summary.count_request(OPENALEX_SOURCE, report.openalex_requests)
+        if report.arxiv_requests:
+            summary.count_request(API_SOURCE, report.arxiv_requests)
+        summary.papers_seen += report.works
+        summary.errors += [f"{JOB_KEY}: {error}" for error in report.errors]
         log.info(
             "openalex works since %s: %d authors, %d requests (%d OpenAlex, %d arXiv), "
             "%d works, %d arXiv ids new, %d papers stored, %d links, %d alerts, %d errors",
@@ -172,22 +167,20 @@ class OpenAlexWorksFeed:
             report.alerts,
             len(report.errors),
         )
-        if report.errors:
-            raise WorksFeedIncomplete(report)
-        return report
+        return FeedOutcome(succeeded=not report.errors)
 
     async def _run_chunk(
         self,
+        cycle: PollCycle,
         report: WorksFeedReport,
         chunk: Sequence[str],
         by_openalex: Mapping[str, int],
         surnames: Mapping[int, frozenset[str]],
-        cooling: Mapping[str, datetime | None],
     ) -> bool:
         """Works of up to 100 authors, then their unlinked arXiv papers; False on a failure."""
         assert self._openalex is not None  # no OpenAlex: no author ids to ask about
-        if OPENALEX_SOURCE in cooling:
-            report.errors.append(f"{OPENALEX_SOURCE} backing off until {cooling[OPENALEX_SOURCE]}")
+        if cycle.unavailable(OPENALEX_SOURCE):
+            report.errors.append(f"{OPENALEX_SOURCE} is backing off")
             return False
         report.openalex_requests += 1
         try:
@@ -199,7 +192,8 @@ class OpenAlexWorksFeed:
                 max_pages_per_chunk=MAX_PAGES_PER_CALL,
             )
         except SourceError as error:
-            report.errors.append(f"{OPENALEX_SOURCE} works of {len(chunk)} authors: {error}")
+            cycle.failed.add(OPENALEX_SOURCE)
+            report.errors.append(f"works of {len(chunk)} authors: {error}")
             return False
         report.works += len(works)
         in_chunk = set(chunk)
@@ -208,9 +202,9 @@ class OpenAlexWorksFeed:
         for work, author_ids in on_work:
             if work.arxiv_id is not None:
                 wanted.setdefault(work.arxiv_id, set()).update(author_ids)
-        unlinked = await self._unlinked(wanted)
+        unlinked = await self._unlinked(cycle, wanted)
         report.arxiv_ids_new += len(unlinked)
-        papers = await self._fetch_arxiv(report, sorted(unlinked), cooling) if unlinked else []
+        papers = await self._fetch_arxiv(cycle, report, sorted(unlinked)) if unlinked else []
         if papers is None:
             return False
         missing = set(unlinked) - {p.arxiv_id for p in papers}
@@ -219,7 +213,7 @@ class OpenAlexWorksFeed:
         matches = self._matches(
             on_work, wanted, unlinked, {p.arxiv_id: p for p in papers}, surnames
         )
-        stored = await store_fenced(self._db, self._fence, matches)
+        stored = await cycle.store(matches)
         report.papers_stored += stored.papers_new
         report.links += stored.links_made
         report.alerts += stored.alerts_enqueued
@@ -257,11 +251,12 @@ class OpenAlexWorksFeed:
     def _names(paper: Paper | None, author_id: int, surnames: Mapping[int, frozenset[str]]) -> bool:
         return names_them(paper, surnames.get(author_id, frozenset()), who=f"author {author_id}")
 
-    async def _unlinked(self, wanted: Mapping[str, set[int]]) -> dict[str, set[int]]:
+    @staticmethod
+    async def _unlinked(cycle: PollCycle, wanted: Mapping[str, set[int]]) -> dict[str, set[int]]:
         """The (arXiv id -> author ids) pairs of `wanted` with no link yet."""
         if not wanted:
             return {}
-        async with self._db.reader() as session:
+        async with cycle.database.reader() as session:
             papers = PaperRepository(session)
             stored = await papers.ids_by_arxiv_id(wanted)
             links = await papers.linked_authors(stored.values())
@@ -273,11 +268,11 @@ class OpenAlexWorksFeed:
         return unlinked
 
     async def _fetch_arxiv(
-        self, report: WorksFeedReport, arxiv_ids: list[str], cooling: Mapping[str, datetime | None]
+        self, cycle: PollCycle, report: WorksFeedReport, arxiv_ids: list[str]
     ) -> list[Paper] | None:
         """Full arXiv records (exact v1 date for priming, affiliations); None on a failure."""
-        if API_SOURCE in cooling:
-            report.errors.append(f"{API_SOURCE} backing off until {cooling[API_SOURCE]}")
+        if cycle.unavailable(API_SOURCE):
+            report.errors.append(f"{API_SOURCE} is backing off")
             return None
         api = self._arxiv
         chunks = chunk_ids_for_url(
@@ -292,6 +287,7 @@ class OpenAlexWorksFeed:
             log.error("openalex works: arXiv refused the ids %s: %s", arxiv_ids, error)
             return []
         except SourceError as error:
+            cycle.failed.add(API_SOURCE)
             report.errors.append(f"{API_SOURCE} records of {len(arxiv_ids)} papers: {error}")
             return None
 
@@ -300,6 +296,5 @@ __all__ = [
     "JOB_KEY",
     "IdentityMatch",
     "OpenAlexWorksFeed",
-    "WorksFeedIncomplete",
     "WorksFeedReport",
 ]

@@ -1,6 +1,7 @@
 """The PubMed feed: followed authors' new PubMed records, by ORCID or by name.
 
-Once a day (leader only, a `PeriodicJob` under `JOB_KEY`), for every followed author:
+Once a day (a feed of the poll cycle, `bot.services.feed_protocol.Feed`, its state under
+`JOB_KEY`), for every followed author:
 
 - with an ORCID, `<orcid>[auid]`; without, their name terms (`pubmed_query.author_terms`);
 - all terms OR-ed into as few `esearch` requests as fit (40 ORCIDs a request: 25 for 1,000
@@ -12,11 +13,11 @@ Once a day (leader only, a `PeriodicJob` under `JOB_KEY`), for every followed au
 - linked to a followed author when an author line carries their ORCID, or names them and is
   vouched for (`pubmed_records.judge_line`: co-author or affiliation; a hit is a candidate
   only: PubMed ignores a term it cannot find, and a name finds homonyms);
-- stored by the poller's own `store_fenced`: one alert per destination and work, priming,
+- stored through the cycle (`PollCycle.store`): one alert per destination and work, priming,
   digests, as for a paper the poll found.
 
-A run that could not ask PubMed stores nothing, raises `PubMedFeedIncomplete` and is retried on
-the next hourly tick (`PeriodicJob`); PubMed's health shows in `/status` and the outage notices.
+A run that could not ask PubMed stores nothing and does not succeed, so its watermark stays and
+the next cycle asks again; PubMed's health shows in `/status` and the outage notices.
 """
 
 from __future__ import annotations
@@ -26,39 +27,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.clock import Clock
 from bot.names import MatchStrength
-from bot.services.cutoff_fence import CutoffFence
-from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher
-from bot.services.paper_store import store_fenced
+from bot.services.feed_protocol import FeedOutcome
+from bot.services.poll_cycle import PollCycle
 from bot.services.pubmed_records import REASON_ORCID, judge_line, pubmed_paper
 from bot.sources.errors import SourceError
 from bot.sources.models import Paper, PubMedArticle
 from bot.sources.openalex_parsing import bare_orcid
 from bot.sources.pubmed import PubMedSource
 from bot.sources.pubmed_query import author_terms, orcid_term
-from db.database import Database
-from db.models import Author
-from db.repositories.feeds import FeedStateRepository
-from db.repositories.follows import FollowRepository
-from db.repositories.health import SourceHealthRepository
+from db.models import Author, FeedState
 from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
-JOB_KEY = "pubmed_feed"
+JOB_KEY = "pubmed_feed"  # its feed_state key; its last success starts the window
 SOURCE = "pubmed"
+DEFAULT_INTERVAL = timedelta(days=1)
 DEFAULT_OVERLAP = timedelta(days=3)  # a record's Entrez date can be a day or two behind
 DEFAULT_FIRST_LOOKBACK = timedelta(days=30)
 MAX_RECORDS = 2000  # fetched per run (10 requests); more hits than that are logged and left
-
-
-class PubMedFeedIncomplete(RuntimeError):
-    """PubMed could not be asked; `report` holds what the run did."""
-
-    def __init__(self, report: PubMedFeedReport) -> None:
-        super().__init__("PubMed feed incomplete: " + "; ".join(report.errors))
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +61,8 @@ class PubMedMatch:
 
 @dataclass(slots=True)
 class PubMedFeedReport:
-    """What one run did. Requests are logical calls (retries excluded)."""
+    """What one run did (logged; the requests and errors also go into the cycle's summary).
+    Requests are logical calls (retries excluded)."""
 
     since: date
     by_orcid: int = 0  # followed authors searched by ORCID
@@ -94,72 +83,54 @@ class PubMedFeedReport:
 
 
 class PubMedFeed:
-    """Finds followed authors' PubMed records and stores them like a poll."""
+    """Followed authors' new PubMed records, by ORCID or by name (a poll `Feed`)."""
+
+    source = SOURCE
 
     def __init__(
         self,
-        database: Database,
-        clock: Clock,
         *,
         pubmed: PubMedSource | None,
-        fence: CutoffFence,
-        job_key: str = JOB_KEY,
+        interval: timedelta = DEFAULT_INTERVAL,
         overlap: timedelta = DEFAULT_OVERLAP,
         first_lookback: timedelta = DEFAULT_FIRST_LOOKBACK,
         max_records: int = MAX_RECORDS,
     ) -> None:
-        """`pubmed` None: not configured, so every run is empty."""
-        self._db = database
-        self._clock = clock
+        """`pubmed` None: not configured, so never due."""
         self._pubmed = pubmed
-        self._fence = fence
-        self.job_key = job_key
+        self.interval = interval
         self.overlap = overlap
         self.first_lookback = first_lookback
         self.max_records = max_records
 
-    async def run(self) -> PubMedFeedReport:
-        """One pass over every followed author; raises `PubMedFeedIncomplete` when PubMed
-        failed or is cooling down (nothing stored then), never a `SourceError`."""
-        now = self._clock.now()
-        async with self._db.reader() as session:
-            followed = await FollowRepository(session).followed_authors()
-            state = await FeedStateRepository(session).get(self.job_key)
-            health = await SourceHealthRepository(session).get(SOURCE)
+    def key(self, cycle: PollCycle) -> str | None:
+        return JOB_KEY if self._pubmed is not None else None
+
+    def steps(self, cycle: PollCycle) -> int:
+        return 1
+
+    async def poll(self, cycle: PollCycle, state: FeedState | None) -> FeedOutcome:
+        """One pass over every followed author; stores nothing when PubMed fails."""
+        assert self._pubmed is not None  # not configured: never due (`key`)
         last = state.last_success_at if state is not None else None
-        since = (last - self.overlap) if last is not None else (now - self.first_lookback)
+        since = (last - self.overlap) if last is not None else (cycle.now - self.first_lookback)
         report = PubMedFeedReport(since=since.date())
-        terms = self._terms(followed, report) if self._pubmed is not None else []
-        if not terms:
-            return report
-        assert self._pubmed is not None
-        cooling = health.next_try_at if health and health.consecutive_failures else None
-        if cooling is not None and cooling > now:
-            report.errors.append(f"{SOURCE} backing off until {cooling}")
-            raise PubMedFeedIncomplete(report)
+        terms = self._terms(cycle.authors, report)
         try:
-            found = await self._pubmed.search_batched(terms, since=report.since, until=now.date())
-            report.searches = found.queries
-            report.hits = len(found.pmids)
-            wanted = list(found.pmids[: self.max_records])
-            if len(found.pmids) > len(wanted) or found.truncated:
-                log.warning(
-                    "pubmed feed: %d hits since %s, %d fetched", report.hits, since, len(wanted)
-                )
-            report.fetches = -(-len(wanted) // 200)
-            articles = await self._pubmed.fetch(wanted) if wanted else []
+            if terms:
+                await self._collect(cycle, report, terms)
         except SourceError as error:
-            report.errors.append(f"{SOURCE}: {error}")
-            log.warning("pubmed feed: %s", error)
-            raise PubMedFeedIncomplete(report) from None
-        report.records = len(articles)
-        matches = await self._matches(articles, followed, report)
-        stored = await store_fenced(self._db, self._fence, matches)
-        report.papers_stored, report.links = stored.papers_new, stored.links_made
-        report.alerts = stored.alerts_enqueued
+            cycle.failed.add(SOURCE)
+            report.searches = report.searches or 1  # the search that failed
+            report.errors.append(str(error))  # "pubmed: ..." names the source
+        cycle.summary.count_request(SOURCE, report.requests)
+        cycle.summary.papers_seen += report.records
+        cycle.summary.homonyms_rejected += report.rejected
+        cycle.summary.errors += [f"{JOB_KEY}: {error}" for error in report.errors]
+        cycle.step("PubMed")
         log.info(
             "pubmed feed since %s: %d by ORCID, %d by name, %d requests, %d hits, %d records, "
-            "%d rejected, %d papers stored, %d links, %d alerts",
+            "%d rejected, %d papers stored, %d links, %d alerts, %d errors",
             report.since.isoformat(),
             report.by_orcid,
             report.by_name,
@@ -170,8 +141,28 @@ class PubMedFeed:
             report.papers_stored,
             report.links,
             report.alerts,
+            len(report.errors),
         )
-        return report
+        return FeedOutcome(succeeded=not report.errors)
+
+    async def _collect(self, cycle: PollCycle, report: PubMedFeedReport, terms: list[str]) -> None:
+        """Search, fetch, judge and store; a `SourceError` leaves everything unstored."""
+        assert self._pubmed is not None
+        found = await self._pubmed.search_batched(terms, since=report.since, until=cycle.now.date())
+        report.searches = found.queries
+        report.hits = len(found.pmids)
+        wanted = list(found.pmids[: self.max_records])
+        if len(found.pmids) > len(wanted) or found.truncated:
+            log.warning(
+                "pubmed feed: %d hits since %s, %d fetched", report.hits, report.since, len(wanted)
+            )
+        report.fetches = -(-len(wanted) // 200)
+        articles = await self._pubmed.fetch(wanted) if wanted else []
+        report.records = len(articles)
+        matches = await self._matches(cycle, articles, report)
+        stored = await cycle.store(matches)
+        report.papers_stored, report.links = stored.papers_new, stored.links_made
+        report.alerts = stored.alerts_enqueued
 
     @staticmethod
     def _terms(followed: Sequence[Author], report: PubMedFeedReport) -> list[str]:
@@ -186,13 +177,12 @@ class PubMedFeed:
                 report.by_name += 1 if named else 0
         return list(terms)
 
+    @staticmethod
     async def _matches(
-        self,
-        articles: Sequence[PubMedArticle],
-        followed: Sequence[Author],
-        report: PubMedFeedReport,
+        cycle: PollCycle, articles: Sequence[PubMedArticle], report: PubMedFeedReport
     ) -> list[PubMedMatch]:
         """Which records are whose (module docstring), each (work, author) once."""
+        followed = cycle.authors
         records = [(a, p) for a in articles if (p := pubmed_paper(a)) is not None]
         by_orcid = {bare_orcid(a.orcid): a.id for a in followed if a.orcid and bare_orcid(a.orcid)}
         authors = {a.id: a for a in followed}
@@ -202,7 +192,7 @@ class PubMedFeed:
                 owner = by_orcid.get(line.orcid) if line.orcid else None
                 if owner is not None:
                     found[(paper.key, owner)] = PubMedMatch(paper, owner, REASON_ORCID)
-        matcher = FollowedAuthorMatcher(FollowedAuthor.from_row(a) for a in followed)
+        matcher = cycle.matcher
         lines = {paper.key: article for article, paper in records}
         candidates = [
             c
@@ -211,7 +201,7 @@ class PubMedFeed:
         ]
         if not candidates:
             return list(found.values())
-        async with self._db.reader() as session:
+        async with cycle.database.reader() as session:
             known = await PaperRepository(session).coauthor_names({c.owner for c in candidates})
         coauthors = matcher.coauthor_index(known)
         for candidate in candidates:
@@ -241,4 +231,4 @@ class PubMedFeed:
         return list(found.values())
 
 
-__all__ = ["JOB_KEY", "PubMedFeed", "PubMedFeedIncomplete", "PubMedFeedReport", "PubMedMatch"]
+__all__ = ["JOB_KEY", "PubMedFeed", "PubMedFeedReport", "PubMedMatch"]

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from bot import __version__
 from bot.clock import Clock
+from bot.services.arxiv_feeds import API_FEED_KEY, RSS_FEED_PREFIX
+from bot.services.crossref_links import JOB_KEY as CROSSREF_LINKS_KEY
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
-from bot.services.polling import API_FEED_KEY, RSS_FEED_PREFIX
 from bot.services.pubmed_feed import JOB_KEY as PUBMED_FEED_KEY
 from bot.services.status_report import DigestDestinationView, SourceHealthView, StatusReport
 from db.database import Database
@@ -26,6 +27,7 @@ DAILY_JOBS = {
     METRICS_REFRESH_KEY: "metrics refresh",
     WORKS_FEED_KEY: "OpenAlex works",
     PUBMED_FEED_KEY: "PubMed",
+    CROSSREF_LINKS_KEY: "Crossref links",
 }
 
 

@@ -213,6 +213,33 @@ class PaperRepository:
         )
         return [CitationTarget(pid, arxiv_id, n) for pid, arxiv_id, n in rows]
 
+    async def unpublished_with_doi(self, *, since: datetime, limit: int) -> dict[int, str]:
+        """Papers of followed authors published since `since` that have a DOI but no venue
+        (preprints not known to be published), newest first: paper id -> DOI. arXiv's own
+        DOIs (`10.48550/`, registered with DataCite) are left out: no Crossref record."""
+        since = require_aware(since, "since")
+        if limit <= 0:
+            return {}
+        followed = (
+            select(AuthorPaper.paper_id)
+            .join(Follow, Follow.author_id == AuthorPaper.author_id)
+            .where(AuthorPaper.paper_id == Paper.id)
+            .exists()
+        )
+        rows = await self.session.execute(
+            select(Paper.id, Paper.doi)
+            .where(
+                followed,
+                Paper.doi.is_not(None),
+                Paper.venue.is_(None),
+                Paper.published >= since,
+                ~Paper.doi.startswith("10.48550/"),
+            )
+            .order_by(Paper.published.desc(), Paper.id.desc())
+            .limit(limit)
+        )
+        return {paper_id: doi for paper_id, doi in rows if doi}
+
     async def linked_authors(self, paper_ids: Iterable[int]) -> dict[int, list[int]]:
         """For each paper id with links, the ids of the followed authors linked to it."""
         ids = unique(paper_ids)

@@ -35,6 +35,9 @@ async def run(database_url: str, api_url: str, rss_url: str) -> None:
         database_url=database_url,
         arxiv_api_url=api_url,
         arxiv_rss_url=rss_url,
+        openalex_api_url="",  # only the arXiv feeds: the kill comes inside their store
+        pubmed_api_url="",
+        crossref_api_url="",
         arxiv_min_interval_seconds=0,
     )
     async with open_runtime(settings) as runtime:

@@ -21,8 +21,8 @@ from sqlalchemy import func, select, update
 
 from bot.config import Settings
 from bot.runtime import open_runtime
+from bot.services.arxiv_feeds import API_FEED_KEY
 from bot.services.poll_report import PollSummary
-from bot.services.polling import API_FEED_KEY
 from db.database import Database
 from db.models import AuthorPaper, FeedState, LeaderLease, OutboxEntry, Paper
 from tests.e2e.test_journey_poll_beside_bot import seed
@@ -59,6 +59,9 @@ async def poll_once(database_url: str, upstream: FakeUpstream) -> PollSummary:
         database_url=database_url,
         arxiv_api_url=upstream.arxiv_api_url,
         arxiv_rss_url=upstream.arxiv_rss_url,
+        openalex_api_url="",  # the arXiv feeds only, as in the killed worker
+        pubmed_api_url="",
+        crossref_api_url="",
         arxiv_min_interval_seconds=0,
     )
     async with open_runtime(settings) as runtime:

@@ -1,12 +1,14 @@
-"""The OpenAlex backstop end to end: follow, poll, then the daily job DMs the missed paper.
+"""The OpenAlex works feed end to end: follow, poll, then the daily works feed DMs the missed
+paper.
 
 The real bot (fake Discord in front, fake upstream behind) on SQLite and PostgreSQL. The member
 follows Heather Piwowar (OpenAlex A5048491430) with instant alerts on 1 Sep 2024; the poll's
 name search finds her 2 Sep paper (one DM). Her 6 Sep paper lists her as "H. Piwowar" in
 physics.soc-ph, which no name search of hers returns; OpenAlex knows it is hers (synthetic
 `openalex/synthetic_works_filter-author-A5048491430_created-since.json`), as it knows her
-7 Sep journal article, which no arXiv feed has: both are DMed once. The job is run the
-way the scheduler fires it (leader check, `PeriodicJob`), not through APScheduler's clock.
+7 Sep journal article, which no arXiv feed has: both are DMed once, when OpenAlex has them (a
+week later). The poll is run the way the scheduler fires it (leader check), not through
+APScheduler's clock; its works feed is due once a day.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ JOURNAL_URL = "https://doi.org/10.5555/synthetic.2024.0907"  # 7 Sep 2024, in no
 @pytest.fixture
 async def upstream() -> AsyncIterator[FakeUpstream]:
     """Her follow-time search and feed (manifest URLs), the poll's feed, an empty listing
-    day, her OpenAlex works since any date, and the `id_list` records of the missed papers."""
+    day and the `id_list` records of the missed papers (her works: `route_her_works`)."""
     async with FakeUpstream() as server:
         route_poll_feed(server, server.fixture_bytes(FEED))
         route_follow_search(server)
@@ -56,13 +58,6 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
         )
         server.add_route(
             "GET",
-            "/openalex/works",
-            fixture="openalex/synthetic_works_filter-author-A5048491430_created-since.json",
-            content_type="application/json",
-            query={"filter": re.compile(r"A5048491430,from_created_date:")},
-        )
-        server.add_route(
-            "GET",
             "/api/query",
             fixture="arxiv_api/synthetic_idlist_2408.04444_2409.05555.atom.xml",
             query={"id_list": f"{PRIMED},{MISSED}"},
@@ -70,14 +65,25 @@ async def upstream() -> AsyncIterator[FakeUpstream]:
         yield server
 
 
+def route_her_works(upstream: FakeUpstream) -> None:
+    """Her OpenAlex works since any date (until then, the fake's default: none)."""
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture="openalex/synthetic_works_filter-author-A5048491430_created-since.json",
+        content_type="application/json",
+        query={"filter": re.compile(r"A5048491430,from_created_date:")},
+    )
+
+
 def backstop_calls(upstream: FakeUpstream) -> int:
-    """OpenAlex works calls of the backstop (the follow's own identity call is another)."""
+    """OpenAlex works calls of the works feed (the follow's own identity call is another)."""
     works = upstream.requests_to("/openalex/works")
     return sum("from_created_date:" in r.query.get("filter", "") for r in works)
 
 
 def backstop_tick(h: BotHarness) -> Callable[[], Awaitable[object]]:
-    job = h.bot.scheduler.get_job("openalex_works") if h.bot.scheduler else None
+    job = h.bot.scheduler.get_job("poll") if h.bot.scheduler else None
     assert job is not None, "the backstop job is not registered"
     return cast(Callable[[], Awaitable[object]], job.func)
 
@@ -110,6 +116,8 @@ async def test_daily_backstop_dms_the_paper_the_poll_missed_once(
         assert MISSED not in await arxiv_ids(h)
 
         clock.advance(timedelta(days=7))
+        route_her_works(upstream)
+        before = backstop_calls(upstream)  # the feed's daily calls so far found nothing
         tick = backstop_tick(h)
         await tick()
         await h.bot.deliver_tick()
@@ -124,11 +132,11 @@ async def test_daily_backstop_dms_the_paper_the_poll_missed_once(
         assert records_call.query["id_list"] == f"{PRIMED},{MISSED}"  # not the polled paper
 
         await tick()  # within the day: not due, nothing asked
-        assert backstop_calls(upstream) == 1
+        assert backstop_calls(upstream) == before + 1
         clock.advance(timedelta(days=1))
         await tick()  # due again: the same works, all linked
         await h.bot.deliver_tick()
-        assert backstop_calls(upstream) == 2
+        assert backstop_calls(upstream) == before + 2
         assert len(paper_dms(h)) == 3
         assert h.bot.database is not None
         async with h.bot.database.reader() as session:

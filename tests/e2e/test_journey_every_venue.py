@@ -90,8 +90,8 @@ def settings_for(upstream: FakeUpstream) -> dict[str, object]:
 
 
 def works_tick(h: BotHarness) -> Callable[[], Awaitable[object]]:
-    """The daily works job as the scheduler fires it (leader check, `PeriodicJob`)."""
-    job = h.bot.scheduler.get_job("openalex_works") if h.bot.scheduler else None
+    """The poll as the scheduler fires it (leader check): its daily works feed is due."""
+    job = h.bot.scheduler.get_job("poll") if h.bot.scheduler else None
     assert job is not None
     return cast(Callable[[], Awaitable[object]], job.func)
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.services.arxiv_feeds import API_FEED_KEY
 from bot.services.health import DatabaseHealthRecorder
-from bot.services.polling import API_FEED_KEY
 from bot.sources.errors import UpstreamUnavailable
 from db.models import OutboxEntry
 from db.repositories.digests import DigestScheduleRepository

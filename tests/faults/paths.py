@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.services.arxiv_feeds import API_FEED_KEY, rss_feed_key
 from bot.services.metrics_refresh import MetricsRefresher
-from bot.services.polling import API_FEED_KEY, RELEASED_KEY, rss_feed_key
+from bot.services.polling import RELEASED_KEY
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author, FeedState, OutboxEntry, Paper

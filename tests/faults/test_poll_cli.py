@@ -25,7 +25,8 @@ from tests.harness.fake_upstream import FakeUpstream
 
 CLI_MODES = [m for m in MODES if m.name == "status-429-retry-after"]  # issue 10, item 8
 BACKING_OFF = re.compile(
-    r"^  (?:arxiv_api:authors|arxiv_rss:\S+): (arxiv_api|arxiv_rss) backing off until "
+    r"^  (?:arxiv_api:authors|arxiv_rss:\S+|openalex_backstop): (arxiv_api|arxiv_rss|openalex) "
+    r"backing off until "
     r"(\d{4}-\d\d-\d\d \d\d:\d\d) UTC after \1: (.+)$"
 )
 
@@ -58,13 +59,16 @@ async def test_poll_once_through_a_fault_then_backing_off_then_recovered(
 
     assert code == 0, err
     assert "Traceback" not in err
-    assert "errors (2):" in out.splitlines()
+    assert "errors (3):" in out.splitlines()
     failed = error_lines(out)
-    assert len(failed) == 2 and all(re.search(mode.reason or "", line) for line in failed)
+    assert len(failed) == 3 and all(re.search(mode.reason or "", line) for line in failed)
     assert failed[0].startswith("  arxiv_api:authors batch 1/1: arxiv_api: ")
     assert failed[1].startswith(f"  {RSS_KEY}: arxiv_rss: ")
+    # His OpenAlex id makes the daily works feed due too.
+    assert failed[2].startswith("  openalex_backstop: works of 1 authors: openalex: ")
     rows = await health(db)
-    assert {s: r.consecutive_failures for s, r in rows.items()} == {"arxiv_api": 1, "arxiv_rss": 1}
+    failures = {s: r.consecutive_failures for s, r in rows.items()}
+    assert failures == {"arxiv_api": 1, "arxiv_rss": 1, "openalex": 1}
     assert await count(db, Paper) == 0
 
     # Straight after: nothing is asked, and the summary says why, until when.
@@ -73,7 +77,7 @@ async def test_poll_once_through_a_fault_then_backing_off_then_recovered(
 
     assert code == 0 and "Traceback" not in err, err
     assert upstream.requests == []
-    assert "errors: none" not in out and "errors (2):" in out.splitlines()
+    assert "errors: none" not in out and "errors (3):" in out.splitlines()
     for line in error_lines(out):
         match = BACKING_OFF.match(line)
         assert match is not None, line

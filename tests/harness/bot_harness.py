@@ -235,7 +235,7 @@ class BotHarness:
                 discord_api_url=self.fake.api_url,
                 discord_gateway_url=self.fake.gateway_url,
                 # Sources a test does not point at its fake upstream are not asked at all.
-                **{"pubmed_api_url": "", **self.extra_settings},
+                **{"pubmed_api_url": "", "crossref_api_url": "", **self.extra_settings},
             )
             self.bot = create_bot(
                 self.settings,

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli_env(upstream: FakeUpstream | None = None, **settings: str) -> dict[str, str]:
     """This process's environment without any PaperScout setting (the developer's shell must
-    not leak in), the sources on `upstream` when given, and `settings` (upper-cased)."""
+    not leak in), the sources on `upstream` when given (PubMed and Crossref not configured:
+    a test that wants one routes it and passes its URL), and `settings` (upper-cased)."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     env["PYTHONPATH"] = str(REPO)
     env["CONTACT_EMAIL"] = "ops@paperscout.example"
@@ -25,6 +26,8 @@ def cli_env(upstream: FakeUpstream | None = None, **settings: str) -> dict[str, 
             ARXIV_RSS_URL=upstream.arxiv_rss_url,
             OPENALEX_API_URL=upstream.openalex_url,
             SEMANTIC_SCHOLAR_API_URL=upstream.semantic_scholar_url,
+            PUBMED_API_URL="",
+            CROSSREF_API_URL="",
         )
     env.update({name.upper(): value for name, value in settings.items()})
     return env

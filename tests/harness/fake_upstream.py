@@ -437,15 +437,17 @@ class FakeUpstream:
                 query=query,
                 match=body_match,
             )
-        # Any one author's works at every venue (the first lookup's second OpenAlex call): none,
-        # unless a test routes them (a route naming the same parameters and added later wins).
-        self.add_route(
-            "GET",
-            "/openalex/works",
-            fixture=EVERY_VENUE_EMPTY,
-            content_type="application/json",
-            query={"filter": _EVERY_VENUE_FILTER},
-        )
+        # Any one author's works at every venue (the first lookup's second OpenAlex call) and
+        # any authors' new works (the poll's daily works feed): none, unless a test routes them
+        # (a route naming the same parameters and added later wins).
+        for works_filter in (_EVERY_VENUE_FILTER, _NEW_WORKS_FILTER):
+            self.add_route(
+                "GET",
+                "/openalex/works",
+                fixture=EVERY_VENUE_EMPTY,
+                content_type="application/json",
+                query={"filter": works_filter},
+            )
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Recorded requests whose path starts with `path`."""
@@ -603,6 +605,7 @@ class FakeUpstream:
 
 EVERY_VENUE_EMPTY = "openalex/synthetic_works_every-venue_empty.json"
 _EVERY_VENUE_FILTER = re.compile(r"^authorships\.author\.id:\w+,from_publication_date:1991-01-01$")
+_NEW_WORKS_FILTER = re.compile(r"^authorships\.author\.id:[\w|]+,from_created_date:[\d-]+$")
 
 
 def _route_from_recorded_url(

@@ -9,18 +9,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.render.digests import card_size
 from bot.runtime import Services, assemble
+from bot.services.arxiv_feeds import DEFAULT_INTERVAL, ArxivApiFeed, ArxivListingFeed
 from bot.services.author_resolver import UpstreamGuard
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_planner import DigestPlanner
 from bot.services.digests import DigestService
+from bot.services.feed_protocol import Feed
 from bot.services.paper_history import PaperHistory
-from bot.services.polling import PollingService
+from bot.services.polling import DEFAULT_HISTORIES_PER_CYCLE, PollingService
 from bot.sources.factory import Sources
 from db.database import Database
 from tests.harness.fake_upstream import FakeUpstream
@@ -49,6 +52,7 @@ def settings_of(sources: Sources, **overrides: Any) -> Settings:
         "openalex_api_url": sources.openalex.base_url,
         "semantic_scholar_api_url": sources.semantic_scholar.base_url,
         "pubmed_api_url": sources.pubmed.base_url,
+        "crossref_api_url": sources.crossref.base_url,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -67,10 +71,20 @@ def poller(
     clock: Clock,
     *,
     fence: CutoffFence | None = None,
-    **options: Any,
+    feeds: Sequence[Feed] | None = None,
+    histories_per_cycle: int = DEFAULT_HISTORIES_PER_CYCLE,
+    **arxiv_options: Any,
 ) -> PollingService:
-    """A poller over these resources (its own fence unless given: another process)."""
+    """A poller over these resources (its own fence unless given: another process) reading
+    `feeds`, by default only the two arXiv feeds (`arxiv_options`: `ArxivApiFeed`'s, and
+    `interval` for both)."""
     fence = fence or CutoffFence(clock)
+    if feeds is None:
+        interval = arxiv_options.get("interval", DEFAULT_INTERVAL)
+        feeds = [
+            ArxivApiFeed(sources.arxiv_api, **arxiv_options),
+            ArxivListingFeed(sources.arxiv_rss, sources.arxiv_api, interval=interval),
+        ]
     history = PaperHistory(
         database,
         clock,
@@ -79,7 +93,15 @@ def poller(
         arxiv=sources.arxiv_api,
         openalex=sources.openalex,
     )
-    return PollingService(database, sources, clock, fence=fence, history=history, **options)
+    return PollingService(
+        database,
+        clock,
+        feeds=feeds,
+        arxiv_limiter=sources.arxiv_limiter,
+        fence=fence,
+        history=history,
+        histories_per_cycle=histories_per_cycle,
+    )
 
 
 def planner(database: Database, clock: Clock, *, fence: CutoffFence | None = None) -> DigestPlanner:
@@ -90,3 +112,12 @@ def digest_service(
     database: Database, clock: Clock, *, fence: CutoffFence | None = None
 ) -> DigestService:
     return DigestService(database, clock, card_size, fence=fence or CutoffFence(clock))
+
+
+FeedT = TypeVar("FeedT")
+
+
+def feed_of(services: Services, kind: type[FeedT]) -> FeedT:
+    """The runtime's feed of this class (as `bot.runtime.poll_feeds` wired it)."""
+    (feed,) = [f for f in services.polling.feeds if isinstance(f, kind)]
+    return feed

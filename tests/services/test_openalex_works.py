@@ -16,13 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services.openalex_works import (
-    JOB_KEY,
-    OpenAlexWorksFeed,
-    WorksFeedIncomplete,
-    WorksFeedReport,
-)
-from bot.services.periodic import PeriodicJob
+from bot.services.openalex_works import JOB_KEY, OpenAlexWorksFeed
+from bot.services.polling import PollingService
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
@@ -30,7 +25,7 @@ from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.harness.services import poller, services_for
+from tests.harness.services import feed_of, poller, services_for
 from tests.services.conftest import Dest, follow_author
 
 FOLLOWED_AT = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
@@ -49,14 +44,17 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
+def works_poll(
+    db: Database, sources: Sources, clock: ManualClock, **settings: str
+) -> PollingService:
+    """The poll cycle reading only the works feed, as the runtime wires it (daily)."""
+    feed = feed_of(services_for(db, sources, clock, **settings), OpenAlexWorksFeed)
+    return poller(db, sources, clock, feeds=[feed])
+
+
 @pytest.fixture
-def backstop(db: Database, sources: Sources, clock: ManualClock) -> OpenAlexWorksFeed:
-    return services_for(db, sources, clock).openalex_works
-
-
-def daily(db: Database, clock: ManualClock, backstop: OpenAlexWorksFeed) -> PeriodicJob:
-    """The job as `bot.app` registers it (its last success starts the next window)."""
-    return PeriodicJob(db, clock, key=JOB_KEY, every=timedelta(days=1), job=backstop.run)
+def backstop(db: Database, sources: Sources, clock: ManualClock) -> PollingService:
+    return works_poll(db, sources, clock)
 
 
 def route_her(upstream: FakeUpstream) -> None:
@@ -112,7 +110,7 @@ def name_search_with_the_missed_papers(upstream: FakeUpstream) -> bytes:
 async def test_the_backstop_finds_what_the_name_poll_missed_once(
     db: Database,
     sources: Sources,
-    backstop: OpenAlexWorksFeed,
+    backstop: PollingService,
     upstream: FakeUpstream,
     clock: ManualClock,
 ) -> None:
@@ -135,7 +133,7 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
     assert poll.errors == [] and len(poll_keys) == 2  # 2409.01234 to both instant places
     route_her(upstream)
 
-    assert await daily(db, clock, backstop).run_if_due()
+    assert (await backstop.run_cycle()).errors == []
 
     papers, links, keys = await stored(db)
     journal = papers[f"doi:{JOURNAL_DOI}"]  # not on arXiv: only OpenAlex knows it
@@ -158,7 +156,7 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
     assert records_call.query["id_list"] == "2408.04444,2409.05555"
 
     clock.advance(timedelta(days=1))
-    assert await daily(db, clock, backstop).run_if_due()  # the same works again: nothing new
+    assert (await backstop.run_cycle()).errors == []  # the same works again: nothing new
 
     assert await stored(db) == (papers, links, keys)
     second = upstream.requests_to("/openalex/works")[1]
@@ -167,39 +165,37 @@ async def test_the_backstop_finds_what_the_name_poll_missed_once(
 
 
 async def test_report_counts_each_step(
-    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream
+    db: Database, backstop: PollingService, upstream: FakeUpstream
 ) -> None:
     await follow_her(db)
     route_her(upstream)
 
-    report = await backstop.run()
+    summary = await backstop.run_cycle()
 
-    assert report == WorksFeedReport(
-        since=(NOW - timedelta(days=30)).date(),
-        authors=1,
-        openalex_requests=1,
-        arxiv_requests=1,
-        works=4,  # one is a journal article with no arXiv id
-        arxiv_ids_new=3,  # 2409.01234 too (nothing polled here); this id_list body lacks it
-        papers_stored=3,  # 2408.04444, 2409.05555 and the journal article (2409.01234 has no
-        links=3,  # arXiv record here: a work on arXiv is linked only through it)
-        alerts=4,  # 2409.05555 and the article came after the follow: x 2 places
-    )
-    assert report.requests == 2
+    assert summary.feeds_polled == [JOB_KEY] and summary.errors == []
+    # One works call; one id_list call for 2408.04444, 2409.05555 and 2409.01234 (nothing
+    # polled here, so not linked yet; this id_list body lacks it).
+    assert summary.requests == {"openalex": 1, "arxiv_api": 1}
+    assert summary.papers_seen == 4  # works: one is a journal article with no arXiv id
+    # 2408.04444, 2409.05555 and the journal article (2409.01234 has no arXiv record here: a
+    # work on arXiv is linked only through it); 2409.05555 and the article came after the
+    # follow: alerts x 2 places.
+    assert (summary.papers_new, summary.links_made, summary.alerts_enqueued) == (3, 3, 4)
+    (works_call,) = upstream.requests_to("/openalex/works")
+    since = (NOW - timedelta(days=30)).date()
+    assert works_call.query["filter"].endswith(f"from_created_date:{since.isoformat()}")
 
 
 async def test_openalex_down_records_health_stores_nothing_and_stays_due(
-    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream, clock: ManualClock
+    db: Database, backstop: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     await follow_her(db)
     route_her(upstream)
     upstream.add_fault("/openalex/works", Fault.http_status(503))
-    job = daily(db, clock, backstop)
 
-    with pytest.raises(WorksFeedIncomplete) as failed:
-        await job.run_if_due()
+    failed = await backstop.run_cycle()
 
-    assert failed.value.report.openalex_requests == 1 and failed.value.report.errors
+    assert failed.requests == {"openalex": 1} and failed.errors[0].startswith(f"{JOB_KEY}: ")
     async with db.reader() as session:
         health = await SourceHealthRepository(session).get("openalex")
         state = await FeedStateRepository(session).get(JOB_KEY)
@@ -209,14 +205,15 @@ async def test_openalex_down_records_health_stores_nothing_and_stays_due(
     assert upstream.requests_to("/api/query") == []
     calls = len(upstream.requests_to("/openalex/works"))
 
-    # While OpenAlex cools down the next tick fails without asking it again.
-    with pytest.raises(WorksFeedIncomplete, match="backing off"):
-        await job.run_if_due()
+    # While OpenAlex cools down the next cycle reports it without asking it again.
+    clock.advance(timedelta(seconds=1))
+    cooling = await backstop.run_cycle()
+    assert cooling.feeds_polled == [] and "openalex backing off until" in cooling.errors[0]
     assert len(upstream.requests_to("/openalex/works")) == calls
 
 
 async def test_150_followed_authors_cost_two_openalex_calls(
-    db: Database, backstop: OpenAlexWorksFeed, upstream: FakeUpstream
+    db: Database, backstop: PollingService, upstream: FakeUpstream
 ) -> None:
     for n in range(150):
         await follow_author(
@@ -231,18 +228,17 @@ async def test_150_followed_authors_cost_two_openalex_calls(
         "GET", "/openalex/works", fixture=EMPTY_WORKS, content_type="application/json"
     )
 
-    report = await backstop.run()
+    summary = await backstop.run_cycle()
 
     calls = upstream.requests_to("/openalex/works")
-    assert len(calls) == 2 == report.openalex_requests == report.requests
-    assert report.authors == 150
+    assert len(calls) == 2 and summary.requests == {"openalex": 2}
     sizes = [len(c.query["filter"].split(",")[0].split(":")[1].split("|")) for c in calls]
     assert sizes == [100, 50]
 
 
 async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
     db: Database,
-    backstop: OpenAlexWorksFeed,
+    backstop: PollingService,
     upstream: FakeUpstream,
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
@@ -264,22 +260,21 @@ async def test_ids_arxiv_refuses_are_skipped_not_retried_every_hour(
         status=400,
         query={"id_list": re.compile("")},
     )
-    job = daily(db, clock, backstop)
-
     with caplog.at_level("ERROR", logger="bot.services.openalex_works"):
-        assert await job.run_if_due()  # done for today, not retried next hour
+        done = await backstop.run_cycle()
+    assert done.errors == []  # done for today, not retried next hour
     assert any("arXiv refused the ids" in r.getMessage() for r in caplog.records)
     papers, links, _ = await stored(db)
     # Only the journal article: a work on arXiv is never linked without its arXiv record.
     assert list(papers) == [f"doi:{JOURNAL_DOI}"] and len(links) == 1
     clock.advance(timedelta(hours=1))
-    assert not await job.run_if_due()
+    assert (await backstop.run_cycle()).feeds_polled == []
     assert len(upstream.requests_to("/api/query")) == 1
 
 
 async def test_a_record_without_her_surname_is_not_linked(
     db: Database,
-    backstop: OpenAlexWorksFeed,
+    backstop: PollingService,
     upstream: FakeUpstream,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -291,9 +286,9 @@ async def test_a_record_without_her_surname_is_not_linked(
     upstream.add_route("GET", "/api/query", body=records, query={"id_list": re.compile("")})
 
     with caplog.at_level("WARNING", logger="bot.services.openalex_works"):
-        report = await backstop.run()
+        summary = await backstop.run_cycle()
 
-    assert (report.links, report.alerts) == (1, 2)  # only the journal article
+    assert (summary.links_made, summary.alerts_enqueued) == (1, 2)  # only the journal article
     papers, links, _ = await stored(db)
     assert [paper for _, paper, _ in links] == [papers[f"doi:{JOURNAL_DOI}"]]
     assert any("no author with the surname" in r.getMessage() for r in caplog.records)
@@ -304,9 +299,9 @@ async def test_without_openalex_configured_the_backstop_asks_nobody(
 ) -> None:
     route_her(upstream)
     await follow_her(db)
-    unconfigured = services_for(db, sources, clock, openalex_api_url="").openalex_works
+    unconfigured = works_poll(db, sources, clock, openalex_api_url="")
 
-    report = await unconfigured.run()
+    summary = await unconfigured.run_cycle()
 
-    assert (report.authors, report.requests, report.papers_stored) == (0, 0, 0)
+    assert (summary.feeds_polled, summary.requests, summary.papers_new) == ([], {}, 0)
     assert upstream.requests == []

@@ -14,8 +14,8 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.services.arxiv_feeds import API_FEED_KEY
 from bot.services.health import DatabaseHealthRecorder
-from bot.services.polling import API_FEED_KEY
 from bot.sources.factory import Sources, build_sources
 from db.database import Database
 from db.repositories.feeds import FeedStateRepository

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.services.arxiv_feeds import API_FEED_KEY
 from bot.services.poll_report import PollSummary
-from bot.services.polling import API_FEED_KEY, PollingService
+from bot.services.polling import PollingService
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
 from db.repositories.feeds import FeedStateRepository

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.services.polling import API_FEED_KEY, PollingService
+from bot.services.arxiv_feeds import API_FEED_KEY
+from bot.services.polling import PollingService
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.feeds import FeedStateRepository

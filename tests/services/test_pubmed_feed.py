@@ -10,21 +10,23 @@ affiliation.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.services.periodic import PeriodicJob
-from bot.services.pubmed_feed import JOB_KEY, PubMedFeed, PubMedFeedIncomplete
+from bot.services.openalex_works import JOB_KEY as WORKS_KEY
+from bot.services.openalex_works import OpenAlexWorksFeed
+from bot.services.polling import PollingService
+from bot.services.pubmed_feed import JOB_KEY, PubMedFeed
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import AuthorPaper, OutboxEntry, Paper
+from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.harness.services import services_for
+from tests.harness.services import feed_of, poller, services_for
 from tests.services.conftest import Dest, follow_author
 from tests.sources.pubmed_upstream import EFETCH, ESEARCH, esearch_body, fields
 
@@ -40,13 +42,17 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2015, 2, 10, 6, 0, tzinfo=UTC))
 
 
+def pubmed_poll(
+    db: Database, sources: Sources, clock: ManualClock, **settings: str
+) -> PollingService:
+    """The poll cycle reading only the PubMed feed, as the runtime wires it (daily)."""
+    feed = feed_of(services_for(db, sources, clock, **settings), PubMedFeed)
+    return poller(db, sources, clock, feeds=[feed])
+
+
 @pytest.fixture
-def feed(db: Database, sources: Sources, clock: ManualClock) -> PubMedFeed:
-    return services_for(db, sources, clock).pubmed_feed
-
-
-def daily(db: Database, clock: ManualClock, feed: PubMedFeed) -> PeriodicJob:
-    return PeriodicJob(db, clock, key=JOB_KEY, every=timedelta(days=1), job=feed.run)
+def feed(db: Database, sources: Sources, clock: ManualClock) -> PollingService:
+    return pubmed_poll(db, sources, clock)
 
 
 def route(upstream: FakeUpstream, found: list[str]) -> None:
@@ -78,14 +84,15 @@ async def alerts(db: Database) -> list[str]:
 
 
 async def test_an_orcid_finds_the_preprint_then_its_journal_version_joins_it_unannounced(
-    db: Database, feed: PubMedFeed, upstream: FakeUpstream, clock: ManualClock
+    db: Database, feed: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     carl = await follow_author(db, "Carl Boettiger", created_at=FOLLOWED_AT, orcid=BOETTIGER_ORCID)
     route(upstream, [PREPRINT])
 
-    report = await daily(db, clock, feed).run_if_due()
+    summary = await feed.run_cycle()
 
-    assert report is True
+    assert summary.feeds_polled == [JOB_KEY] and summary.errors == []
+    assert summary.requests == {"pubmed": 2}  # one search, one fetch
     (search,) = upstream.requests_to(ESEARCH)
     assert fields(search)["term"] == f"{BOETTIGER_ORCID}[auid]"
     assert fields(search)["mindate"] == "2015/01/11"  # the first run looks back 30 days
@@ -94,7 +101,7 @@ async def test_an_orcid_finds_the_preprint_then_its_journal_version_joins_it_una
 
     clock.set(datetime(2016, 9, 28, 6, 0, tzinfo=UTC))
     route(upstream, [JOURNAL])
-    assert await daily(db, clock, feed).run_if_due() is True
+    assert (await feed.run_cycle()).errors == []
 
     async with db.reader() as session:
         (paper,) = (await session.execute(select(Paper))).scalars()
@@ -111,7 +118,7 @@ async def test_an_orcid_finds_the_preprint_then_its_journal_version_joins_it_una
 
 
 async def test_a_name_match_is_kept_only_when_the_line_vouches_for_the_author(
-    db: Database, feed: PubMedFeed, upstream: FakeUpstream, clock: ManualClock
+    db: Database, feed: PollingService, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     """Three followed Benjamin L. Phillipses without co-authors on record: the one at
     Melbourne (the line's affiliation), one at Oxford (a homonym) and one whose known ORCID
@@ -142,10 +149,10 @@ async def test_a_name_match_is_kept_only_when_the_line_vouches_for_the_author(
     )
     route(upstream, [JOURNAL])
 
-    report = await feed.run()
+    summary = await feed.run_cycle()
 
     assert await links(db) == {(melbourne, JOURNAL, "pubmed-name")}
-    assert report.rejected == 2 and report.by_name == 2 and report.by_orcid == 1
+    assert summary.homonyms_rejected == 2 and summary.papers_seen == 1
     (search,) = upstream.requests_to(ESEARCH)
     term = fields(search)["term"]
     assert '"phillips, benjamin l"[fau]' in term and "0000-0001-5555-5555[auid]" in term
@@ -160,40 +167,48 @@ async def paper_id(db: Database, pmid: str) -> int:
 
 
 async def test_pubmed_down_stores_nothing_and_stays_due_while_other_feeds_work(
-    db: Database,
-    sources: Sources,
-    feed: PubMedFeed,
-    upstream: FakeUpstream,
-    clock: ManualClock,
+    db: Database, sources: Sources, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
-    await follow_author(db, "Carl Boettiger", created_at=FOLLOWED_AT, orcid=BOETTIGER_ORCID)
+    """PubMed and the OpenAlex works feed in one cycle, as the runtime polls them."""
+    await follow_author(
+        db,
+        "Carl Boettiger",
+        created_at=FOLLOWED_AT,
+        orcid=BOETTIGER_ORCID,
+        openalex_id="A5000000001",
+    )
     route(upstream, [PREPRINT])
     upstream.add_fault(ESEARCH, Fault.http_status(503))
-    upstream.add_route(
-        "GET",
-        "/openalex/works",
-        fixture="openalex/works_filter-cites_empty.json",
-        content_type="application/json",
-        query={"filter": re.compile("from_created_date")},
+    services = services_for(db, sources, clock)
+    both = poller(
+        db,
+        sources,
+        clock,
+        feeds=[feed_of(services, PubMedFeed), feed_of(services, OpenAlexWorksFeed)],
     )
 
-    with pytest.raises(PubMedFeedIncomplete, match="pubmed"):
-        await daily(db, clock, feed).run_if_due()  # raised: not marked done, retried
-    asked = len(upstream.requests_to(ESEARCH))
-    with pytest.raises(PubMedFeedIncomplete, match="backing off"):
-        await feed.run()  # cooling down: PubMed is not asked again yet
-    assert len(upstream.requests_to(ESEARCH)) == asked
-    works = services_for(db, sources, clock).openalex_works
-    assert (await works.run()).errors == []  # the other feed is unaffected
+    summary = await both.run_cycle()
 
+    assert summary.feeds_polled == [JOB_KEY, WORKS_KEY]
+    assert [e.split(":")[0] for e in summary.errors] == [JOB_KEY]  # the works feed is fine
+    asked = len(upstream.requests_to(ESEARCH))
     async with db.reader() as session:
         health = await SourceHealthRepository(session).get("pubmed")
+        states = FeedStateRepository(session)
+        pubmed_state, works_state = await states.get(JOB_KEY), await states.get(WORKS_KEY)
         assert await session.scalar(select(Paper.id)) is None
     assert health is not None and health.consecutive_failures >= 1
+    assert pubmed_state is None  # not marked done: the next cycle asks again
+    assert works_state is not None and works_state.last_success_at == summary.started_at
+
+    clock.advance(timedelta(seconds=1))
+    cooling = await both.run_cycle()  # cooling down: PubMed is not asked again yet
+    assert "pubmed backing off until" in cooling.errors[0]
+    assert len(upstream.requests_to(ESEARCH)) == asked
 
     upstream.clear_faults()
     clock.advance(timedelta(hours=2))  # past the back-off
-    assert await daily(db, clock, feed).run_if_due() is True
+    assert (await both.run_cycle()).feeds_polled == [JOB_KEY]  # works: not due for a day
     assert len(await alerts(db)) == 1
 
 
@@ -201,6 +216,5 @@ async def test_without_pubmed_configured_nothing_is_asked(
     db: Database, sources: Sources, upstream: FakeUpstream, clock: ManualClock
 ) -> None:
     await follow_author(db, "Carl Boettiger", created_at=FOLLOWED_AT, orcid=BOETTIGER_ORCID)
-    feed = services_for(db, sources, clock, pubmed_api_url="").pubmed_feed
-    report = await feed.run()
-    assert report.requests == 0 and upstream.requests_to("/entrez") == []
+    summary = await pubmed_poll(db, sources, clock, pubmed_api_url="").run_cycle()
+    assert summary.feeds_polled == [] and upstream.requests_to("/entrez") == []

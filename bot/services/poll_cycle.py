@@ -1,0 +1,101 @@
+"""What the feeds of one poll cycle share: its time, summary, matcher and store.
+
+`PollingService` builds one `PollCycle` per cycle and hands it to every due feed
+(`bot.services.feed_protocol.Feed`). A feed asks it whether a source may be asked
+(`unavailable`: cooling down after earlier failures, or failed earlier in this cycle, so one
+outage costs one request per cycle, not one per feed), judges name matches with the homonym
+guard (`judge`) and stores what it accepted (`match_and_store`, `store`), which counts into the
+cycle's `PollSummary`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.services.cutoff_fence import CutoffFence
+from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, MatchOutcome
+from bot.services.paper_store import PaperLink, StoreResult, store_fenced
+from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
+from bot.sources.models import Paper
+from db.database import Database
+from db.models import Author, FeedState
+from db.models import SourceHealth as SourceHealthRow
+from db.repositories.papers import PaperRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PollCycle:
+    """One cycle's shared state. `failed`: sources that failed during this cycle."""
+
+    database: Database
+    fence: CutoffFence
+    now: datetime
+    summary: PollSummary
+    authors: Sequence[Author]  # every followed author, as stored
+    followed: Sequence[FollowedAuthor]  # the same, as the name matcher sees them
+    matcher: FollowedAuthorMatcher
+    feeds: dict[str, FeedState]  # feed_state rows by key
+    health: dict[str, SourceHealthRow]  # source health rows by source
+    earliest_follow: datetime | None
+    progress: ProgressCallback | None = None
+    done: int = 0
+    total: int = 0
+    failed: set[str] = field(default_factory=set)
+
+    def step(self, stage: str) -> None:
+        """One step of the cycle done (for a progress bar)."""
+        self.done += 1
+        if self.progress is not None:
+            try:
+                self.progress(PollProgress(stage, self.done, self.total))
+            except Exception:  # a broken progress bar must not stop a poll
+                log.exception("progress callback failed")
+
+    def backing_off(self, source: str) -> datetime | None:
+        """When `source` may be asked again, if it failed before and is still cooling down."""
+        health = self.health.get(source)
+        if (
+            health is not None
+            and health.consecutive_failures > 0
+            and health.next_try_at is not None
+            and health.next_try_at > self.now
+        ):
+            return health.next_try_at
+        return None
+
+    def unavailable(self, source: str) -> bool:
+        """True when `source` must not be asked now (cooling down, or failed this cycle)."""
+        return source in self.failed or self.backing_off(source) is not None
+
+    async def judge(self, papers: Sequence[Paper]) -> MatchOutcome:
+        """Which followed authors wrote `papers`, by name and the homonym guard."""
+        candidates = self.matcher.candidates(papers)
+        coauthors: dict[int, list[str]] = {}
+        needing = self.matcher.authors_needing_coauthors(candidates)
+        if needing:
+            async with self.database.reader() as session:
+                coauthors = await PaperRepository(session).coauthor_names(needing)
+        return self.matcher.decide(candidates, coauthors)
+
+    async def match_and_store(self, papers: Sequence[Paper]) -> None:
+        """Judge `papers` by name and store the accepted matches."""
+        if not papers:
+            return
+        outcome = await self.judge(papers)
+        self.summary.matches += len(outcome.accepted)
+        self.summary.homonyms_rejected += len(outcome.rejected)
+        await self.store(outcome.accepted)
+
+    async def store(self, matches: Sequence[PaperLink]) -> StoreResult:
+        """Store papers already attributed to followed authors, with their alerts."""
+        if not matches:
+            return StoreResult()
+        # Stamped now, not at the cycle's start (`now`): a plan may have cut since.
+        stored = await store_fenced(self.database, self.fence, matches)
+        self.summary.add(stored)
+        return stored
