@@ -37,7 +37,10 @@ class FaultMode:
         return self.reason is not None
 
 
-MALFORMED = r"not well-formed XML|not JSON|empty body|not an Atom feed|not an RSS/Atom feed"
+MALFORMED = (
+    r"not well-formed XML|not JSON|empty body|not an Atom feed|not an RSS/Atom feed"
+    r"|not an E-utilities"
+)
 
 MODES = (
     FaultMode("status-503", lambda: Fault.http_status(503), r"upstream error \(HTTP 503"),

@@ -22,7 +22,11 @@ from sqlalchemy import select
 
 from bot.services.arxiv_feeds import API_FEED_KEY, rss_feed_key
 from bot.services.metrics_refresh import MetricsRefresher
+from bot.services.openalex_works import JOB_KEY as WORKS_KEY
+from bot.services.openalex_works import OpenAlexWorksFeed
 from bot.services.polling import RELEASED_KEY
+from bot.services.pubmed_feed import JOB_KEY as PUBMED_KEY
+from bot.services.pubmed_feed import PubMedFeed
 from bot.sources.factory import Sources
 from db.database import Database
 from db.models import Author, FeedState, OutboxEntry, Paper
@@ -33,7 +37,7 @@ from db.repositories.papers import PaperRepository
 from tests.faults.modes import JSON, XML
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.harness.services import poller, services_for
+from tests.harness.services import feed_of, poller, services_for
 from tests.services.conftest import follow_author
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
@@ -44,6 +48,7 @@ from tests.services.test_polling_cycle import (
     follow_del_maestro,
 )
 from tests.sources.citation_upstream import route_openalex_citations, route_s2_paper_batch
+from tests.sources.pubmed_upstream import EFETCH, ESEARCH, esearch_body
 
 Snapshot = dict[str, Any]
 REFRESH_LOGGER = "bot.services.metrics_refresh"
@@ -376,4 +381,147 @@ LOOKUP = FaultPath(
     fault_on="/api/query",
 )
 
-PATHS = (POLL, METRICS, CITATIONS, LOOKUP)
+
+# --- the OpenAlex works feed (a daily feed of the poll) ---------------------------------------
+
+WORKS_START = datetime(2024, 9, 10, 6, 0, tzinfo=UTC)  # after the works' created dates
+HER_WORKS = "openalex/synthetic_works_filter-author-A5048491430_created-since.json"
+HER_RECORDS = "arxiv_api/synthetic_idlist_2408.04444_2409.05555.atom.xml"
+JOURNAL_DOI = "10.5555/synthetic.2024.0907"
+# 2408.04444 and 2409.05555 (by their arXiv records), her journal article (by OpenAlex alone);
+# 2409.01234 has no record in this id_list answer, so it is not linked.
+HER_WORKS_STORED = ["2408.04444", "2409.05555", f"doi:{JOURNAL_DOI}"]
+
+
+async def seed_works(db: Database, upstream: FakeUpstream, now: datetime) -> None:
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture=HER_WORKS,
+        content_type="application/json",
+        query={"filter": re.compile(rf"^authorships\.author\.id:{PIWOWAR},from_created_date:")},
+    )
+    upstream.add_route("GET", "/api/query", fixture=HER_RECORDS, query={"id_list": re.compile("")})
+    await follow_author(
+        db, "Heather Piwowar", created_at=datetime(2024, 9, 1, tzinfo=UTC), openalex_id=PIWOWAR
+    )
+
+
+async def run_feed(
+    db: Database, sources: Sources, clock: ManualClock, kind: type[Any], **settings: str
+) -> list[str]:
+    """One poll cycle reading only the runtime's feed of this class: its error lines."""
+    feed = feed_of(services_for(db, sources, clock, **settings), kind)
+    return (await poller(db, sources, clock, feeds=[feed]).run_cycle()).errors
+
+
+async def run_works(
+    db: Database, sources: Sources, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> list[str]:
+    return await run_feed(db, sources, clock, OpenAlexWorksFeed)
+
+
+async def feed_snapshot(db: Database, since: datetime, key: str) -> Snapshot:
+    """Papers (arXiv id, else `doi:`, else `pmid:`), alerts, whether the feed succeeded."""
+    async with db.reader() as session:
+        rows = await session.execute(select(Paper.arxiv_id, Paper.doi, Paper.pmid))
+        alerts = (await session.execute(select(OutboxEntry.id))).scalars()
+        state = await session.get(FeedState, key)
+        return {
+            "papers": sorted(a or (f"doi:{d}" if d else f"pmid:{p}") for a, d, p in rows),
+            "alerts": len(list(alerts)),
+            "succeeded": state is not None and state.last_success_at is not None,
+        }
+
+
+async def works_snapshot(db: Database, since: datetime) -> Snapshot:
+    return await feed_snapshot(db, since, WORKS_KEY)
+
+
+WORKS = FaultPath(
+    name="openalex-works",
+    start=WORKS_START,
+    body_format=JSON,
+    sources=("openalex",),
+    healthy_sources=("openalex", "arxiv_api"),
+    # Past the longest back-off (an hour) and, after a sanitised run that succeeded, the day.
+    recover_after=timedelta(days=1, hours=1),
+    seed=seed_works,
+    run=run_works,
+    snapshot=works_snapshot,
+    before={"papers": [], "alerts": 0, "succeeded": False},
+    # 2409.05555 and the article came after the follow: one alert each.
+    healthy={"papers": HER_WORKS_STORED, "alerts": 2, "succeeded": True},
+    sanitised={
+        # A work's year and citation count are not what the feed stores: all kept.
+        "out-of-range-numbers": {"papers": HER_WORKS_STORED, "alerts": 2, "succeeded": True},
+        "wrong-json-types": {"papers": HER_WORKS_STORED, "alerts": 2, "succeeded": True},
+        # No plausible date for any work: the arXiv papers come with their arXiv records'
+        # dates; the journal article waits for a readable one (the recovery run).
+        "absurd-dates": {
+            "papers": ["2408.04444", "2409.05555"],
+            "alerts": 1,
+            "succeeded": True,
+        },
+    },
+    fault_on="/openalex/works",
+)
+
+
+# --- the PubMed feed (a daily feed of the poll) ------------------------------------------------
+
+PUBMED_START = datetime(2015, 2, 10, 6, 0, tzinfo=UTC)  # the preprint entered PubMed on 9 Feb
+PUBMED_RECORDS = "pubmed/synthetic_efetch_pubmed_99000001-99000003_orcid-pmc-preprint.xml"
+
+
+async def seed_pubmed(db: Database, upstream: FakeUpstream, now: datetime) -> None:
+    """Carl Boettiger by ORCID; the search finds his bioRxiv preprint (PMID 99000002)."""
+    for method in ("GET", "POST"):
+        upstream.add_route(
+            method,
+            ESEARCH,
+            body=esearch_body(["99000002"]),
+            content_type="text/xml",
+            match=lambda r: True,
+        )
+        upstream.add_route(
+            method, EFETCH, fixture=PUBMED_RECORDS, content_type="text/xml", match=lambda r: True
+        )
+    await follow_author(
+        db,
+        "Carl Boettiger",
+        created_at=datetime(2015, 1, 26, tzinfo=UTC),
+        orcid="0000-0002-1642-628X",
+    )
+
+
+async def run_pubmed(
+    db: Database, sources: Sources, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> list[str]:
+    return await run_feed(db, sources, clock, PubMedFeed)
+
+
+async def pubmed_snapshot(db: Database, since: datetime) -> Snapshot:
+    return await feed_snapshot(db, since, PUBMED_KEY)
+
+
+PUBMED = FaultPath(
+    name="pubmed",
+    start=PUBMED_START,
+    body_format=XML,
+    sources=("pubmed",),
+    healthy_sources=("pubmed",),
+    recover_after=timedelta(days=1, hours=1),
+    seed=seed_pubmed,
+    run=run_pubmed,
+    snapshot=pubmed_snapshot,
+    before={"papers": [], "alerts": 0, "succeeded": False},
+    healthy={"papers": ["doi:10.1101/014852"], "alerts": 1, "succeeded": True},
+    # No sanitised mode: they rewrite Atom and JSON values, and leave E-utilities XML as it is.
+    sanitised={},
+    # The search: the first call, so a failure leaves no success behind (the fetch's own
+    # faults are the source tests' business, tests/sources/).
+    fault_on=ESEARCH,
+)
+
+PATHS = (POLL, METRICS, CITATIONS, LOOKUP, WORKS, PUBMED)

@@ -113,4 +113,4 @@ def test_every_mode_meets_every_path_it_applies_to() -> None:
     """The table is what the suite promises: a mode no path runs would be a silent gap."""
     ran = {case.values[0].name for case in CASES}  # type: ignore[union-attr]
     assert ran == {mode.name for mode in MODES}
-    assert len(CASES) == 62
+    assert len(CASES) == 91

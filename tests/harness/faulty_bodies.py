@@ -93,7 +93,10 @@ def absurd_dates(body: bytes, content_type: str) -> bytes:
 def invalid_utf8(body: bytes, content_type: str) -> bytes:
     """Bytes that are not UTF-8 inside the first text value (a body declared UTF-8)."""
     marker = b'": "' if _is_json(content_type) else b"<title>"
-    return body.replace(marker, marker + b"\xff\xfe\xfa", 1)
+    if marker in body:
+        return body.replace(marker, marker + b"\xff\xfe\xfa", 1)
+    # XML without a <title> (E-utilities): the first text value after a tag.
+    return re.sub(rb">(?=[^<\s])", b">\xff\xfe\xfa", body, count=1)
 
 
 def xml_bomb(body: bytes, content_type: str) -> bytes:
