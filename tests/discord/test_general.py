@@ -93,7 +93,7 @@ async def test_status_defers_then_reports(
         "Sources": "No source has been polled yet.",
         "Daily jobs": (
             "metrics refresh: last done never\nOpenAlex works: last done never\n"
-            "PubMed: last done never"
+            "PubMed: last done never\nCrossref links: last done never"
         ),
     }
     # What the user sees: the "thinking" message replaced by the report, still ephemeral.
@@ -120,7 +120,7 @@ async def test_status_shows_when_each_daily_job_last_succeeded(
     done = int(datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp())
     assert fields(embed)["Daily jobs"] == (
         f"metrics refresh: last done <t:{done}:R>\nOpenAlex works: last done never\n"
-        "PubMed: last done never"
+        "PubMed: last done never\nCrossref links: last done never"
     )
 
 
