@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_digest.py             # 10,000 channels x 20 follows
     .venv/bin/python benchmarks/bench_digest.py --smoke     # tiny and quick (CI)
+    .venv/bin/python benchmarks/bench_digest.py --style full  # a card per paper (default compact)
     .venv/bin/python benchmarks/bench_digest.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 The world: C channels, each with a due weekly digest and F channel follows drawn at random
@@ -38,7 +39,11 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.runtime import open_runtime
-from bot.services.digest_content import MAX_EMBED_CHARS, MAX_EMBEDS_PER_MESSAGE
+from bot.services.digest_content import (
+    COMPACT_PAPERS_PER_MESSAGE,
+    MAX_EMBED_CHARS,
+    MAX_EMBEDS_PER_MESSAGE,
+)
 from bot.services.digest_planner import BATCH_SIZE
 from db.database import Database
 from db.migrate import upgrade_to_head_async
@@ -74,7 +79,9 @@ async def insert_rows(database: Database, table: Any, rows: list[dict[str, Any]]
             await session.execute(insert(table), rows[start : start + 20_000])
 
 
-async def seed(database: Database, channels: int, follows: int, authors: int, papers: int) -> None:
+async def seed(
+    database: Database, channels: int, follows: int, authors: int, papers: int, style: str
+) -> None:
     """The benchmark world, written with bulk Core inserts (not timed)."""
     rng = random.Random(42)
     old = NOW - timedelta(days=30)
@@ -172,6 +179,7 @@ async def seed(database: Database, channels: int, follows: int, authors: int, pa
                 "last_cutoff_at": NOW - timedelta(days=7),
                 "paused": False,
                 "post_when_empty": True,
+                "style": style,
                 "created_at": old,
                 "updated_at": old,
             }
@@ -180,13 +188,13 @@ async def seed(database: Database, channels: int, follows: int, authors: int, pa
     await insert_rows(database, DigestSchedule.__table__, schedule_rows)
 
 
-async def run(url: str, label: str, sizes: dict[str, int]) -> None:
+async def run(url: str, label: str, sizes: dict[str, int], style: str) -> None:
     await upgrade_to_head_async(url)
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     async with open_runtime(settings, clock=FixedClock()) as runtime:
         database = runtime.database
         started = time.perf_counter()
-        await seed(database, **sizes)
+        await seed(database, **sizes, style=style)
         seeded = time.perf_counter() - started
         statements = 0
 
@@ -217,10 +225,12 @@ async def run(url: str, label: str, sizes: dict[str, int]) -> None:
         biggest = max((len(part["cards"]) for p in payloads for part in p), default=0)
         assert rows == sizes["channels"] and still_due == 0, (rows, still_due)
         assert items > 0, "the digests must hold papers, not only headers"
-        assert biggest <= MAX_EMBEDS_PER_MESSAGE
+        assert biggest <= (
+            COMPACT_PAPERS_PER_MESSAGE if style == "compact" else MAX_EMBEDS_PER_MESSAGE
+        )
         print(
             f"{label:10s} {sizes['channels']:>6,} channels x {sizes['follows']} follows, "
-            f"{sizes['papers']:,} papers, {sizes['authors']:,} followed authors "
+            f"{sizes['papers']:,} papers, {sizes['authors']:,} followed authors, {style} style "
             f"(seeded in {seeded:.1f} s)"
         )
         print(
@@ -276,19 +286,19 @@ async def drop_scratch(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-async def main(smoke: bool, postgres: str | None) -> None:
+async def main(smoke: bool, postgres: str | None, style: str) -> None:
     sizes = (
         {"channels": 300, "follows": 20, "authors": 200, "papers": 150}
         if smoke
         else {"channels": 10_000, "follows": 20, "authors": 5_000, "papers": 5_000}
     )
     with tempfile.TemporaryDirectory(prefix="bench-digest-") as folder:
-        await run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", "SQLite", sizes)
+        await run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", "SQLite", sizes, style)
     scratch = await postgres_scratch(postgres or DEFAULT_PG)
     if scratch is not None:
         url, name = scratch
         try:
-            await run(url, "PostgreSQL", sizes)
+            await run(url, "PostgreSQL", sizes, style)
         finally:
             await drop_scratch(postgres or DEFAULT_PG, name)
 
@@ -297,6 +307,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, runs in seconds (CI)")
     parser.add_argument("--postgres", help="PostgreSQL admin URL (default: the test server)")
+    parser.add_argument(
+        "--style", choices=("compact", "full"), default="compact", help="the digests' style"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(args.smoke, args.postgres))
+    asyncio.run(main(args.smoke, args.postgres, args.style))

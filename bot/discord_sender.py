@@ -33,12 +33,13 @@ class DiscordSender:
         nonce: str,
         marker: str,
     ) -> str:
-        if len(part.cards) > MAX_EMBEDS:
+        kwargs = message_kwargs(part, marker)
+        if len(kwargs["embeds"]) > MAX_EMBEDS:
             raise ValueError(f"a message holds at most {MAX_EMBEDS} embeds")
         try:
             target = await self._target(destination_kind, destination_id)
             message = await target.send(
-                **message_kwargs(part, marker),
+                **kwargs,
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
             )

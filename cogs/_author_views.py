@@ -11,7 +11,7 @@ domain error's message, or the incident id the command tree's handler would show
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -100,9 +100,14 @@ def profile_action_type(on_press: OnPress) -> type[ProfileAction]:
     return BoundProfileAction
 
 
-def profile_buttons(action_type: type[ProfileAction], author_id: int) -> discord.ui.View:
-    """The buttons under one author's profile card: persistent (no timeout, nothing stored)."""
+def profile_buttons(
+    action_type: type[ProfileAction], author_id: int, links: Sequence[tuple[str, str]] = ()
+) -> discord.ui.View:
+    """The buttons under one author's profile card: persistent (no timeout, nothing stored),
+    then a link button per page of theirs elsewhere (`links`: label, URL)."""
     view = discord.ui.View(timeout=None)
     for action in PROFILE_ACTIONS:
         view.add_item(action_type(action, author_id))
+    for label, url in links:
+        view.add_item(discord.ui.Button(label=label, url=url))
     return view

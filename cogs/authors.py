@@ -21,12 +21,12 @@ from bot.plain_text import plain
 from bot.render.chart import ChartCache, compare_chart_png, profile_chart_png
 from bot.render.follows import follow_message
 from bot.render.paginator import Page, Paginator
-from bot.render.paper import paper_embed
+from bot.render.paper import paper_view_embed
 from bot.render.profile import (
     CHART_FILENAME,
     ProfileCards,
     compare_embed,
-    paper_footer,
+    id_links,
     papers_page,
 )
 from bot.services.author_resolver import Viewer
@@ -64,7 +64,10 @@ class Authors(commands.Cog, name="Authors"):
         self.profile_action = profile_action_type(self.profile_button_pressed)
         # One persistent view per author, shared by all their cards: it holds nothing per
         # message (no timeout, dynamic items only), so sending it again costs no rebuilding.
-        self._profile_buttons: OrderedDict[int, discord.ui.View] = OrderedDict()
+        # Keyed by author and their pages elsewhere (an ORCID learnt later gets its button).
+        self._profile_buttons: OrderedDict[
+            tuple[int, tuple[tuple[str, str], ...]], discord.ui.View
+        ] = OrderedDict()
 
     @property
     def services(self) -> Services:
@@ -106,7 +109,7 @@ class Authors(commands.Cog, name="Authors"):
             await interaction.response.send_message(
                 embed=self.cards.card(hot),
                 file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-                view=self.profile_buttons(hot.author_id),
+                view=self.profile_buttons(hot),
             )
             return
         await interaction.response.defer(thinking=True)
@@ -149,9 +152,7 @@ class Authors(commands.Cog, name="Authors"):
         view = await self.services.papers.paper(
             arxiv_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
-        card = view.card
-        footer = paper_footer(card, view.followed_here, view.linked_authors)
-        await interaction.followup.send(embed=paper_embed(card, footer=footer))
+        await interaction.followup.send(embed=paper_view_embed(view))
         if view.you_follow:  # personal follows are private: named to the invoker alone
             await interaction.followup.send(
                 "You follow: " + ", ".join(f"**{plain(n)}**" for n in view.you_follow),
@@ -192,16 +193,18 @@ class Authors(commands.Cog, name="Authors"):
 
     # --- sending ---------------------------------------------------------------------------
 
-    def profile_buttons(self, author_id: int) -> discord.ui.View:
-        view = self._profile_buttons.get(author_id)
+    def profile_buttons(self, profile: Profile) -> discord.ui.View:
+        links = tuple(id_links(profile))
+        key = (profile.author_id, links)
+        view = self._profile_buttons.get(key)
         if view is None:
-            view = self._profile_buttons[author_id] = profile_buttons(
-                self.profile_action, author_id
+            view = self._profile_buttons[key] = profile_buttons(
+                self.profile_action, profile.author_id, links
             )
             while len(self._profile_buttons) > MAX_PROFILE_BUTTONS:
                 self._profile_buttons.popitem(last=False)
         else:
-            self._profile_buttons.move_to_end(author_id)
+            self._profile_buttons.move_to_end(key)
         return view
 
     async def send_profile(self, interaction: discord.Interaction, profile: Profile) -> None:
@@ -211,7 +214,7 @@ class Authors(commands.Cog, name="Authors"):
         await interaction.followup.send(
             embed=self.cards.card(profile),
             file=discord.File(io.BytesIO(png), filename=CHART_FILENAME),
-            view=self.profile_buttons(profile.author_id),
+            view=self.profile_buttons(profile),
         )
 
     async def send_papers(

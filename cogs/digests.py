@@ -26,10 +26,12 @@ from bot.render.digests import (
     send_now_text,
     setup_text,
 )
+from bot.render.paper import paper_view_embed
 from bot.services.digest_times import WEEKDAYS, timezone_suggestions
 from bot.services.digest_views import TargetKind
 from bot.services.digests import DigestService
 from bot.tree import manage_server_only, require_manage_server
+from cogs._digest_views import card_pick_type
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -40,6 +42,11 @@ WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumer
 TIME_HELP = "Local time, 24-hour HH:MM (e.g. 09:00)"
 ZONE_HELP = "Your IANA time zone: start typing a city (e.g. Zurich)"
 EMPTY_HELP = "Post a one-line note in weeks without new papers (default: yes)"
+STYLE_HELP = "compact: a line per paper, cards one click away (default); full: a card per paper"
+STYLE_CHOICES = [
+    app_commands.Choice(name="compact: a line per paper", value="compact"),
+    app_commands.Choice(name="full: a card per paper", value="full"),
+]
 CHANNEL_HELP = "The channel (default: this one)"
 OFF_NEEDS_MANAGE_SERVER = (
     "Turning off a channel's digest needs the Manage Server permission. "
@@ -81,10 +88,25 @@ class Digests(commands.Cog, name="Digests"):
 
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
+        self.card_pick = card_pick_type(self.show_picked_card)
 
     @property
     def service(self) -> DigestService:
         return self.bot.services.digests
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(self.card_pick)  # the card menus of digests of any age
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(self.card_pick)
+
+    async def show_picked_card(self, interaction: discord.Interaction, paper_id: int) -> None:
+        """A paper picked under a compact digest: its full card, to the picker alone."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        view = await self.bot.services.papers.paper_by_id(
+            paper_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        await interaction.followup.send(embed=paper_view_embed(view), ephemeral=True)
 
     @digest.command(name="setup", description="Post a weekly digest in a channel")
     @app_commands.describe(
@@ -93,8 +115,9 @@ class Digests(commands.Cog, name="Digests"):
         time=TIME_HELP,
         timezone=ZONE_HELP,
         post_empty_weeks=EMPTY_HELP,
+        style=STYLE_HELP,
     )
-    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.choices(weekday=WEEKDAY_CHOICES, style=STYLE_CHOICES)
     @app_commands.autocomplete(timezone=_zone_choices)
     @manage_server_only()
     async def setup(
@@ -105,6 +128,7 @@ class Digests(commands.Cog, name="Digests"):
         time: app_commands.Range[str, 1, 20],
         timezone: app_commands.Range[str, 1, 64],
         post_empty_weeks: bool | None = None,
+        style: app_commands.Choice[str] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.service.setup_channel(
@@ -115,14 +139,19 @@ class Digests(commands.Cog, name="Digests"):
             timezone=timezone,
             user_id=interaction.user.id,
             post_when_empty=post_empty_weeks,
+            style=style.value if style is not None else None,
         )
         await interaction.followup.send(setup_text(result), ephemeral=True)
 
     @digest.command(name="me", description="Get a weekly DM digest of the authors you follow")
     @app_commands.describe(
-        weekday="Day of the week", time=TIME_HELP, timezone=ZONE_HELP, post_empty_weeks=EMPTY_HELP
+        weekday="Day of the week",
+        time=TIME_HELP,
+        timezone=ZONE_HELP,
+        post_empty_weeks=EMPTY_HELP,
+        style=STYLE_HELP,
     )
-    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.choices(weekday=WEEKDAY_CHOICES, style=STYLE_CHOICES)
     @app_commands.autocomplete(timezone=_zone_choices)
     async def me(
         self,
@@ -131,6 +160,7 @@ class Digests(commands.Cog, name="Digests"):
         time: app_commands.Range[str, 1, 20],
         timezone: app_commands.Range[str, 1, 64],
         post_empty_weeks: bool | None = None,
+        style: app_commands.Choice[str] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.service.setup_personal(
@@ -139,6 +169,7 @@ class Digests(commands.Cog, name="Digests"):
             time_text=time,
             timezone=timezone,
             post_when_empty=post_empty_weeks,
+            style=style.value if style is not None else None,
         )
         await interaction.followup.send(setup_text(result), ephemeral=True)
 

@@ -51,6 +51,8 @@ NAMING_CONVENTION: dict[str, str] = {
 FOLLOW_SCOPES = ("user", "channel")
 NOTIFY_MODES = ("weekly", "instant")
 DIGEST_TARGET_KINDS = ("channel", "dm")
+# `compact`: lines grouped by followed author, a paper's card one click away; `full`: a card each.
+DIGEST_STYLES = ("compact", "full")
 OUTBOX_KINDS = ("digest", "alert", "notice")
 OUTBOX_DESTINATION_KINDS = ("channel", "user")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -249,6 +251,7 @@ class DigestSchedule(Base):
         UniqueConstraint("target_kind", "target_id"),
         CheckConstraint(_in("target_kind", DIGEST_TARGET_KINDS), name="target_kind"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint(_in("style", DIGEST_STYLES), name="style"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -265,6 +268,7 @@ class DigestSchedule(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None]
     post_when_empty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    style: Mapped[str] = mapped_column(String(16), default="compact", server_default="compact")
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

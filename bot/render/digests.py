@@ -7,14 +7,20 @@ from typing import Any
 import discord
 
 from bot.render import outbox
+from bot.render.digest_compact import compact_size, heading_size
 from bot.render.paper import paper_embed
 from bot.services.cards import MessagePart, PaperCard
 from bot.services.digest_times import WEEKDAYS
 from bot.services.digest_views import DigestPreview, ScheduleView, SendNowResult, SetupResult
 
 
-def card_size(card: PaperCard) -> int:
-    """Characters of the rendered embed that count toward Discord's 6,000 per message."""
+def card_size(card: PaperCard, style: str = "full") -> int:
+    """Characters the paper takes toward Discord's 6,000 per message: its embed (`full`), its
+    line in a compact message (`compact`), or the heading of its author there (`heading`)."""
+    if style == "compact":
+        return compact_size(card)
+    if style == "heading":
+        return heading_size(card)
     return len(paper_embed(card))
 
 
@@ -45,6 +51,10 @@ def setup_text(result: SetupResult) -> str:
         )
     if not view.post_when_empty:
         lines.append("Weeks without new papers post nothing.")
+    if view.style == "full":
+        lines.append("Style: full, a card per paper.")
+    else:
+        lines.append("Style: compact, a line per paper; pick one under a message to see its card.")
     return "\n".join(lines)
 
 

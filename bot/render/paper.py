@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
+from bot.arxiv_categories import category_label
 from bot.render.text import cut, safe, safe_cut
 from bot.services.cards import PaperCard
+from bot.services.profile_types import PaperView
 
 TITLE_LIMIT = 256
 ABSTRACT_EXCERPT = 300
 SHOWN_AUTHORS = 3
 
 
-def short_category(category: str) -> str:
-    """cs.CV -> CV, stat.ML -> ML, hep-th -> hep-th (docs/product.md#primary-field)."""
-    return category.split(".", 1)[1] if "." in category else category
-
-
 def field_text(card: PaperCard) -> str:
-    """The short arXiv category, else the venue (a journal has no arXiv category)."""
+    """The arXiv category with its name (`cs.DL · Digital Libraries`), else the venue (a
+    journal has no arXiv category)."""
     if card.primary_category:
-        return short_category(card.primary_category)
+        return category_label(card.primary_category)
     return safe_cut(card.venue, 100) if card.venue else "n/a"
 
 
@@ -56,3 +56,19 @@ def paper_embed(card: PaperCard, *, footer: str | None = None) -> discord.Embed:
         embed.add_field(name="Why", value=cut(", ".join(safe(n) for n in card.why), 1024))
     embed.set_footer(text=footer or card.label)
     return embed
+
+
+def paper_footer(card: PaperCard, followed_here: Sequence[str], linked: int) -> str:
+    """Why the paper is tracked, in the footer of `/paper show`."""
+    text = card.label
+    if followed_here:
+        return text
+    if linked:
+        return text + " · tracked for an author not followed here"
+    return text + " · not linked to a followed author"
+
+
+def paper_view_embed(view: PaperView) -> discord.Embed:
+    """A looked-up paper's card (`/paper show`, a digest's card menu), footer saying why."""
+    card = view.card
+    return paper_embed(card, footer=paper_footer(card, view.followed_here, view.linked_authors))

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import discord
 
+from bot.arxiv_categories import category_label
 from bot.render.paginator import Page
 from bot.render.paper import authors_line, field_text
 from bot.render.text import cut, fit_lines, safe_cut
@@ -28,6 +29,7 @@ FIELD_NAME_LIMIT = 256
 TITLE_LIMIT = 256
 FOOTER_LIMIT = 2048
 ABSTRACT_EXCERPT = 300
+PAPER_TITLE_LIMIT = 256
 OPENALEX_PAGE = "https://openalex.org/"
 CHART_FILENAME = "chart.png"
 COLOUR = discord.Colour.dark_teal()
@@ -67,25 +69,45 @@ def metrics_line(profile: Profile) -> str:
     return " · ".join(head + tail)
 
 
-def ids_line(profile: Profile) -> str:
-    parts = []
-    if profile.openalex_id:
-        parts.append(f"OpenAlex [{profile.openalex_id}]({OPENALEX_PAGE}{profile.openalex_id})")
-    if profile.orcid:
-        parts.append(f"ORCID [{profile.orcid}](https://orcid.org/{profile.orcid})")
-    return " · ".join(parts) if parts else "no external ids known"
+def primary_field_text(profile: Profile) -> str:
+    """`cs.CV · Computer Vision and Pattern Recognition`, or `Ecology (OpenAlex topics)`."""
+    if profile.field_source == "arxiv" and profile.primary_category:
+        return category_label(profile.primary_category)
+    if profile.primary_field:
+        return safe_cut(profile.primary_field, 100) + " (OpenAlex topics)"
+    return "field n/a (no tracked papers)"
 
 
 def field_line(profile: Profile) -> str:
-    """`CV · Google DeepMind` (the primary field and the first affiliation, when known)."""
-    field = safe_cut(profile.primary_field, 100) if profile.primary_field else None
-    if field and profile.field_source == "openalex_topics":
-        field += " (OpenAlex topics)"
-    field = field or "field n/a (no tracked papers)"
-    parts = [field]
+    """The primary field and the first affiliation, when known (a comparison's column)."""
+    parts = [primary_field_text(profile)]
     if profile.affiliations:
         parts.append(safe_cut(profile.affiliations[0], 120))
     return " · ".join(parts)
+
+
+def affiliation_line(profile: Profile) -> str:
+    """The first affiliation (the card's second line), or that none is known."""
+    if profile.affiliations:
+        return safe_cut(profile.affiliations[0], 200)
+    return "affiliation unknown"
+
+
+def figures(profile: Profile) -> list[tuple[str, str]]:
+    """The six figures the card leads with, as (label, value) inline fields."""
+    metrics = profile.metrics
+
+    def scored(score: Score, suffix: str = "") -> str:
+        return f"{score.value}{suffix}" if score.value is not None else f"n/a ({score.reason})"
+
+    return [
+        ("h-index", number(metrics.h_index)),
+        ("Citations", number(metrics.citations)),
+        ("Works", number(metrics.works_count)),
+        ("Papers tracked", f"{profile.papers_tracked:,}"),
+        ("Novelty", scored(profile.novelty, "%")),
+        ("AI Score", scored(profile.ai_score)),
+    ]
 
 
 def metrics_source_text(metrics: Metrics) -> str:
@@ -95,22 +117,41 @@ def metrics_source_text(metrics: Metrics) -> str:
 
 
 def footer_text(profile: Profile) -> str:
-    """The source and date of every number on the card."""
-    computed = day(profile.computed_at)
-    parts = [metrics_source_text(profile.metrics)]
-    parts.append(f"papers tracked, field, Novelty: arXiv via PaperScout, {computed}")
-    if profile.citations_year is not None and profile.metrics.known:
-        cited = (
-            f"{profile.citations_year} citations {number(profile.citations_last_year)} "
-            f"({profile.metrics.source_label})"
-        )
+    """One short line: the source and date of the figures (their definitions and the AI
+    Score's inputs: `/help topic:metrics` and the description's last line)."""
+    metrics = profile.metrics
+    first = (
+        f"{metrics.source_label}, {day(metrics.as_of)}" if metrics.known else "no metrics source"
+    )
+    return cut(
+        f"h-index, citations, works: {first} · the rest: PaperScout, "
+        f"{day(profile.computed_at)} · /help topic:metrics",
+        FOOTER_LIMIT,
+    )
+
+
+def ai_inputs_line(profile: Profile) -> str:
+    """`-# AI Score from h-index 23, 226 citations in 2025 (OpenAlex), 0 papers in 24 months`:
+    what the score was computed from, small under the card's text."""
+    year, count = profile.citations_year, profile.citations_last_year
+    if year is not None and count is not None and profile.metrics.known:
+        cited = f"{number(count)} citations in {year} ({profile.metrics.source_label})"
+    elif year is not None:
+        cited = f"{year} citations n/a"
     else:
         cited = "last-year citations n/a"
-    parts.append(
-        f"AI Score: h-index, {cited}, {number(profile.papers_last_24_months)} papers in 24 "
-        f"months; computed {computed}"
+    return (
+        f"-# AI Score from h-index {number(profile.metrics.h_index)}, {cited}, "
+        f"{number(profile.papers_last_24_months)} papers in 24 months"
     )
-    return cut(" · ".join(parts), FOOTER_LIMIT)
+
+
+def profile_paper_block(card: PaperCard, excerpt: int = ABSTRACT_EXCERPT) -> str:
+    """Under a paper's title on the card: its link, category and date, authors, excerpt."""
+    head = f"[{card.label}]({card.url}) · {field_text(card)} · {day(card.published)}"
+    who = authors_line(card)
+    body = safe_cut(card.abstract, excerpt) if excerpt else ""
+    return fit_lines([part for part in (head, cut(who, 400), body) if part], FIELD_VALUE_LIMIT)
 
 
 def paper_block(card: PaperCard, excerpt: int = ABSTRACT_EXCERPT) -> str:
@@ -141,12 +182,15 @@ def embed_chars(embed: discord.Embed) -> int:
 
 
 def _add_papers(embed: discord.Embed, cards: Sequence[PaperCard], budget: int) -> None:
-    """Paper fields, shortening abstracts until the whole embed fits `budget` characters."""
+    """Paper fields, each headed by its title, shortening abstracts until the whole embed
+    fits `budget` characters."""
     for excerpt in (ABSTRACT_EXCERPT, 200, 120, 0):
         trial = embed.copy()
-        for index, card in enumerate(cards, start=1):
+        for card in cards:
             trial.add_field(
-                name=paper_heading(card, index), value=paper_block(card, excerpt), inline=False
+                name=safe_cut(card.title, PAPER_TITLE_LIMIT),
+                value=profile_paper_block(card, excerpt),
+                inline=False,
             )
         if embed_chars(trial) <= budget or excerpt == 0:
             for f in trial.fields[len(embed.fields) :]:
@@ -155,15 +199,22 @@ def _add_papers(embed: discord.Embed, cards: Sequence[PaperCard], budget: int) -
 
 
 def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
-    """The profile card: identity, field, metrics, notices, recent papers, chart, footer."""
-    lines = [ids_line(profile), field_line(profile), metrics_line(profile)]
+    """The profile card, numbers first: the name, the affiliation and the primary field, the
+    six figures as inline fields, notices, recent papers headed by their titles, the chart,
+    one footer line of sources. The ids are link buttons (`id_links`)."""
+    lines = [affiliation_line(profile), primary_field_text(profile)]
+    if not profile.metrics.known:
+        lines.append(metrics_source_text(profile.metrics))
     lines += [f"⚠️ {safe_cut(n, 300)}" for n in profile.notices]
+    lines.append(ai_inputs_line(profile))
     embed = discord.Embed(
         title=safe_cut(profile.name, TITLE_LIMIT),
         url=f"{OPENALEX_PAGE}{profile.openalex_id}" if profile.openalex_id else None,
         description=fit_lines(lines, DESCRIPTION_LIMIT),
         colour=COLOUR,
     )
+    for label, value in figures(profile):
+        embed.add_field(name=label, value=value, inline=True)
     embed.set_footer(text=footer_text(profile))
     if chart:
         embed.set_image(url=f"attachment://{CHART_FILENAME}")
@@ -172,6 +223,16 @@ def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
     else:
         embed.add_field(name="Recent papers", value="No tracked papers yet.", inline=False)
     return embed
+
+
+def id_links(profile: Profile) -> list[tuple[str, str]]:
+    """(label, URL) of the author's pages elsewhere, shown as link buttons under the card."""
+    links = []
+    if profile.openalex_id:
+        links.append(("OpenAlex", f"{OPENALEX_PAGE}{profile.openalex_id}"))
+    if profile.orcid:
+        links.append(("ORCID", f"https://orcid.org/{profile.orcid}"))
+    return links
 
 
 class ProfileCards:
@@ -284,13 +345,3 @@ def compare_embed(first: Profile, second: Profile) -> discord.Embed:
         )
     )
     return embed
-
-
-def paper_footer(card: PaperCard, followed_here: Sequence[str], linked: int) -> str:
-    """Why the paper is tracked, in the footer of `/paper show`."""
-    text = card.label
-    if followed_here:
-        return text
-    if linked:
-        return text + " · tracked for an author not followed here"
-    return text + " · not linked to a followed author"

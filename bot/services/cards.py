@@ -47,6 +47,7 @@ class PaperCard:
     pmid: str | None = None
     venue: str | None = None
     openalex_id: str | None = None
+    paper_id: int | None = None  # the stored paper (a digest's "show a card" menu names it)
 
     @property
     def label(self) -> str:
@@ -95,6 +96,7 @@ def paper_card(paper: Paper, followed_names: Iterable[str] = ()) -> PaperCard:
         pmid=paper.pmid,
         venue=paper.venue,
         openalex_id=paper.openalex_id,
+        paper_id=paper.id,
     )
 
 
@@ -114,8 +116,10 @@ def paper_url(paper: Paper) -> str:
 @dataclass(frozen=True)
 class MessagePart:
     """One Discord message of a delivery (an alert, a digest part, a notice): text and cards,
-    and (a digest's last part) papers of earlier digests now published, listed as lines."""
+    and (a digest's last part) papers of earlier digests now published, listed as lines.
+    `style`: `full` shows a card per paper, `compact` a line per paper (a digest's style)."""
 
     content: str = ""
     cards: tuple[PaperCard, ...] = field(default_factory=tuple)
     published: tuple[PaperCard, ...] = field(default_factory=tuple)
+    style: str = "full"

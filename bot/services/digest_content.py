@@ -1,7 +1,10 @@
 """What one digest says: papers grouped once each, a header, and the split into messages.
 
-Pure logic, no I/O and no discord: the size of a rendered card comes from a `measure`
-function injected from bot/render, so the split follows the real embed. The planned digest is
+Pure logic, no I/O and no discord: the size of a rendered paper (a card, or a compact line)
+comes from a `measure` function injected from bot/render, so the split follows the real
+message. A `full` digest is a card per paper, at most 10 to a message; a `compact` one lists
+the papers grouped by the followed author they are there for (the author with most papers
+first), at most 25 to a message (one select menu's options). The planned digest is
 stored in the outbox as plain JSON (`ComposedDigest.payload`): per message, the header text and
 the paper ids with the followed authors they are there for. Delivery and `/digest preview`
 turn that into the same `PaperCard`s through `CardBook`, so both show the same thing.
@@ -25,8 +28,12 @@ MAX_EMBED_CHARS = 6000  # Discord's limit on the embeds of one message, together
 # Planned messages keep 500 characters spare: a paper may get a new version (a longer title or
 # abstract) between planning and sending, and the message must still be accepted.
 EMBED_BUDGET = MAX_EMBED_CHARS - 500
+COMPACT_PAPERS_PER_MESSAGE = 25  # the options of the message's "show a card" menu
+STYLES = ("compact", "full")
 
-Measure = Callable[[PaperCard], int]
+# The characters a paper takes in a style (`full`, `compact`), or its author's heading in a
+# compact message (`heading`).
+Measure = Callable[[PaperCard, str], int]
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class PlannedPart:
     content: str
     entries: tuple[DigestEntry, ...] = ()
     published: tuple[int, ...] = ()
+    style: str = "full"
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class ComposedDigest:
                 "content": part.content,
                 "cards": [{"paper": e.paper_id, "why": list(e.author_ids)} for e in part.entries],
                 **({"published": list(part.published)} if part.published else {}),
+                **({"style": part.style} if part.style != "full" else {}),
             }
             for part in self.parts
         ]
@@ -82,6 +91,8 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
                 for card in part.get("cards", ())
             ),
             published=tuple(int(p) for p in part.get("published", ())),
+            # Digests planned before compact ones existed were all full.
+            style=str(part.get("style") or "full"),
         )
         for part in payload
     ]
@@ -121,17 +132,31 @@ def split_entries(
     entries: Sequence[DigestEntry],
     sizes: Sequence[int],
     *,
-    max_embeds: int = MAX_EMBEDS_PER_MESSAGE,
+    max_items: int = MAX_EMBEDS_PER_MESSAGE,
     budget: int = EMBED_BUDGET,
+    headings: Sequence[int] | None = None,
 ) -> list[list[DigestEntry]]:
-    """Consecutive groups within `max_embeds` cards and `budget` characters each, in order."""
+    """Consecutive groups within `max_items` papers and `budget` characters each, in order.
+
+    `headings`: the size of each entry's author heading (a compact digest), counted for the
+    first entry of a message and wherever the author (`author_ids[0]`) changes."""
     groups: list[list[DigestEntry]] = []
     current: list[DigestEntry] = []
     used = 0
-    for entry, size in zip(entries, sizes, strict=True):
-        if current and (len(current) >= max_embeds or used + size > budget):
+    for index, (entry, size) in enumerate(zip(entries, sizes, strict=True)):
+        if headings is not None and (
+            not current or current[-1].author_ids[:1] != entry.author_ids[:1]
+        ):
+            size += headings[index]
+        if current and (len(current) >= max_items or used + size > budget):
             groups.append(current)
             current, used = [], 0
+            if (
+                headings is not None
+                and index > 0
+                and entries[index - 1].author_ids[:1] == entry.author_ids[:1]
+            ):
+                size += headings[index]  # the author's heading again, continued
         current.append(entry)
         used += size
     if current:
@@ -151,7 +176,7 @@ class CardBook:
     papers: dict[int, Paper] = field(default_factory=dict)
     author_names: dict[int, str] = field(default_factory=dict)
     _cards: dict[DigestEntry, PaperCard] = field(default_factory=dict)
-    _sizes: dict[DigestEntry, int] = field(default_factory=dict)
+    _sizes: dict[tuple[DigestEntry, str], int] = field(default_factory=dict)
 
     def missing_papers(self, paper_ids: Iterable[int]) -> list[int]:
         return [p for p in dict.fromkeys(paper_ids) if p not in self.papers]
@@ -175,13 +200,39 @@ class CardBook:
             self._cards[entry] = card
         return card
 
-    def size(self, entry: DigestEntry) -> int:
+    def size(self, entry: DigestEntry, style: str) -> int:
         if self.measure is None:
             raise RuntimeError("this CardBook was built without a measure function")
-        size = self._sizes.get(entry)
+        size = self._sizes.get((entry, style))
         if size is None:
-            size = self._sizes[entry] = self.measure(self.card(entry))
+            size = self._sizes[entry, style] = self.measure(self.card(entry), style)
         return size
+
+    def by_author(self, entries: Sequence[DigestEntry]) -> list[DigestEntry]:
+        """The entries grouped under their followed authors for a compact digest: the author
+        with most papers first (then by name), each paper once, under the first of its authors
+        in that order, which leads its `author_ids` (the renderer groups by it)."""
+        counts: dict[int, int] = {}
+        for entry in entries:
+            for author_id in entry.author_ids:
+                counts[author_id] = counts.get(author_id, 0) + 1
+        rank = {
+            a: i
+            for i, a in enumerate(
+                sorted(counts, key=lambda a: (-counts[a], self.author_names.get(a, ""), a))
+            )
+        }
+        grouped: list[tuple[int, int, DigestEntry]] = []
+        for index, entry in enumerate(entries):
+            ordered = tuple(sorted(entry.author_ids, key=lambda a: rank[a]))
+            grouped.append(
+                (
+                    rank[ordered[0]] if ordered else len(rank),
+                    index,
+                    DigestEntry(entry.paper_id, ordered),
+                )
+            )
+        return [entry for _, _, entry in sorted(grouped)]
 
     def compose(
         self,
@@ -190,10 +241,11 @@ class CardBook:
         *,
         post_when_empty: bool = True,
         published: Sequence[int] = (),
+        style: str = "full",
     ) -> ComposedDigest | None:
-        """The digest of these papers, then a message of the `published` ones (papers of
-        earlier digests now published); None when both are empty and empty weeks are not
-        posted."""
+        """The digest of these papers in `style`, then a message of the `published` ones
+        (papers of earlier digests now published); None when both are empty and empty weeks
+        are not posted."""
         entries = self.available(entries)
         published = tuple(p for p in dict.fromkeys(published) if p in self.papers)
         if not entries:
@@ -203,10 +255,19 @@ class CardBook:
             return ComposedDigest((only,), 0, 0, range_text)
         tail = (PlannedPart("", published=published),) if published else ()
         authors = {a for e in entries for a in e.author_ids}
-        groups = split_entries(entries, [self.size(e) for e in entries])
+        if style == "compact":
+            entries = self.by_author(entries)
+            groups = split_entries(
+                entries,
+                [self.size(e, style) for e in entries],
+                max_items=COMPACT_PAPERS_PER_MESSAGE,
+                headings=[self.size(e, "heading") for e in entries],
+            )
+        else:
+            groups = split_entries(entries, [self.size(e, style) for e in entries])
         header = header_text(len(entries), len(authors), range_text)
         parts = tuple(
-            PlannedPart(header if index == 0 else "", tuple(group))
+            PlannedPart(header if index == 0 else "", tuple(group), style=style)
             for index, group in enumerate(groups)
         )
         return ComposedDigest((*parts, *tail), len(entries), len(authors), range_text)

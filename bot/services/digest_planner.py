@@ -223,6 +223,7 @@ class DigestPlanner:
                 digest_range(schedule, schedule.next_digest_at, book, entries),
                 post_when_empty=schedule.post_when_empty,
                 published=published,
+                style=schedule.style,
             )
             following = next_occurrence(
                 schedule.weekday, schedule.local_time, schedule.timezone, now

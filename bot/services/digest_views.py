@@ -30,6 +30,7 @@ class ScheduleView:
     paused: bool
     paused_reason: str | None
     post_when_empty: bool
+    style: str = "compact"  # or "full": a card per paper
 
     @classmethod
     def of(cls, schedule: DigestSchedule) -> ScheduleView:
@@ -45,6 +46,7 @@ class ScheduleView:
             paused=schedule.paused,
             paused_reason=schedule.paused_reason,
             post_when_empty=schedule.post_when_empty,
+            style=schedule.style,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock
@@ -32,7 +33,7 @@ from bot.services.digest_views import (
     TargetKind,
 )
 from db.database import Database
-from db.models import DigestSchedule
+from db.models import DIGEST_STYLES, DigestSchedule
 from db.repositories.digests import DigestScheduleRepository
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,14 @@ OFF_REASON = "turned off with /digest off"
 def _schedule_input(weekday: int | str, time_text: str, timezone: str) -> tuple[int, str, str]:
     """Validate all three before anything is written; `BadInput` names the first bad one."""
     return weekday_index(weekday), parse_local_time(time_text), resolve_timezone(timezone)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What a setup may change besides the time; None keeps the stored value."""
+
+    post_when_empty: bool | None
+    style: str | None
 
 
 class DigestService:
@@ -71,10 +80,18 @@ class DigestService:
         timezone: str,
         user_id: int,
         post_when_empty: bool | None = None,
+        style: str | None = None,
     ) -> SetupResult:
         """Create or change a channel's weekly digest; resumes it when it was paused."""
         return await self._setup(
-            "channel", channel_id, guild_id, weekday, time_text, timezone, user_id, post_when_empty
+            "channel",
+            channel_id,
+            guild_id,
+            weekday,
+            time_text,
+            timezone,
+            user_id,
+            _Options(post_when_empty, style),
         )
 
     async def setup_personal(
@@ -85,10 +102,18 @@ class DigestService:
         time_text: str,
         timezone: str,
         post_when_empty: bool | None = None,
+        style: str | None = None,
     ) -> SetupResult:
         """Create or change a user's weekly DM digest of their weekly follows."""
         return await self._setup(
-            "dm", user_id, None, weekday, time_text, timezone, user_id, post_when_empty
+            "dm",
+            user_id,
+            None,
+            weekday,
+            time_text,
+            timezone,
+            user_id,
+            _Options(post_when_empty, style),
         )
 
     async def _setup(
@@ -100,9 +125,11 @@ class DigestService:
         time_text: str,
         timezone: str,
         user_id: int,
-        post_when_empty: bool | None,
+        options: _Options,
     ) -> SetupResult:
         day, local_time, zone = _schedule_input(weekday, time_text, timezone)
+        if options.style is not None and options.style not in DIGEST_STYLES:
+            raise BadInput(f"Unknown digest style {options.style!r}: use compact or full.")
         now = self._clock.now()
         async with self._database.transaction() as session:
             repo = DigestScheduleRepository(session)
@@ -118,7 +145,8 @@ class DigestService:
                 local_time=local_time,
                 timezone=zone,
                 next_digest_at=next_occurrence(day, local_time, zone, now),
-                post_when_empty=post_when_empty,
+                post_when_empty=options.post_when_empty,
+                style=options.style,
                 created_by=user_id,
                 now=now,
             )
@@ -174,6 +202,7 @@ class DigestService:
                 range_text,
                 post_when_empty=schedule.post_when_empty,
                 published=published.get(schedule.id, []),
+                style=schedule.style,
             )
         parts = message_parts(book, composed.parts) if composed is not None else []
         return DigestPreview(
@@ -202,7 +231,11 @@ class DigestService:
             entries = grouped.get(schedule.id, [])
             range_text = digest_range(schedule, now, book, entries)
             composed = book.compose(
-                entries, range_text, post_when_empty=False, published=published.get(schedule.id, [])
+                entries,
+                range_text,
+                post_when_empty=False,
+                published=published.get(schedule.id, []),
+                style=schedule.style,
             )
             if composed is None:
                 return SendNowResult(False, 0, 0, range_text)
@@ -246,7 +279,9 @@ def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
         content = part.content
         if not content and not cards and not published:
             content = "(The papers of this part of the digest were removed.)"
-        result.append(MessagePart(content=content, cards=cards, published=published))
+        result.append(
+            MessagePart(content=content, cards=cards, published=published, style=part.style)
+        )
     return result
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    DIGEST_STYLES,
     DIGEST_TARGET_KINDS,
     AuthorPaper,
     DigestItem,
@@ -88,19 +89,23 @@ class DigestScheduleRepository:
         now: datetime,
         guild_id: int | None = None,
         post_when_empty: bool | None = None,
+        style: str | None = None,
         dm_channel_id: int | None = None,
         created_by: int | None = None,
     ) -> DigestSchedule:
         """Create or change the schedule of a destination (channel id, or user id for 'dm').
 
         Setting a schedule up again un-pauses it and keeps `last_cutoff_at`, so changing the
-        day or time neither skips nor repeats papers. `post_when_empty` (default True) and
-        `dm_channel_id` keep their stored value when passed None; `created_by` is only
+        day or time neither skips nor repeats papers. `post_when_empty` (default True),
+        `style` (default compact, one of `DIGEST_STYLES`) and `dm_channel_id` keep their stored
+        value when passed None; `created_by` is only
         written on creation. `local_time` is 'HH:MM' in the IANA `timezone`; `weekday` is
         0 (Monday) to 6. The caller computes `next_digest_at`.
         """
         if target_kind not in DIGEST_TARGET_KINDS:
             raise ValueError(f"target_kind must be one of {DIGEST_TARGET_KINDS}")
+        if style is not None and style not in DIGEST_STYLES:
+            raise ValueError(f"style must be one of {DIGEST_STYLES}")
         now = require_aware(now, "now")
         values: dict[str, Any] = {
             "target_kind": target_kind,
@@ -112,6 +117,7 @@ class DigestScheduleRepository:
             "next_digest_at": require_aware(next_digest_at, "next_digest_at"),
             "paused": False,
             "post_when_empty": True if post_when_empty is None else post_when_empty,
+            "style": style or DIGEST_STYLES[0],
             "dm_channel_id": dm_channel_id,
             "created_by": created_by,
             "created_at": now,
@@ -133,6 +139,8 @@ class DigestScheduleRepository:
         }
         if post_when_empty is not None:
             set_["post_when_empty"] = stmt.excluded.post_when_empty
+        if style is not None:
+            set_["style"] = stmt.excluded.style
         stmt = stmt.on_conflict_do_update(
             index_elements=[DigestSchedule.target_kind, DigestSchedule.target_id], set_=set_
         )

@@ -70,7 +70,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0006"
+    assert await current_revision_async(database_url) == head_revision() == "0007"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do

@@ -194,3 +194,23 @@ def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for c in row.get("components", [])
         if "custom_id" in c
     }
+
+
+def links(message: dict[str, Any]) -> dict[str, str]:
+    """The message's link buttons, label -> URL."""
+    return {
+        c["label"]: c["url"]
+        for row in message.get("components", [])
+        for c in row.get("components", [])
+        if "url" in c
+    }
+
+
+def figures(embed: dict[str, Any]) -> dict[str, str]:
+    """A profile card's inline fields (the figures it leads with), label -> value."""
+    return {f["name"]: f["value"] for f in embed.get("fields", []) if f.get("inline")}
+
+
+def paper_titles(embed: dict[str, Any]) -> list[str]:
+    """A profile card's recent papers: the headings of its full-width fields."""
+    return [f["name"] for f in embed.get("fields", []) if not f.get("inline")]

@@ -184,7 +184,7 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     (embed,) = card["embeds"]
     assert embed["title"] == "Result number 3" and not card["flags"] & 64
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert "Why" not in fields and fields["Category"] == "ML"
+    assert "Why" not in fields and fields["Category"] == "stat.ML · Machine Learning"
     assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
 
     # A channel follow of this server is public: named in the card's "Why".
@@ -200,7 +200,7 @@ async def test_paper_card_and_why_it_is_tracked(h: BotHarness) -> None:
     card, mine = ex.user_messages
     (embed,) = card["embeds"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Why"] == "Mara Many" and fields["Category"] == "ML"
+    assert fields["Why"] == "Mara Many" and fields["Category"] == "stat.ML · Machine Learning"
     assert embed["footer"]["text"] == "arXiv:2501.00003v1"
     assert mine["flags"] & 64 and mine["content"] == "You follow: **Mara Many**"
 

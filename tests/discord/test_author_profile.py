@@ -20,7 +20,10 @@ from tests.discord.author_support import (
     author_bot,
     buttons,
     decode_png,
+    figures,
+    links,
     paper,
+    paper_titles,
     seed_author,
 )
 from tests.harness.fake_upstream import FakeUpstream, Fault
@@ -59,24 +62,47 @@ async def test_profile_of_a_new_author_is_fetched_stored_and_shown(
         assert embed["title"] == "Heather Piwowar"
         assert embed["url"] == "https://openalex.org/A5048491430"
         lines = embed["description"].split("\n")
-        assert "A5048491430" in lines[0] and "0000-0003-1613-5981" in lines[0]
-        assert lines[1] == "DL · OpenAlex"  # primary field (3 of 4 papers cs.DL), affiliation
-        # 4 of the 5 arXiv results are hers (the astro-ph homonym is not); H. A. Piwowar is.
-        assert lines[2].startswith("h-index 23 · 4 papers tracked (96 works) · 4,975 citations")
-        assert "Novelty " in lines[2] and "AI Score " in lines[2] and "n/a" not in lines[2]
-        headings = [f["name"] for f in embed["fields"]]
-        assert headings == [
-            "1. DL · Sep 2, 2024",
-            "2. DL · Jun 9, 2023",
-            "3. CY · Apr 23, 2022",
-            "4. DL · Nov 3, 2021",
+        assert lines[0] == "OpenAlex"  # her affiliation, on its own line
+        assert lines[1] == "cs.DL · Digital Libraries"  # primary field: 3 of 4 papers cs.DL
+        assert lines[-1].startswith("-# AI Score from h-index 23, 226 citations in 2025 (OpenAlex)")
+        # The numbers first; 4 of the 5 arXiv results are hers (the astro-ph homonym is not).
+        shown = figures(embed)
+        assert list(shown) == [
+            "h-index",
+            "Citations",
+            "Works",
+            "Papers tracked",
+            "Novelty",
+            "AI Score",
         ]
-        first = embed["fields"][0]["value"]
-        assert first.startswith("[Open access trends in the scholarly record, 2014-2024](")
+        assert [shown[k] for k in ("h-index", "Citations", "Works", "Papers tracked")] == [
+            "23",
+            "4,975",
+            "96",
+            "4",
+        ]
+        assert shown["Novelty"].endswith("%") and "n/a" not in shown["AI Score"]
+        assert paper_titles(embed) == [
+            "Open access trends in the scholarly record, 2014-2024",
+            "Who cites data? Reuse of shared research datasets",
+            "Incentives for data sharing in the life sciences",
+            "An index of open scholarly works",
+        ]
+        first = next(f["value"] for f in embed["fields"] if not f["inline"])
+        assert first.startswith(
+            "[arXiv:2409.01234v1](https://arxiv.org/abs/2409.01234) · cs.DL · Digital Libraries · "
+            "Sep 2, 2024"
+        )
         assert "**Heather Piwowar**" in first
         footer = embed["footer"]["text"]
-        assert "OpenAlex, as of Nov 28, 2026" in footer and "arXiv via PaperScout" in footer
-        assert "2025 citations 226 (OpenAlex)" in footer
+        assert footer == (
+            "h-index, citations, works: OpenAlex, Nov 28, 2026 · the rest: PaperScout, "
+            "Nov 28, 2026 · /help topic:metrics"
+        )
+        assert links(message) == {
+            "OpenAlex": "https://openalex.org/A5048491430",
+            "ORCID": "https://orcid.org/0000-0003-1613-5981",
+        }
         assert_within_discord_limits(embed)
         assert embed["image"]["url"] == "attachment://chart.png"
         assert decode_png(chart_bytes(h, message)) == (800, 340)
@@ -139,11 +165,17 @@ async def test_no_metrics_source_configured_says_so_and_shows_no_number(
         ex = await h.slash("author profile", name="Heather Piwowar")
         (embed,) = ex.original_message["embeds"]
         lines = embed["description"].split("\n")
-        assert lines[2].startswith("h-index, citations, works: n/a: no metrics source · 4 papers")
-        assert "4,975" not in embed["description"] and "23" not in lines[2]
-        assert "h-index, citations, works: n/a: no metrics source" in embed["footer"]["text"]
+        assert lines[2] == "h-index, citations, works: n/a: no metrics source"
+        shown = figures(embed)
+        assert [shown[k] for k in ("h-index", "Citations", "Works", "Papers tracked")] == [
+            "n/a",
+            "n/a",
+            "n/a",
+            "4",
+        ]
+        assert "h-index, citations, works: no metrics source" in embed["footer"]["text"]
         # AI Score still has one known part: papers in the last 24 months (0 here).
-        assert "AI Score 0" in lines[2]
+        assert shown["AI Score"] == "0"
         assert not upstream.requests_to("/openalex")
         decode_png(chart_bytes(h, ex.original_message))
 
@@ -172,10 +204,10 @@ async def test_upstream_down_shows_cached_metrics_with_their_date(
         ex = await h.slash("author profile", name="Heather Piwowar")
         (embed,) = ex.original_message["embeds"]
         description = embed["description"]
-        assert "h-index 21" in description  # the cached value, not a made-up one
+        assert figures(embed)["h-index"] == "21"  # the cached value, not a made-up one
         assert "OpenAlex is not answering right now." in description
         assert "Showing the metrics cached on 25 Nov 2026." in description
-        assert "OpenAlex, as of Nov 25, 2026" in embed["footer"]["text"]
+        assert "h-index, citations, works: OpenAlex, Nov 25, 2026" in embed["footer"]["text"]
 
 
 async def test_new_author_while_every_source_is_down_is_a_clear_private_message(
@@ -254,18 +286,18 @@ async def test_no_papers_and_one_or_two_papers_give_novelty_na(
         none = (await h.slash("author profile", name="Nora Nopapers")).original_message
         (embed,) = none["embeds"]
         assert "field n/a (no tracked papers)" in embed["description"]
-        assert "0 papers tracked" in embed["description"]
-        assert "Novelty n/a (needs 3 papers, has 0)" in embed["description"]
-        assert embed["fields"] == [
+        assert figures(embed)["Papers tracked"] == "0"
+        assert figures(embed)["Novelty"] == "n/a (needs 3 papers, has 0)"
+        assert [f for f in embed["fields"] if not f["inline"]] == [
             {"name": "Recent papers", "value": "No tracked papers yet.", "inline": False}
         ]
         decode_png(chart_bytes(h, none))
 
         two = (await h.slash("author profile", name="Tess Twopapers")).original_message
         description = two["embeds"][0]["description"]
-        assert "CL" in description.split("\n")[1]
-        assert "Novelty n/a (needs 3 papers, has 2)" in description
-        assert "2 papers tracked" in description
+        assert description.split("\n")[1].startswith("cs.CL · Computation and Language")
+        assert figures(two["embeds"][0])["Novelty"] == "n/a (needs 3 papers, has 2)"
+        assert figures(two["embeds"][0])["Papers tracked"] == "2"
 
 
 async def test_unknown_last_year_citations_are_left_out_of_the_ai_score(
@@ -280,8 +312,8 @@ async def test_unknown_last_year_citations_are_left_out_of_the_ai_score(
         )
         embed = (await h.slash("author profile", name="Una Uncited")).original_message["embeds"][0]
         # h-index 150 -> part 100; 2025 citations unknown -> left out; 0 papers -> part 0.
-        assert "AI Score 50" in embed["description"]
-        assert "2025 citations n/a" in embed["footer"]["text"]
+        assert figures(embed)["AI Score"] == "50"
+        assert "2025 citations n/a" in embed["description"].split("\n")[-1]
 
 
 async def test_accented_names_and_very_long_titles(
@@ -308,12 +340,15 @@ async def test_accented_names_and_very_long_titles(
         ex = await h.slash("author profile", name="Andre Susano Pinto")  # typed without accent
         (embed,) = ex.original_message["embeds"]
         assert embed["title"] == "André Susano Pinto"
-        assert embed["description"].split("\n")[1] == "CV · Google DeepMind"
-        assert len(embed["fields"]) == 5
-        for field in embed["fields"]:
-            assert "@everyone" not in field["value"] and "@\u200beveryone" in field["value"]
-            assert "\\*Sternchen\\*" in field["value"]
-            assert field["value"].split("](")[0].endswith("…")  # cut at a word, marked
+        assert embed["description"].split("\n")[:2] == [
+            "Google DeepMind",
+            "cs.CV · Computer Vision and Pattern Recognition",
+        ]
+        assert len(paper_titles(embed)) == 5
+        for title in paper_titles(embed):  # the titles head the paper fields
+            assert "@everyone" not in title and "@\u200beveryone" in title
+            assert "\\*Sternchen\\*" in title
+            assert len(title) <= 256 and title.endswith("…")  # cut at a word, marked
         assert_within_discord_limits(embed)
         followup = ex.followups[-1]
         assert followup.json["allowed_mentions"]["parse"] == []

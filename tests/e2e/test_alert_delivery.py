@@ -84,7 +84,10 @@ async def test_alert_dm_sent_once_with_the_paper_card(harness_factory, database_
         assert "\\*A Family\\*" in embed["title"]  # markdown from outside is escaped
         fields = {f["name"]: f["value"] for f in embed["fields"]}
         assert fields["Authors"].startswith("**A. Steiner**, André Susano Pinto, Michael Tschannen")
-        assert fields["Authors"].endswith("et al.") and fields["Category"] == "CV"
+        assert (
+            fields["Authors"].endswith("et al.")
+            and fields["Category"] == "cs.CV · Computer Vision and Pattern Recognition"
+        )
         assert len(embed["description"]) <= 300
         post = h.fake.find("POST", r"/channels/\d+/messages")[-1]
         assert post.json["allowed_mentions"]["parse"] == []

@@ -73,6 +73,7 @@ async def seeded(tmp_path: Path) -> str:
             time_text="09:00",
             timezone="Europe/Zurich",
             user_id=USER,
+            style="full",  # ten cards to a message: the split shows in a short preview
         )
         await service.setup_personal(user_id=USER, weekday=4, time_text="07:30", timezone="UTC")
         async with database.transaction() as session:

@@ -32,11 +32,18 @@ from tests.harness.services import planner
 ZURICH = ZoneInfo("Europe/Zurich")
 T0 = datetime(2026, 10, 10, 12, 0, tzinfo=UTC)  # a Saturday, two weeks before DST ends
 FOOTER = re.compile(r"arXiv:(\S+)v\d+")
+COMPACT_LINK = re.compile(r"\]\(https://arxiv\.org/abs/([^)]+)\)")
 
 
 def footers(messages: list[dict]) -> list[str]:
-    """The arXiv ids of the cards of these messages, in order."""
-    return [FOOTER.match(e["footer"]["text"])[1] for m in messages for e in m["embeds"]]  # type: ignore[index]
+    """The arXiv ids of the papers of these messages, in order: from the cards' footers (a
+    full digest) or the links of the lines (a compact one)."""
+    ids: list[str] = []
+    for message in messages:
+        for embed in message["embeds"]:
+            footer = FOOTER.match((embed.get("footer") or {}).get("text") or "")
+            ids += [footer[1]] if footer else COMPACT_LINK.findall(embed.get("description") or "")
+    return ids
 
 
 def embed_chars(message: dict) -> int:
@@ -49,8 +56,15 @@ def embed_chars(message: dict) -> int:
 
 
 async def channel_digest(
-    h: BotHarness, *, weekday: int = 6, time_text: str = "09:00", zone: str = "Europe/Zurich"
+    h: BotHarness,
+    *,
+    weekday: int = 6,
+    time_text: str = "09:00",
+    zone: str = "Europe/Zurich",
+    style: str = "full",
 ) -> None:
+    """The channel's weekly digest; `full` (a card per paper) unless told: the tests of this
+    file check the delivery of cards (the compact layout: test_digest_compact.py)."""
     await h.bot.services.digests.setup_channel(
         guild_id=GUILD_ID,
         channel_id=TEXT_CHANNEL_ID,
@@ -58,6 +72,7 @@ async def channel_digest(
         time_text=time_text,
         timezone=zone,
         user_id=OWNER_ID,
+        style=style,
     )
 
 

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import OutboxEntry, Paper
+from tests.discord.author_support import figures, paper_titles
 from tests.e2e.digest_support import unmarked
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
@@ -147,12 +148,15 @@ async def test_an_ecologist_is_followed_alerted_and_digested_once_per_work(
         )
 
         embed = await profile(h)
-        assert "1 paper tracked" in embed["description"]
-        assert [f["name"] for f in embed["fields"]] == ["1. Theoretical Ecology · Nov 3, 2014"]
+        assert figures(embed)["Papers tracked"] == "1"
+        assert paper_titles(embed) == [EARLIER]
+        (earlier,) = [f["value"] for f in embed["fields"] if not f["inline"]]
+        assert " · Theoretical Ecology · Nov 3, 2014" in earlier.split("\n")[0]  # the venue
         # No arXiv category to go by: his field is his OpenAlex topics', said to be so.
-        field_line = embed["description"].split("\n")[1]
-        assert field_line == "Ecology (OpenAlex topics) · University of California, Berkeley"
-        assert EARLIER in embed["fields"][0]["value"]
+        assert embed["description"].split("\n")[:2] == [
+            "University of California, Berkeley",
+            "Ecology (OpenAlex topics)",
+        ]
 
         # Two weeks on: the feed finds the preprint and a new article; each is DMed once.
         summary = await h.bot.services.polling.run_cycle()  # arXiv has nothing of his
@@ -164,8 +168,14 @@ async def test_an_ecologist_is_followed_alerted_and_digested_once_per_work(
 
         # The first digest was due on 2 Feb: that tick posted it; the 9 Feb one repeats none.
         await at(h, clock, datetime(2015, 2, 9, 9, 0, tzinfo=UTC))
-        listed = [e for m in digests(h) for e in m.get("embeds", [])]
-        assert sorted(e["url"] for e in listed) == urls  # each once
+        # A compact digest (the default): a linked line per paper.
+        listed = [
+            link
+            for m in digests(h)
+            for e in m.get("embeds", [])
+            for link in re.findall(r"\]\((https://[^)]+)\)", e.get("description") or "")
+        ]
+        assert sorted(listed) == urls  # each once
         headers = [m["content"].split(",")[0] for m in digests(h)]
         assert headers == [
             "2 new papers from 1 followed author",
@@ -173,7 +183,7 @@ async def test_an_ecologist_is_followed_alerted_and_digested_once_per_work(
         ]
 
         embed = await profile(h)
-        assert "3 papers tracked" in embed["description"]
+        assert figures(embed)["Papers tracked"] == "3"
         shown = await h.slash("paper show", option_values={"id": PREPRINT_DOI})
         preprint_card = shown.original_message["embeds"][0]
         assert preprint_card["url"] == f"https://doi.org/{PREPRINT_DOI}"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.discord.author_support import NOW, author_bot
+from tests.discord.author_support import NOW, author_bot, figures
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
@@ -69,6 +69,12 @@ def description(ex: Any) -> str:
     return str(embed["description"])
 
 
+def tracked(ex: Any) -> str:
+    """The card's "Papers tracked" figure."""
+    (embed,) = ex.original_message["embeds"]
+    return figures(embed)["Papers tracked"]
+
+
 def name_searches(upstream: FakeUpstream) -> int:
     """arXiv name searches without a date window (what fetches an author's earlier papers)."""
     return sum(
@@ -92,15 +98,15 @@ async def test_follow_then_profile_shows_her_papers_and_a_new_version_is_an_upda
     assert "You now follow **Heather Piwowar**" in followed.original_message["content"]
 
     shown = await h.slash("author profile", name="Heather Piwowar")
-    assert "4 papers tracked" in description(shown)
-    assert "Novelty n/a" not in description(shown)
+    assert tracked(shown) == "4"
+    assert "n/a" not in figures(shown.original_message["embeds"][0])["Novelty"]
     assert name_searches(upstream) == 1  # the follow fetched them; the profile did not again
 
     summary = await poll(h)
     assert (summary.papers_new, summary.papers_updated) == (0, 1)
     assert summary.histories_completed == 0 and summary.histories_pending == 0
     shown = await h.slash("author profile", name="Heather Piwowar")
-    assert "4 papers tracked" in description(shown)
+    assert tracked(shown) == "4"
 
 
 @pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
@@ -110,14 +116,14 @@ async def test_an_arxiv_outage_at_the_first_profile_then_recovery(
     upstream.add_fault("/api/query", Fault.http_status(429))
 
     down = await h.slash("author profile", name="Heather Piwowar")
-    assert "0 papers tracked" in description(down)
+    assert tracked(down) == "0"
     assert "arXiv is not answering right now" in description(down)
-    assert "h-index 23" in description(down)  # what OpenAlex gave is shown
+    assert figures(down.original_message["embeds"][0])["h-index"] == "23"  # OpenAlex's, shown
 
     upstream.clear_faults()
     h.bot.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]  # past the guard
     back = await h.slash("author profile", name="Heather Piwowar")
-    assert "4 papers tracked" in description(back)
+    assert tracked(back) == "4"
     assert "arXiv is not answering" not in description(back)
 
 
@@ -137,7 +143,7 @@ async def test_an_arxiv_outage_at_the_follow_then_the_poll_fetches_her_papers(
     # Her papers predate the follow: stored and shown, never announced.
     assert [m for m in h.fake.dm_messages(MEMBER_ID) if m.get("embeds")] == []
     shown = await h.slash("author profile", name="Heather Piwowar")
-    assert "4 papers tracked" in description(shown)
+    assert tracked(shown) == "4"
 
     searches = name_searches(upstream)
     again = await poll(h)  # complete now: never fetched again

@@ -126,15 +126,25 @@ async def test_a_first_attempt_never_reads_history_and_a_retry_reads_before_post
     assert len(messages) == 1
 
 
+@pytest.mark.parametrize(
+    ("style", "papers"),
+    [("full", 25), ("compact", 60)],  # three messages or more in each style
+)
 async def test_a_digest_crashed_after_its_first_part_resumes_at_the_second(
-    harness_factory, database_url
+    harness_factory, database_url, style: str, papers: int
 ) -> None:
+    """Full: the marker ends the last card's footer; compact: it is in the card menu's id."""
     clock = ManualClock(T0)
     async with harness_factory(database_url=database_url, clock=clock) as h:
         (ada,) = await seed_followed(h)
-        await channel_digest(h)
+        await channel_digest(h, style=style)
         await add_papers(
-            h.bot.database, 25, authors=[(ada, "Ada Lovelace")], now=T0, abstract_words=200
+            h.bot.database,
+            papers,
+            authors=[(ada, "Ada Lovelace")],
+            now=T0,
+            abstract_words=200,
+            title="A long title about transformers " * 6,
         )
         clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=T0.tzinfo))
         await planner(h.bot.database, clock).plan_due()
@@ -157,7 +167,7 @@ async def test_a_digest_crashed_after_its_first_part_resumes_at_the_second(
     assert len(messages) == len(parts) and messages[0]["id"] == first  # part 1 not posted again
     assert len(posts) == len(parts)  # the dead worker's part 1, then parts 2.. by the survivor
     assert [p.json["nonce"] for p in posts] == [nonce_for(claimed.id, i) for i in range(len(parts))]
-    assert footers(messages) == [f"2611.{i:05d}" for i in range(25)]  # none lost, in order
+    assert footers(messages) == [f"2611.{i:05d}" for i in range(papers)]  # none lost, in order
     assert len(reads) == 2  # part 1 found; part 2 not, so the later parts were posted unread
     assert entry.status == "sent" and entry.message_ids == [m["id"] for m in messages]
 

@@ -73,7 +73,7 @@ def test_composed_digest_fits_discord_and_round_trips_through_json() -> None:
     assert composed is not None and composed.paper_count == 30 and composed.author_count == 1
     for part in composed.parts:
         assert len(part.entries) <= 10
-        assert sum(book.size(e) for e in part.entries) <= EMBED_BUDGET
+        assert sum(book.size(e, "full") for e in part.entries) <= EMBED_BUDGET
     assert parts_from_payload(composed.payload()) == list(composed.parts)
     assert composed.parts[0].content == "30 new papers from 1 followed author, 21-28 Nov"
     assert book.card(DigestEntry(0, (100,))).why == ("Ada Lovelace",)

@@ -11,8 +11,10 @@ import discord
 from bot.render.chart import ChartCache, profile_chart_png
 from bot.render.profile import (
     ProfileCards,
+    ai_inputs_line,
     embed_chars,
     field_line,
+    figures,
     footer_text,
     metrics_line,
     profile_embed,
@@ -72,7 +74,7 @@ def test_a_huge_profile_fits_every_discord_limit() -> None:
     embed = profile_embed(_profile())
     assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
     assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)
-    assert embed_chars(embed) <= 6000 and len(embed.fields) == 5
+    assert embed_chars(embed) <= 6000 and len(embed.fields) == 6 + 5  # figures, papers
     assert isinstance(embed, discord.Embed)
 
 
@@ -82,8 +84,19 @@ def test_metrics_line_and_footer_name_the_numbers() -> None:
         "h-index 1 · 5 papers tracked (3 works) · 2 citations · Novelty 53% · "
         "AI Score n/a (no h-index, citations or papers known)"
     )
-    footer = footer_text(profile)
-    assert "OpenAlex, as of Nov 28, 2026" in footer and "2025 citations n/a" in footer
+    assert footer_text(profile) == (
+        "h-index, citations, works: OpenAlex, Nov 28, 2026 · the rest: PaperScout, "
+        "Nov 28, 2026 · /help topic:metrics"
+    )
+    assert "2025 citations n/a" in ai_inputs_line(profile)
+    assert dict(figures(profile)) == {
+        "h-index": "1",
+        "Citations": "2",
+        "Works": "3",
+        "Papers tracked": "5",
+        "Novelty": "53%",
+        "AI Score": "n/a (no h-index, citations or papers known)",
+    }
     missing = _profile(metrics=Metrics(missing_reason="no metrics source"))
     assert metrics_line(missing).startswith("h-index, citations, works: n/a: no metrics source")
 
@@ -115,7 +128,7 @@ def test_profile_cards_build_a_card_once_per_profile_object() -> None:
     changed = dataclasses.replace(profile, papers_tracked=6)
     second = cards.card(changed)
     assert second is not first
-    assert "6 papers tracked" in (second.description or "")
+    assert ("Papers tracked", "6") in [(f.name, f.value) for f in second.fields]
     # Bounded: the least recently used card goes.
     for author_id in (2, 3):
         cards.card(dataclasses.replace(profile, author_id=author_id))
@@ -126,9 +139,10 @@ def test_the_field_comes_from_arxiv_unless_few_papers_are_on_arxiv() -> None:
     def field(**changes: object) -> str:
         return field_line(_profile(affiliations=(), **changes))
 
-    assert field(arxiv_papers=3, topic_field="Ecology") == "CV"
+    computer_vision = "cs.CV · Computer Vision and Pattern Recognition"
+    assert field(arxiv_papers=3, topic_field="Ecology") == computer_vision
     assert field(arxiv_papers=1, topic_field="Ecology") == "Ecology (OpenAlex topics)"
-    assert field(arxiv_papers=1, topic_field=None) == "CV"  # nothing better known
+    assert field(arxiv_papers=1, topic_field=None) == computer_vision  # nothing better known
     assert field(primary_category=None, topic_field="Ecology") == "Ecology (OpenAlex topics)"
     assert field(primary_category=None, topic_field=None) == "field n/a (no tracked papers)"
     assert field(primary_category=None, topic_field="*Ecology* <@123456789012345678>") == (

@@ -1,0 +1,58 @@
+"""The "show a card" menu under a compact digest message.
+
+Persistent like the profile buttons: the menu's custom id matches `PICKER_TEMPLATE` (it also
+carries the delivery marker), and the picked option's value is a stored paper id, so a pick
+works for anyone, at any time and across restarts, with nothing kept in memory per message. A
+pick goes to the callback the cog binds the menu to (`card_pick_type`); an error answers the
+picker privately (`bot.tree.reply_error`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.render.digest_compact import PICKER_TEMPLATE, picker_id
+from bot.tree import reply_error
+
+OnPick = Callable[[discord.Interaction, int], Awaitable[None]]  # the picked paper id
+
+
+class CardPick(discord.ui.DynamicItem[discord.ui.Select[Any]], template=PICKER_TEMPLATE):
+    """The menu under one compact digest message; `card_pick_type` binds it."""
+
+    def __init__(self, marker: str | None) -> None:
+        super().__init__(discord.ui.Select(custom_id=picker_id(marker)))
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Select[Any],
+        match: re.Match[str],
+    ) -> CardPick:
+        return cls(match["marker"])
+
+    async def picked(self, interaction: discord.Interaction, paper_id: int) -> None:
+        raise NotImplementedError  # a bound subclass's
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # discord.py only logs an exception raised by a dynamic item: answer it here.
+        try:
+            (value,) = self.item.values
+            await self.picked(interaction, int(value))
+        except Exception as error:
+            await reply_error(interaction, error, "the digest's card menu")
+
+
+def card_pick_type(on_pick: OnPick) -> type[CardPick]:
+    """The menu class whose picks go to `on_pick` (one per cog, registered as a dynamic item)."""
+
+    class BoundCardPick(CardPick, template=PICKER_TEMPLATE):
+        async def picked(self, interaction: discord.Interaction, paper_id: int) -> None:
+            await on_pick(interaction, paper_id)
+
+    return BoundCardPick
