@@ -26,6 +26,7 @@ from bot.render.follows import (
     empty_following_message,
     follow_message,
     following_embeds,
+    mute_message,
     unfollow_message,
 )
 from bot.render.paginator import Paginator
@@ -34,6 +35,7 @@ from bot.services.candidates import Candidate
 from bot.services.follow_types import FollowResult, Notify, Scope
 from bot.services.follows import FollowService
 from bot.tree import require_manage_server
+from cogs._alert_views import alert_action_type
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -62,10 +64,34 @@ class Follows(commands.Cog, name="Follows"):
 
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
+        self.alert_action = alert_action_type(self.alert_button_pressed)
 
     @property
     def service(self) -> FollowService:
         return self.bot.services.follows
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(self.alert_action)  # the buttons of alerts of any age
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(self.alert_action)
+
+    async def alert_button_pressed(
+        self, interaction: discord.Interaction, action: str, author_id: int
+    ) -> None:
+        """Mute (a DM alert: the presser's follow goes weekly) or Unfollow (the presser's own
+        follow in a DM, the channel's in a server: Manage Server), answered privately."""
+        scope: Scope = "me" if interaction.guild is None else "channel"
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if action == "mute":
+            muted = await self.service.mute(author_id, user_id=interaction.user.id)
+            await interaction.followup.send(mute_message(muted), ephemeral=True)
+            return
+        result = await self.service.unfollow_by_id(
+            author_id, scope=scope, user_id=interaction.user.id, channel_id=interaction.channel_id
+        )
+        await interaction.followup.send(unfollow_message(result), ephemeral=True)
 
     # --- /follow author --------------------------------------------------------------------
 

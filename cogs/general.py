@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render.help import HelpEntry, help_embed, metrics_embed
-from bot.render.status import status_embed
+from bot.render.status import member_status_embed, status_embed
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -43,13 +43,14 @@ class General(commands.Cog, name="General"):
         embed = metrics_embed() if topic == "metrics" else help_embed(_help_entries(self.bot))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="status", description="Version, uptime, database and source health")
+    @app_commands.command(name="status", description="Is PaperScout finding papers, and since when")
     async def status(self, interaction: discord.Interaction) -> None:
+        """Members read one health line; Manage Server also the internals (sources, queue)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.bot.services.status.report(interaction.guild_id)
-        await interaction.followup.send(
-            embed=status_embed(report, self.bot.clock.now()), ephemeral=True
-        )
+        operator = interaction.guild is not None and interaction.permissions.manage_guild
+        render = status_embed if operator else member_status_embed
+        await interaction.followup.send(embed=render(report, self.bot.clock.now()), ephemeral=True)
 
 
 async def setup(bot: PaperScoutBot) -> None:

@@ -24,6 +24,7 @@ import discord
 
 from bot.render.paper import authors_line, field_text
 from bot.render.text import cut, safe, safe_cut
+from bot.render.views import ComponentsOnly
 from bot.services.cards import PaperCard
 
 TITLE_CHARS = 100
@@ -113,14 +114,6 @@ def _option(card: PaperCard) -> discord.SelectOption:
 
 def picker_id(marker: str | None) -> str:
     return f"{PICKER_PREFIX}:{marker}" if marker else PICKER_PREFIX
-
-
-class ComponentsOnly(discord.ui.View):
-    """Components sent with a message and never dispatched through this object: discord.py
-    keeps no copy of it per message, and a dynamic item registered by a cog answers them."""
-
-    def is_dispatchable(self) -> bool:
-        return False
 
 
 def card_picker(cards: Sequence[PaperCard], marker: str | None) -> discord.ui.View:

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
+from bot.arxiv_categories import category_label
 from bot.render.text import cut, safe, safe_cut
 from bot.render.views import InvokerOnlyView, ran_by_someone_else
 from bot.services.candidates import Candidate, Resolution
-from bot.services.follow_types import FollowedAuthor, FollowResult, UnfollowResult
+from bot.services.follow_types import FollowedAuthor, FollowResult, MuteResult, UnfollowResult
 
 PAGE_SIZE = 10
 VIEW_TIMEOUT_SECONDS = 180.0
@@ -82,7 +83,8 @@ def follow_message(result: FollowResult) -> str:
             f"is not set up yet: {hint}."
         )
     if result.usual_categories:
-        text += f" Usual categories: {', '.join(safe(c) for c in result.usual_categories)}."
+        named = ", ".join(category_label(c) for c in result.usual_categories)
+        text += f" Usual categories: {safe(named)}."
     return text + papers_note(result) + " Papers published before now are not announced."
 
 
@@ -105,6 +107,22 @@ def unfollow_message(result: UnfollowResult) -> str:
     name = f"**{safe_cut(result.display_name, 200)}**"
     who = "You no longer follow" if result.scope == "me" else "This channel no longer follows"
     return f"{who} {name}."
+
+
+def mute_message(result: MuteResult) -> str:
+    """What the member reads after pressing Mute under an alert."""
+    name = f"**{safe_cut(result.display_name, 200)}**"
+    if not result.changed:
+        return f"{name} was muted already: their new papers wait for your weekly digest."
+    where = (
+        "your weekly digest"
+        if result.has_digest
+        else "your weekly digest (set one up with `/digest me`)"
+    )
+    return (
+        f"Muted {name}: their new papers now wait for {where} instead of a DM each. "
+        "`/follow author notify:instant` brings the DMs back."
+    )
 
 
 def ambiguous_message(resolution: Resolution) -> str:

@@ -4,8 +4,9 @@ Every message a delivery posts carries `marker_for(outbox id, part)`, e.g. `ref 
 retry after a crash between posting and marking can recognise it in the channel's recent history
 (read-before-retry, docs/operations.md#the-outbox, which says why not the nonce). Where it goes:
 
-* a part with components (a compact digest's "show a card" menu): at the end of the
-  component's custom id, `digest:card:ref 12.0`, which nobody sees;
+* a part with components (a compact digest's "show a card" menu, an alert's buttons): at the
+  end of the components' custom ids, `digest:card:ref 12.0`, `alert:mute:42:ref 12.0`, which
+  nobody sees;
 * a part with paper cards: at the end of the **last** embed's footer,
   `arXiv:2412.03555v1 · ref 12.0`; the content and the other embeds are unchanged;
 * a text-only part (outage notices, the empty-week line): one more line of Discord subtext,
@@ -21,6 +22,7 @@ from typing import Any
 
 import discord
 
+from bot.render.alerts import alert_buttons
 from bot.render.digest_compact import card_picker, compact_embeds
 from bot.render.paper import paper_embed
 from bot.render.published import published_lines
@@ -40,6 +42,10 @@ def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, An
         embeds = compact_embeds(part.cards)
         view = card_picker(part.cards, marker)
         marker = None if view.children else marker  # in the menu's custom id
+    elif part.alert is not None and part.cards:
+        embeds = [paper_embed(card, why=False) for card in part.cards]
+        view = alert_buttons(part.cards[0], part.alert, marker)
+        marker = None if part.alert.authors else marker  # in the buttons' custom ids
     else:
         embeds = [paper_embed(card) for card in part.cards]
     line = SUBTEXT + marker if marker is not None and not embeds else ""

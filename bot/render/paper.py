@@ -38,8 +38,9 @@ def authors_line(card: PaperCard, shown: int = SHOWN_AUTHORS) -> str:
     return line + (" et al." if len(card.authors) > len(names) else "")
 
 
-def paper_embed(card: PaperCard, *, footer: str | None = None) -> discord.Embed:
-    """One paper: title link, authors, category, date, abstract excerpt, and why it is here."""
+def paper_embed(card: PaperCard, *, footer: str | None = None, why: bool = True) -> discord.Embed:
+    """One paper: title link, authors, category, date, abstract excerpt, and why it is here
+    (not in an alert, whose text already names the author)."""
     embed = discord.Embed(
         title=safe_cut(card.title, TITLE_LIMIT),
         url=card.url,
@@ -52,7 +53,7 @@ def paper_embed(card: PaperCard, *, footer: str | None = None) -> discord.Embed:
     else:
         embed.add_field(name="Venue", value=field_text(card))
     embed.add_field(name="Published", value=discord.utils.format_dt(card.published, "D"))
-    if card.why:
+    if why and card.why:
         embed.add_field(name="Why", value=cut(", ".join(safe(n) for n in card.why), 1024))
     embed.set_footer(text=footer or card.label)
     return embed

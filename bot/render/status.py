@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.render.text import cut, fit_lines, safe
+from bot.services.source_labels import source_label
 from bot.services.status_report import StatusReport
 
 OK = "\N{LARGE GREEN CIRCLE}"
@@ -34,8 +35,35 @@ def format_uptime(uptime: timedelta) -> str:
     return " ".join(parts)
 
 
+def health_line(report: StatusReport, now: datetime) -> str:
+    """One sentence a member can act on: is the bot finding papers, and since when."""
+    if not report.database_ok:
+        return f"{BAD} PaperScout cannot reach its database: nothing is checked or sent for now."
+    down = [source_label(s.source) for s in report.sources if not s.healthy]
+    checked = f"papers last checked {_ago(report.last_poll_at, now)}"
+    if down:
+        names = ", ".join(dict.fromkeys(down))
+        return (
+            f"{BAD} {names} not answering right now: new papers may arrive late "
+            f"({checked}). Nothing is lost; they come once it answers."
+        )
+    return f"{OK} PaperScout is running normally: {checked}."
+
+
+def member_status_embed(report: StatusReport, now: datetime) -> discord.Embed:
+    """What a member sees: one health line and this server's digests (the internals are for
+    Manage Server: `status_embed`)."""
+    embed = discord.Embed(
+        title="PaperScout status",
+        description=health_line(report, now),
+        colour=discord.Colour.blurple(),
+    )
+    _digest_fields(embed, report, now, queue=False)
+    return embed
+
+
 def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
-    """The status card: the bot, the database, then one line per source."""
+    """The status card for Manage Server: the bot, the database, then one line per source."""
     embed = discord.Embed(title="PaperScout status", colour=discord.Colour.blurple())
     embed.add_field(name="Version", value=report.version)
     embed.add_field(name="Uptime", value=format_uptime(report.uptime))
@@ -69,7 +97,9 @@ def status_embed(report: StatusReport, now: datetime) -> discord.Embed:
     return embed
 
 
-def _digest_fields(embed: discord.Embed, report: StatusReport, now: datetime) -> None:
+def _digest_fields(
+    embed: discord.Embed, report: StatusReport, now: datetime, *, queue: bool = True
+) -> None:
     """This server's digests (paused ones first, with why) and the outbox queue, when any."""
     if report.digests:
         lines = []
@@ -82,7 +112,7 @@ def _digest_fields(embed: discord.Embed, report: StatusReport, now: datetime) ->
             else:
                 lines.append(f"{OK} <#{d.channel_id}> next digest {_ago(d.next_digest_at, now)}")
         embed.add_field(name="Digests", value=fit_lines(lines, 1024), inline=False)
-    if any(report.queue.values()):
+    if queue and any(report.queue.values()):
         shown = ("pending", "sending", "sent", "failed", "dead")
         value = " · ".join(f"{status} {report.queue.get(status, 0)}" for status in shown)
         embed.add_field(name="Delivery queue", value=value, inline=False)

@@ -18,6 +18,15 @@ def ran_by_someone_else(command: str) -> str:
     return f"Only the person who ran {command} can use this. Run it yourself to get your own."
 
 
+class ComponentsOnly(discord.ui.View):
+    """Components sent with a message and never dispatched through this object: discord.py
+    keeps no copy of it per message, and a dynamic item registered by a cog answers them
+    (whenever they are used, also after a restart)."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
 class ExpiringView(discord.ui.View):
     """Buttons and selects are disabled when the view times out (`message`, the one carrying
     the view, is edited to show it), and an exception in a callback reaches the user through

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.arxiv_categories import category_name
 from bot.clock import Clock
 from bot.errors import NotFoundError, UpstreamDown
 from bot.names import name_keys, names_match, normalize_text
@@ -109,7 +110,15 @@ def candidate_from_author(author: Author) -> Candidate:
         works_count=author.works_count,
         usual_categories=tuple(author.usual_categories or ()),
         s2_id=author.s2_id,
+        research_field=_field_of(author),
     )
+
+
+def _field_of(author: Author) -> str | None:
+    """A stored author's field: their usual arXiv category's name, else OpenAlex's topics'."""
+    categories = author.usual_categories or ()
+    named = category_name(categories[0]) if categories else None
+    return named or author.topic_field
 
 
 def candidate_from_record(record: AuthorRecord) -> Candidate:
@@ -129,6 +138,7 @@ def candidate_from_record(record: AuthorRecord) -> Candidate:
         affiliations=record.affiliations,
         works_count=record.works_count,
         s2_id=s2_id,
+        research_field=record.primary_field,
         record=record,
     )
 

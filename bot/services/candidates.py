@@ -54,6 +54,7 @@ class Candidate:
     works_count: int | None = None
     usual_categories: tuple[str, ...] = ()
     s2_id: str | None = None
+    research_field: str | None = None  # what they work on: `Digital Libraries`, `Ecology`
     record: AuthorRecord | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -63,9 +64,10 @@ class Candidate:
 
     @property
     def detail(self) -> str:
-        """What tells homonyms apart, without the name: `Bangor University · 9 works`."""
-        parts = [p for p in (first(self.affiliations), works_text(self.works_count)) if p]
-        return " · ".join(parts)
+        """What tells homonyms apart, without the name: `Bangor University · Digital
+        Libraries · 9 works` (every venue's works: the bot tracks them all)."""
+        found = (first(self.affiliations), self.research_field, works_text(self.works_count))
+        return " · ".join(p for p in found if p)
 
 
 @dataclass(frozen=True, slots=True)

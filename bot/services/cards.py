@@ -114,6 +114,16 @@ def paper_url(paper: Paper) -> str:
 
 
 @dataclass(frozen=True)
+class AlertFor:
+    """Whom an alert is about and where it went: its buttons act on these follows.
+    `authors`: (author id, name) of the followed authors it is for; `personal`: sent to a
+    member's DMs (their own follow), else to a channel (the channel's follow)."""
+
+    authors: tuple[tuple[int, str], ...]
+    personal: bool
+
+
+@dataclass(frozen=True)
 class MessagePart:
     """One Discord message of a delivery (an alert, a digest part, a notice): text and cards,
     and (a digest's last part) papers of earlier digests now published, listed as lines.
@@ -123,3 +133,4 @@ class MessagePart:
     cards: tuple[PaperCard, ...] = field(default_factory=tuple)
     published: tuple[PaperCard, ...] = field(default_factory=tuple)
     style: str = "full"
+    alert: AlertFor | None = None  # an alert: its card comes with Mute and Unfollow buttons

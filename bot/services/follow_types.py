@@ -60,3 +60,14 @@ class UnfollowResult:
     author_id: int
     display_name: str
     scope: Scope
+
+
+@dataclass(frozen=True, slots=True)
+class MuteResult:
+    """A member's follow moved from an alert each to their weekly digest (`changed` False:
+    it was weekly already); `has_digest`: whether they have a weekly DM digest."""
+
+    author_id: int
+    display_name: str
+    changed: bool
+    has_digest: bool

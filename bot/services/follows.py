@@ -46,6 +46,7 @@ from bot.services.follow_types import (
     AuthorChoice,
     FollowedAuthor,
     FollowResult,
+    MuteResult,
     Notify,
     Scope,
     UnfollowResult,
@@ -421,6 +422,31 @@ class FollowService:
             await follows.remove(author_id=author.id, scope=repo_scope, target_id=target)
         log.info("unfollow: author %s scope=%s target=%s", author.id, repo_scope, target)
         return UnfollowResult(author.id, author.display_name, scope)
+
+    async def unfollow_by_id(
+        self, author_id: int, *, scope: Scope, user_id: int, channel_id: int | None
+    ) -> UnfollowResult:
+        """The same for a stored author id (the Unfollow button under an alert)."""
+        return await self.unfollow(
+            f"{LOCAL_PREFIX}{author_id}", scope=scope, user_id=user_id, channel_id=channel_id
+        )
+
+    async def mute(self, author_id: int, *, user_id: int) -> MuteResult:
+        """The member's own follow of the author: their papers wait for the weekly digest
+        instead of a DM each (the Mute button under an alert). Nobody else's follow changes."""
+        async with self._database.transaction() as session:
+            follow = await FollowRepository(session).find(
+                author_id=author_id, scope="user", target_id=user_id
+            )
+            if follow is None:
+                raise NotFoundError("You no longer follow this author: there is nothing to mute.")
+            changed = follow.notify != "weekly"
+            follow.notify = "weekly"
+            author = await AuthorRepository(session).get(author_id)
+            digest = await DigestScheduleRepository(session).get_for_target("dm", user_id)
+        log.info("mute: author %s for user %s (changed=%s)", author_id, user_id, changed)
+        name = author.display_name if author is not None else "this author"
+        return MuteResult(author_id, name, changed, has_digest=digest is not None)
 
     @staticmethod
     def _is_named(author: Author, query: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.cards import MessagePart, paper_card
+from bot.services.cards import AlertFor, MessagePart, paper_card
 from bot.services.digests import digest_message_parts
 from bot.services.notices import notice_text
 from bot.services.sending import PermanentDeliveryError
@@ -29,14 +29,14 @@ class OutboxParts:
     async def of(self, entry: OutboxEntry) -> list[MessagePart]:
         """The messages of `entry`, in the order they are posted."""
         if entry.kind == "alert":
-            return [await self._alert(entry.payload)]
+            return [await self._alert(entry.payload, personal=entry.destination_kind == "user")]
         if entry.kind == "digest":
             return await digest_message_parts(self._database, entry.payload)
         if entry.kind == "notice":  # an outage or recovery notice: one plain sentence
             return [MessagePart(content=notice_text(entry.payload))]
         raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
 
-    async def _alert(self, payload: Any) -> MessagePart:
+    async def _alert(self, payload: Any, *, personal: bool) -> MessagePart:
         async with self._database.reader() as session:
             paper = await PaperRepository(session).get(int(payload["paper_id"]))
             authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
@@ -45,4 +45,5 @@ class OutboxParts:
         names = [a.display_name for a in authors]
         card = paper_card(paper, names)
         who = ", ".join(names) or "an author you follow"
-        return MessagePart(content=f"New paper by {who}", cards=(card,))
+        about = AlertFor(tuple((a.id, a.display_name) for a in authors), personal)
+        return MessagePart(content=f"New paper by {who}", cards=(card,), alert=about)

@@ -14,7 +14,13 @@ from tests.e2e.digest_support import add_authors, add_papers, follow, tick, unma
 from tests.e2e.test_digest_delivery import footers
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
-from tests.harness.payloads import GUILD_ID, MEMBER_ID, OWNER_ID, TEXT_CHANNEL_ID
+from tests.harness.payloads import (
+    GUILD_ID,
+    MEMBER_ID,
+    MODERATOR_PERMISSIONS,
+    OWNER_ID,
+    TEXT_CHANNEL_ID,
+)
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday
 MONDAY_9_ZURICH = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -281,7 +287,7 @@ async def test_status_shows_the_next_digest_of_this_server(harness_factory) -> N
     clock = ManualClock(T0)
     async with harness_factory(clock=clock) as h:
         await setup(h)
-        ex = await h.slash("status")
+        ex = await h.slash("status", permissions=MODERATOR_PERMISSIONS)
     fields = {f["name"]: f["value"] for f in ex.original_message["embeds"][0]["fields"]}
     assert fields["Digests"] == (
         f"\N{LARGE GREEN CIRCLE} <#{TEXT_CHANNEL_ID}> next digest "

@@ -9,13 +9,14 @@ import pytest
 from discord import app_commands
 
 from bot import __version__
-from bot.render.help import METRICS_HELP
+from bot.render.help import METRICS_HELP, METRICS_PLAIN
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from db.repositories.feeds import FeedStateRepository
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
 from tests.harness.fake_discord import DiscordWouldReject, FakeDiscord
 from tests.harness.fixtures import HarnessFactory
+from tests.harness.payloads import MODERATOR_PERMISSIONS
 
 PRIVILEGED = (1 << 1) | (1 << 8) | (1 << 15)  # GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
 
@@ -34,6 +35,8 @@ async def test_help_lists_every_command_of_the_loaded_cogs_grouped(
     )  # only the invoker sees it
     (embed,) = ex.callback.json["data"]["embeds"]
     assert embed["title"] == "PaperScout commands"
+    assert embed["description"].startswith("**Start here**\n1. `/follow author name:`")
+    assert "`/digest me`" in embed["description"] and "`/author profile" in embed["description"]
     shown = fields(embed)
     expected: dict[str, list[str]] = {}
     for cog in h.bot.cogs.values():
@@ -53,10 +56,14 @@ async def test_help_topic_metrics_explains_every_metric(discord_harness: BotHarn
     data = ex.callback.json["data"]
     assert data["flags"] == 64
     (embed,) = data["embeds"]
-    assert embed["title"] == "How PaperScout computes metrics"
-    assert embed["description"] == METRICS_HELP
+    assert embed["title"] == "What the numbers mean"
+    # One plain sentence per metric first, then the formulas.
+    assert embed["description"].startswith(METRICS_PLAIN)
+    assert embed["description"].endswith(METRICS_HELP)
+    for term in ("h-index", "Citations", "Works", "Papers tracked", "Novelty", "AI Score"):
+        assert f"**{term}**:" in METRICS_PLAIN
     for term in ("h-index", "Papers tracked", "Primary field", "Novelty %", "AI Score"):
-        assert term in embed["description"]
+        assert term in METRICS_HELP
 
 
 async def test_help_topic_is_limited_to_its_choices(discord_harness: BotHarness) -> None:
@@ -80,7 +87,8 @@ async def test_status_defers_then_reports(
     clock = ManualClock(datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
     async with harness_factory(database_url=database_url, clock=clock) as h:
         clock.advance(timedelta(hours=1, minutes=2, seconds=3))
-        ex = await h.slash("status")
+        ex = await h.slash("status", permissions=MODERATOR_PERMISSIONS)
+        member = await h.slash("status")
         backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     assert ex.callback_type == 5 and ex.callback.json["data"]["flags"] == 64  # thinking, privately
     (followup,) = ex.followups
@@ -101,6 +109,14 @@ async def test_status_defers_then_reports(
     assert shown["embeds"][0]["title"] == "PaperScout status"
     assert shown["flags"] & 64 and not shown["flags"] & 128
     assert ex.followup_messages == []
+    # A member reads one health line; the internals are for Manage Server.
+    (short,) = member.followups[0].json["embeds"]
+    assert short["description"] == (
+        "\N{LARGE GREEN CIRCLE} PaperScout is running normally: papers last checked never."
+    )
+    assert "fields" not in short or not {"Sources", "Database", "Delivery queue"} & set(
+        fields(short)
+    )
 
 
 async def test_status_shows_when_each_daily_job_last_succeeded(
@@ -115,7 +131,7 @@ async def test_status_shows_when_each_daily_job_last_succeeded(
                 METRICS_REFRESH_KEY, now=clock.now(), last_success_at=clock.now()
             )
         clock.advance(timedelta(days=2))
-        ex = await h.slash("status")
+        ex = await h.slash("status", permissions=MODERATOR_PERMISSIONS)
     (embed,) = ex.followups[0].json["embeds"]
     done = int(datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp())
     assert fields(embed)["Daily jobs"] == (

@@ -14,6 +14,7 @@ from tests.discord.test_general import fields
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
 from tests.harness.fixtures import HarnessFactory
+from tests.harness.payloads import MODERATOR_PERMISSIONS
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ async def test_status_shows_a_source_backing_off_with_the_capped_retry_after(
         with pytest.raises(RateLimited):
             await arxiv.fetch_by_ids(["astro-ph/0601001"])
         clock.advance(timedelta(minutes=10))
-        ex = await h.slash("status")
+        ex = await h.slash("status", permissions=MODERATOR_PERMISSIONS)
 
     (embed,) = ex.followups[0].json["embeds"]
     until = int((NOW + timedelta(hours=1)).timestamp())

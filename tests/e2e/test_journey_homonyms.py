@@ -179,7 +179,10 @@ async def test_each_steiner_of_the_menu_followed_in_turn_gets_only_his_own_paper
     asked = await h.slash("follow author", name="Andreas Steiner", invoker=alice)
     menu = asked.original_message
     await h.component("follows:pick", message=menu, values=[f"openalex:{VISION}"], invoker=alice)
-    assert "Usual categories: cs.AI, cs.CV." in h.fake.messages[menu["id"]]["content"]
+    assert (
+        "Usual categories: cs.AI · Artificial Intelligence, "
+        "cs.CV · Computer Vision and Pattern Recognition." in h.fake.messages[menu["id"]]["content"]
+    )
     await poll(h)
     assert await linked(h, VISION) == VISION_PAPERS
     assert await linked(h, ECONOMIST) == set()

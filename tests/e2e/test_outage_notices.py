@@ -22,7 +22,13 @@ from db.repositories.health import SourceHealthRepository
 from tests.e2e.digest_support import unmarked
 from tests.harness.bot_harness import BotHarness
 from tests.harness.clock import ManualClock
-from tests.harness.payloads import GUILD_ID, MEMBER_ID, OWNER_ID, TEXT_CHANNEL_ID
+from tests.harness.payloads import (
+    GUILD_ID,
+    MEMBER_ID,
+    MODERATOR_PERMISSIONS,
+    OWNER_ID,
+    TEXT_CHANNEL_ID,
+)
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 OUTAGE = (
@@ -167,7 +173,7 @@ async def test_status_shows_the_last_poll(harness_factory, database_url) -> None
                 "arxiv_rss:cs.CV+cs.LG", now=T0, last_success_at=T0 - timedelta(minutes=30)
             )
             await feeds.upsert("metrics_refresh", now=T0, last_success_at=T0)  # not a poll
-        ex = await h.slash("status")
+        ex = await h.slash("status", permissions=MODERATOR_PERMISSIONS)
 
     fields = {f["name"]: f["value"] for f in ex.original_message["embeds"][0]["fields"]}
     last = int((T0 - timedelta(minutes=30)).timestamp())

@@ -52,6 +52,10 @@ MEMBER_PERMISSIONS = discord.Permissions(
     connect=True,
     speak=True,
 )
+# A moderator: a member who may also manage the server.
+MODERATOR_PERMISSIONS = discord.Permissions(
+    MEMBER_PERMISSIONS.value | discord.Permissions(manage_guild=True).value
+)
 # What the bot's role grants it (the invite asks for exactly these).
 BOT_PERMISSIONS = discord.Permissions(
     view_channel=True,
