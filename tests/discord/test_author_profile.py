@@ -105,7 +105,7 @@ async def test_profile_of_a_new_author_is_fetched_stored_and_shown(
         }
         assert_within_discord_limits(embed)
         assert embed["image"]["url"] == "attachment://chart.png"
-        assert decode_png(chart_bytes(h, message)) == (800, 340)
+        assert decode_png(chart_bytes(h, message)) == (800, 520)
         author_id = next(iter(buttons(message))).rsplit(":", 1)[1]
         assert set(buttons(message)) == {
             f"profile:{action}:{author_id}" for action in ("follow", "papers", "compare")

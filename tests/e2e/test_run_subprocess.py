@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from tests.harness.fake_discord import FakeDiscord
+from tests.harness.payloads import MODERATOR_PERMISSIONS
 
 START_TIMEOUT = 60.0  # a cold interpreter importing discord.py + SQLAlchemy on a loaded 2-core box
 
@@ -45,7 +46,7 @@ async def test_paperscout_run_logs_in_syncs_answers_and_exits_cleanly_on_sigterm
             )
             assert {c["name"] for c in sync.json} >= {"help", "status"}
 
-            payload = fake.slash_payload("status")
+            payload = fake.slash_payload("status", permissions=MODERATOR_PERMISSIONS)
             await fake.dispatch_interaction(payload)
             followup = await fake.wait_for("POST", rf"/webhooks/\d+/{payload['token']}", timeout=10)
             (embed,) = followup.json["embeds"]
