@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+Choices = tuple[tuple[str, str], ...]  # (label, what to type instead)
+
 
 class UserFacingError(Exception):
-    """An error whose message is safe and useful to show the user, ephemerally."""
+    """An error whose message is safe and useful to show the user, ephemerally. `choices`:
+    what the user may have meant (a "did you mean"), offered as buttons that run the command
+    again with that value."""
 
-    def __init__(self, user_message: str) -> None:
+    def __init__(self, user_message: str, choices: Choices = ()) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+        self.choices = choices
 
 
 class BadInput(UserFacingError):

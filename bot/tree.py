@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
-from bot.errors import UserFacingError
+from bot.errors import Choices, UserFacingError
 from bot.render.text import cut_lines
 
 MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
@@ -101,14 +102,17 @@ async def reply_error(interaction: discord.Interaction, error: Exception, where:
         log.warning("could not deliver the error reply for interaction %s", interaction.id)
 
 
-async def reply_ephemeral(interaction: discord.Interaction, content: str) -> None:
+async def reply_ephemeral(
+    interaction: discord.Interaction, content: str, *, view: discord.ui.View | None = None
+) -> None:
     """Answer privately, whether or not the interaction was already answered or deferred."""
     content = cut_lines(content, MESSAGE_LIMIT)
+    extra: dict[str, Any] = {"view": view} if view is not None else {}
     if interaction.response.is_done():
         await _drop_public_placeholder(interaction)
-        await interaction.followup.send(content, ephemeral=True)
+        await interaction.followup.send(content, ephemeral=True, **extra)
     else:
-        await interaction.response.send_message(content, ephemeral=True)
+        await interaction.response.send_message(content, ephemeral=True, **extra)
 
 
 async def _drop_public_placeholder(interaction: discord.Interaction) -> None:
@@ -124,6 +128,54 @@ async def _drop_public_placeholder(interaction: discord.Interaction) -> None:
         log.debug("could not replace the deferred reply of interaction %s", interaction.id)
 
 
+AGAIN_PARAMETER = "name"  # the option a "did you mean" choice replaces
+MAX_CHOICE_BUTTONS = 5
+
+
+class DidYouMean(discord.ui.View):
+    """Buttons under a "did you mean": each runs the same command again, with the same options
+    and the name replaced by the choice, for the person who ran it (nobody else sees the
+    message: it is private)."""
+
+    def __init__(
+        self, interaction: discord.Interaction, choices: Choices, *, timeout: float = 180.0
+    ) -> None:
+        super().__init__(timeout=timeout)
+        command = interaction.command
+        assert isinstance(command, app_commands.Command)
+        self.command = command
+        self.options = dict(iter(interaction.namespace))
+        for index, (label, value) in enumerate(choices[:MAX_CHOICE_BUTTONS]):
+            button: discord.ui.Button[DidYouMean] = discord.ui.Button(
+                label=cut_lines(label, 80),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"again:{interaction.id}:{index}",
+            )
+            button.callback = partial(self._again, value)  # type: ignore[method-assign]
+            self.add_item(button)
+
+    @staticmethod
+    def offered(interaction: discord.Interaction, error: BaseException) -> DidYouMean | None:
+        """The buttons for `error`'s choices, when the command takes a name to replace."""
+        command = interaction.command
+        if not isinstance(error, UserFacingError) or not error.choices:
+            return None
+        if not isinstance(command, app_commands.Command) or not any(
+            p.name == AGAIN_PARAMETER for p in command.parameters
+        ):
+            return None
+        return DidYouMean(interaction, error.choices)
+
+    async def _again(self, value: str, interaction: discord.Interaction) -> None:
+        options = {**self.options, AGAIN_PARAMETER: value}
+        await self.command.callback(self.command.binding, interaction, **options)  # type: ignore[arg-type, misc]
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await reply_error(interaction, error, f"/{self.command.qualified_name} (did you mean)")
+
+
 class PaperScoutTree(app_commands.CommandTree):
     """A command tree whose `on_error` is the single place errors reach the user."""
 
@@ -134,7 +186,8 @@ class PaperScoutTree(app_commands.CommandTree):
         if message is None:
             command = interaction.command.qualified_name if interaction.command else "?"
             message = report_incident(interaction, getattr(error, "original", error), f"/{command}")
+        view = DidYouMean.offered(interaction, getattr(error, "original", error))
         try:
-            await reply_ephemeral(interaction, message)
+            await reply_ephemeral(interaction, message, view=view)
         except discord.HTTPException:
             log.warning("could not deliver the error reply for interaction %s", interaction.id)

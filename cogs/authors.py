@@ -7,6 +7,7 @@ user through the tree's handler, which replaces the public "thinking..." with a 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections import OrderedDict
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Discord wants a first answer within 3 seconds: a lookup done by then is answered as it is
+# (in public when found), a slower one first with a private "thinking…".
+QUICK_ANSWER_SECONDS = 1.5
+
 MAX_PROFILE_BUTTONS = 500
 PAGES_TIMEOUT = 600.0  # 10 minutes; the interaction token (for the edit) lives 15
 PAGES_REFUSAL = (
@@ -62,6 +67,7 @@ class Authors(commands.Cog, name="Authors"):
         self.charts = ChartCache()
         self.cards = ProfileCards()  # the card of a hot profile is built once, then reused
         self.profile_action = profile_action_type(self.profile_button_pressed)
+        self.quick_answer_seconds = QUICK_ANSWER_SECONDS
         # One persistent view per author, shared by all their cards: it holds nothing per
         # message (no timeout, dynamic items only), so sending it again costs no rebuilding.
         # Keyed by author and their pages elsewhere (an ORCID learnt later gets its button).
@@ -112,8 +118,25 @@ class Authors(commands.Cog, name="Authors"):
                 view=self.profile_buttons(hot),
             )
             return
-        await interaction.response.defer(thinking=True)
-        profile = await self.services.profile.profile(name, viewer=viewer_of(interaction))
+        lookup = asyncio.ensure_future(
+            self.services.profile.profile(name, viewer=viewer_of(interaction))
+        )
+        await asyncio.wait({lookup}, timeout=self.quick_answer_seconds)
+        if lookup.done():
+            # Known now: an unknown author's error goes to the tree's handler unanswered, so
+            # it is private from the start; a found one is posted for the channel.
+            profile = lookup.result()
+            await interaction.response.defer(thinking=True)
+            await self.send_profile(interaction, profile)
+            return
+        # Still looking after the time Discord allows for a first answer: "thinking…" to the
+        # asker alone, so an unknown author's error never shows in public first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        profile = await lookup
+        await interaction.followup.send(
+            f"Found **{plain(profile.name)}**: the profile is posted in the channel.",
+            ephemeral=True,
+        )
         await self.send_profile(interaction, profile)
 
     @author.command(name="papers", description="An author's tracked papers, five per page")

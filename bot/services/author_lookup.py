@@ -18,7 +18,7 @@ import logging
 from collections import OrderedDict
 
 from bot.clock import Clock
-from bot.errors import NotFoundError, UpstreamDown
+from bot.errors import UpstreamDown
 from bot.services.author_fetch import store_author
 from bot.services.author_query import AuthorQuery
 from bot.services.author_resolver import (
@@ -147,7 +147,7 @@ class AuthorLookup:
                     + " ".join(notices)
                     + " Try again in a few minutes."
                 )
-            raise NotFoundError(await self._resolver.not_found_message(name))
+            raise await self._resolver.not_found(name)
         async with self._fence.storing(self._database) as (session, stamp):
             authors = AuthorRepository(session)
             # Without an OpenAlex id nothing stops a second row for the same person (another

@@ -32,7 +32,7 @@ from typing import TypeVar
 
 from bot.arxiv_categories import category_name
 from bot.clock import Clock
-from bot.errors import NotFoundError, UpstreamDown
+from bot.errors import Choices, NotFoundError, UpstreamDown
 from bot.names import name_keys, names_match, normalize_text
 from bot.plain_text import plain
 from bot.services.author_query import LOCAL_PREFIX, OPENALEX_PREFIX, AuthorQuery
@@ -77,8 +77,10 @@ class Viewer:
 class AuthorNotFound(NotFoundError):
     """No author answers to the name; `notices` say which source could not be asked."""
 
-    def __init__(self, user_message: str, notices: Sequence[str] = ()) -> None:
-        super().__init__(user_message)
+    def __init__(
+        self, user_message: str, notices: Sequence[str] = (), choices: Choices = ()
+    ) -> None:
+        super().__init__(user_message, choices)
         self.notices = tuple(notices)
 
 
@@ -344,12 +346,9 @@ class AuthorResolver:
         records, notices = await self.search(name)
         candidates = [candidate_from_record(r) for r in records]
         if not candidates:
-            message = (
-                await self.not_found_message(name)
-                if suggest
-                else f"No author found for “{plain(name)}”."
-            )
-            raise AuthorNotFound(message, notices)
+            if suggest:
+                raise await self.not_found(name, notices)
+            raise AuthorNotFound(f"No author found for “{plain(name)}”.", notices)
         match, ordered = pick(name, candidates)
         return Resolution(name, match, tuple(ordered[:MAX_CHOICES]), tuple(notices))
 
@@ -429,8 +428,9 @@ class AuthorResolver:
             log.warning("OpenAlex autocomplete failed (%s); local choices only", error)
         return []
 
-    async def not_found_message(self, query: str) -> str:
-        """ "No author found" with up to five close names from OpenAlex autocomplete."""
+    async def not_found(self, query: str, notices: Sequence[str] = ()) -> AuthorNotFound:
+        """ "No author found" with up to five close names from OpenAlex autocomplete, named in
+        the message and offered as choices (their OpenAlex ids)."""
         found: dict[str, AuthorCandidate] = {}
         # Autocomplete matches prefixes: the surname, then the surname without its last
         # letter, catch a typo at the end (`Piwowarz` -> `piwowar`).
@@ -449,6 +449,16 @@ class AuthorResolver:
         )[:SUGGESTION_COUNT]
         head = f"No author found for “{plain(query)}”."
         if not ranked:
-            return head + " Check the spelling, or type part of the name and pick from the list."
-        names = ", ".join(plain(c.name) + (f" ({plain(c.hint)})" if c.hint else "") for c in ranked)
-        return f"{head} Did you mean: {names}? Pick one from the list as you type."
+            return AuthorNotFound(
+                head + " Check the spelling, or type part of the name and pick from the list.",
+                notices,
+            )
+        labels = [plain(c.name) + (f" ({plain(c.hint)})" if c.hint else "") for c in ranked]
+        return AuthorNotFound(
+            f"{head} Did you mean: {', '.join(labels)}? Pick one below, or from the list as "
+            "you type.",
+            notices,
+            tuple(
+                (label, f"{OPENALEX_PREFIX}{c.id}") for label, c in zip(labels, ranked, strict=True)
+            ),
+        )

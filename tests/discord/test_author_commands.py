@@ -3,6 +3,7 @@ and the buttons under a profile (Follow, Papers, Compare...), through the fake D
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -256,8 +257,9 @@ async def test_author_command_errors_reach_the_tree_handler_privately(
     method: str,
     failure: str,
 ) -> None:
-    """After the public "thinking...", a domain error's message or an incident id replaces it,
-    privately: the tree's handler answers for every command."""
+    """A domain error's message or an incident id reaches the asker privately: the tree's
+    handler answers for every command. `/author profile` answers a quick failure at once,
+    privately (it never shows a public "thinking..." first); the others replace theirs."""
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         if failure == "domain":
@@ -267,8 +269,11 @@ async def test_author_command_errors_reach_the_tree_handler_privately(
     monkeypatch.setattr(getattr(h.bot.services, service), method, broken)
     with caplog.at_level(logging.ERROR, logger="bot.tree"):
         ex = await h.slash(command, option_values=options)
-    assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")
-    (reply,) = ex.user_messages  # the public placeholder is gone
+    if command == "author profile":
+        assert ex.callback_type == 4 and ex.callback.json["data"]["flags"] & 64
+    else:
+        assert ex.callback_type == 5 and not ex.callback.json.get("data", {}).get("flags")
+    (reply,) = ex.user_messages  # no public placeholder left
     assert reply["flags"] & 64 and not reply["flags"] & 128 and not reply.get("embeds")
     records = [r for r in caplog.records if r.name == "bot.tree"]
     if failure == "domain":
@@ -471,3 +476,31 @@ async def test_profile_buttons_still_work_after_a_restart(
         follow = await press(restarted, profile, "follow")
         (reply,) = follow.user_messages
         assert reply["content"].startswith("You now follow **Mara Many**")
+
+
+async def test_a_slow_lookup_thinks_privately_so_an_unknown_author_never_shows_in_public(
+    h: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the quick-answer time, "thinking..." is the asker's alone: an unknown author's
+    error replaces it privately; a found author's profile is then posted for the channel."""
+    monkeypatch.setattr(h.bot.get_cog("Authors"), "quick_answer_seconds", 0.01)
+    real = h.bot.services.profile.profile
+
+    async def slow(name: str, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.1)
+        if name == "Nobody Known":
+            raise NotFoundError("No author found for “Nobody Known”.")
+        return await real(name, **kwargs)
+
+    monkeypatch.setattr(h.bot.services.profile, "profile", slow)
+
+    unknown = await h.slash("author profile", name="Nobody Known")
+    found = await h.slash("author profile", name="Mara Many")
+
+    assert unknown.callback_type == 5 and unknown.callback.json["data"]["flags"] & 64
+    (reply,) = unknown.user_messages
+    assert reply["flags"] & 64 and reply["content"] == "No author found for “Nobody Known”."
+    assert found.callback_type == 5 and found.callback.json["data"]["flags"] & 64
+    note, card = found.user_messages
+    assert note["flags"] & 64 and note["content"].startswith("Found **Mara Many**")
+    assert not card["flags"] & 64 and card["embeds"][0]["title"] == "Mara Many"  # public

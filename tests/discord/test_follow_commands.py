@@ -371,11 +371,24 @@ async def test_an_unknown_name_gets_no_author_found_with_suggestions(
     typo = await h.slash("follow author", name="Heather Piwowarz")
     assert reply(typo) == (
         "No author found for “Heather Piwowarz”. Did you mean: Heather Piwowar (OpenAlex), "
-        "Heather Piwowar-Example, Joseph Mearman (Bangor University)? Pick one from the list "
-        "as you type."
+        "Heather Piwowar-Example, Joseph Mearman (Bangor University)? Pick one below, or from "
+        "the list as you type."
     )
     assert (await stored(h)).counts == (0, 0, 0)
     assert upstream.requests_to("/api/query") == []
+
+    # The suggestions are buttons: one press follows the one meant, nothing to retype.
+    (message,) = [m for m in typo.user_messages if m.get("components")]
+    buttons = [c for row in message["components"] for c in row["components"]]
+    assert [b["label"] for b in buttons] == [
+        "Heather Piwowar (OpenAlex)",
+        "Heather Piwowar-Example",
+        "Joseph Mearman (Bangor University)",
+    ]
+    pressed = await h.component(buttons[0]["custom_id"], message=message)
+    assert pressed.user_messages[-1]["content"].startswith("You now follow **Heather Piwowar**")
+    (follow,) = (await stored(h)).follows
+    assert follow.scope == "user"
 
 
 @pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
