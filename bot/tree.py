@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -100,6 +100,15 @@ async def reply_error(interaction: discord.Interaction, error: Exception, where:
         await reply_ephemeral(interaction, message)
     except discord.HTTPException:
         log.warning("could not deliver the error reply for interaction %s", interaction.id)
+
+
+async def answered(interaction: discord.Interaction, work: Awaitable[None], where: str) -> None:
+    """Run a dynamic item's `work`; an error reaches the presser like a command's. (discord.py
+    only logs an exception raised by a dynamic item: nobody would be answered.)"""
+    try:
+        await work
+    except Exception as error:
+        await reply_error(interaction, error, where)
 
 
 async def reply_ephemeral(

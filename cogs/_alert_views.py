@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from bot.render.alerts import ALERT_TEMPLATE, alert_id
-from bot.tree import reply_error
+from bot.tree import answered
 
 OnPress = Callable[[discord.Interaction, str, int], Awaitable[None]]  # action, author id
 
@@ -41,11 +41,7 @@ class AlertAction(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT
         raise NotImplementedError  # a bound subclass's
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # discord.py only logs an exception raised by a dynamic item: answer it here.
-        try:
-            await self.pressed(interaction)
-        except Exception as error:
-            await reply_error(interaction, error, f"the alert's {self.action} button")
+        await answered(interaction, self.pressed(interaction), f"the alert's {self.action} button")
 
 
 def alert_action_type(on_press: OnPress) -> type[AlertAction]:

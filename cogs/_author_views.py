@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.tree import reply_error
+from bot.tree import answered, reply_error
 
 OnPress = Callable[[discord.Interaction, str, int], Awaitable[None]]  # action, author id
 OnSecondAuthor = Callable[[discord.Interaction, str], Awaitable[None]]  # what was typed
@@ -79,11 +79,8 @@ class ProfileAction(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PRO
         raise NotImplementedError  # a bound subclass's
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # discord.py only logs an exception raised by a dynamic item: answer it here.
-        try:
-            await self.pressed(interaction)
-        except Exception as error:
-            await reply_error(interaction, error, f"the profile's {self.action} button")
+        where = f"the profile's {self.action} button"
+        await answered(interaction, self.pressed(interaction), where)
 
 
 def profile_action_type(on_press: OnPress) -> type[ProfileAction]:

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.render.digest_compact import PICKER_TEMPLATE, picker_id
-from bot.tree import reply_error
+from bot.tree import answered
 
 OnPick = Callable[[discord.Interaction, int], Awaitable[None]]  # the picked paper id
 
@@ -40,12 +40,11 @@ class CardPick(discord.ui.DynamicItem[discord.ui.Select[Any]], template=PICKER_T
         raise NotImplementedError  # a bound subclass's
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # discord.py only logs an exception raised by a dynamic item: answer it here.
-        try:
-            (value,) = self.item.values
-            await self.picked(interaction, int(value))
-        except Exception as error:
-            await reply_error(interaction, error, "the digest's card menu")
+        await answered(interaction, self._pick(interaction), "the digest's card menu")
+
+    async def _pick(self, interaction: discord.Interaction) -> None:
+        (value,) = self.item.values  # one option at a time
+        await self.picked(interaction, int(value))
 
 
 def card_pick_type(on_pick: OnPick) -> type[CardPick]:

@@ -1,7 +1,7 @@
 """The screen gallery: PaperScout's main screens drawn from the bot's real payloads.
 
     .venv/bin/python scripts/gallery.py     # writes docs/gallery/*.png and docs/gallery.md
-    .venv/bin/python scripts/gallery.py --out DIR   # DIR/*.png and DIR/../gallery.md instead
+    .venv/bin/python scripts/gallery.py --out DIR   # the pictures in DIR, the index beside it
 
 The real bot runs against the fake Discord and the fake upstream of the test suite (recorded
 fixtures, loopback only) on a scratch SQLite file; each screen is what the bot actually sent

@@ -196,16 +196,10 @@ class PaperRepository:
         stale_before = require_aware(stale_before, "stale_before")
         if limit <= 0:
             return []
-        followed = (
-            select(AuthorPaper.paper_id)
-            .join(Follow, Follow.author_id == AuthorPaper.author_id)
-            .where(AuthorPaper.paper_id == Paper.id)
-            .exists()
-        )
         rows = await self.session.execute(
             select(Paper.id, Paper.arxiv_id, Paper.citations)
             .where(
-                followed,
+                _by_a_followed_author(),
                 or_(Paper.citations_as_of.is_(None), Paper.citations_as_of < stale_before),
             )
             .order_by(Paper.citations_as_of.asc().nulls_first(), Paper.id)
@@ -220,16 +214,10 @@ class PaperRepository:
         since = require_aware(since, "since")
         if limit <= 0:
             return {}
-        followed = (
-            select(AuthorPaper.paper_id)
-            .join(Follow, Follow.author_id == AuthorPaper.author_id)
-            .where(AuthorPaper.paper_id == Paper.id)
-            .exists()
-        )
         rows = await self.session.execute(
             select(Paper.id, Paper.doi)
             .where(
-                followed,
+                _by_a_followed_author(),
                 Paper.doi.is_not(None),
                 Paper.venue.is_(None),
                 Paper.published >= since,
@@ -300,3 +288,13 @@ class PaperRepository:
             stmt,
             [{"b_id": pid, "b_citations": n, "b_as_of": as_of} for pid, n in citations.items()],
         )
+
+
+def _by_a_followed_author() -> Any:
+    """`WHERE` clause: the paper is linked to an author someone follows."""
+    return (
+        select(AuthorPaper.paper_id)
+        .join(Follow, Follow.author_id == AuthorPaper.author_id)
+        .where(AuthorPaper.paper_id == Paper.id)
+        .exists()
+    )

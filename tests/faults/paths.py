@@ -37,7 +37,7 @@ from db.repositories.papers import PaperRepository
 from tests.faults.modes import JSON, XML
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream
-from tests.harness.services import feed_of, poller, services_for
+from tests.harness.services import feed_poller, poller, services_for
 from tests.services.conftest import follow_author
 from tests.services.test_polling_cycle import (
     ANNOUNCED,
@@ -411,8 +411,7 @@ async def run_feed(
     db: Database, sources: Sources, clock: ManualClock, kind: type[Any], **settings: str
 ) -> list[str]:
     """One poll cycle reading only the runtime's feed of this class: its error lines."""
-    feed = feed_of(services_for(db, sources, clock, **settings), kind)
-    return (await poller(db, sources, clock, feeds=[feed]).run_cycle()).errors
+    return (await feed_poller(db, sources, clock, kind, **settings).run_cycle()).errors
 
 
 async def run_works(

@@ -121,3 +121,12 @@ def feed_of(services: Services, kind: type[FeedT]) -> FeedT:
     """The runtime's feed of this class (as `bot.runtime.poll_feeds` wired it)."""
     (feed,) = [f for f in services.polling.feeds if isinstance(f, kind)]
     return feed
+
+
+def feed_poller(
+    database: Database, sources: Sources, clock: Clock, kind: type[Any], **settings: Any
+) -> PollingService:
+    """The poll cycle reading only the runtime's feed of class `kind` (as `poll_feeds` wired
+    it, with `settings` overriding `settings_of(sources)`)."""
+    feed = feed_of(services_for(database, sources, clock, **settings), kind)
+    return poller(database, sources, clock, feeds=[feed])

@@ -32,7 +32,7 @@ from db.models import AuthorPaper, OutboxEntry, Paper
 from db.repositories.feeds import FeedStateRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.harness.services import feed_of, poller, services_for
+from tests.harness.services import feed_poller
 from tests.services.conftest import follow_author
 
 PREPRINT, OTHER_PREPRINT, JOURNAL = "10.1101/014852", "10.1101/055319", "10.1002/ece3.2314"
@@ -51,9 +51,8 @@ def clock() -> ManualClock:
 def links_poll(
     db: Database, sources: Sources, clock: ManualClock, **settings: str
 ) -> PollingService:
-    """The poll cycle reading only the Crossref links feed, as the runtime wires it."""
-    feed = feed_of(services_for(db, sources, clock, **settings), CrossrefLinksFeed)
-    return poller(db, sources, clock, feeds=[feed])
+    """The poll cycle reading only this feed, as the runtime wires it (daily)."""
+    return feed_poller(db, sources, clock, CrossrefLinksFeed, **settings)
 
 
 def work_list(items: list[dict[str, Any]]) -> bytes:

@@ -25,7 +25,7 @@ from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.harness.services import feed_of, poller, services_for
+from tests.harness.services import feed_poller, poller
 from tests.services.conftest import Dest, follow_author
 
 FOLLOWED_AT = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
@@ -47,9 +47,8 @@ def clock() -> ManualClock:
 def works_poll(
     db: Database, sources: Sources, clock: ManualClock, **settings: str
 ) -> PollingService:
-    """The poll cycle reading only the works feed, as the runtime wires it (daily)."""
-    feed = feed_of(services_for(db, sources, clock, **settings), OpenAlexWorksFeed)
-    return poller(db, sources, clock, feeds=[feed])
+    """The poll cycle reading only this feed, as the runtime wires it (daily)."""
+    return feed_poller(db, sources, clock, OpenAlexWorksFeed, **settings)
 
 
 @pytest.fixture

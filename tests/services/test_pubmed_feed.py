@@ -26,7 +26,7 @@ from db.repositories.feeds import FeedStateRepository
 from db.repositories.health import SourceHealthRepository
 from tests.harness.clock import ManualClock
 from tests.harness.fake_upstream import FakeUpstream, Fault
-from tests.harness.services import feed_of, poller, services_for
+from tests.harness.services import feed_of, feed_poller, poller, services_for
 from tests.services.conftest import Dest, follow_author
 from tests.sources.pubmed_upstream import EFETCH, ESEARCH, esearch_body, fields
 
@@ -45,9 +45,8 @@ def clock() -> ManualClock:
 def pubmed_poll(
     db: Database, sources: Sources, clock: ManualClock, **settings: str
 ) -> PollingService:
-    """The poll cycle reading only the PubMed feed, as the runtime wires it (daily)."""
-    feed = feed_of(services_for(db, sources, clock, **settings), PubMedFeed)
-    return poller(db, sources, clock, feeds=[feed])
+    """The poll cycle reading only this feed, as the runtime wires it (daily)."""
+    return feed_poller(db, sources, clock, PubMedFeed, **settings)
 
 
 @pytest.fixture
