@@ -17,9 +17,9 @@ import logging
 import sys
 from typing import Any
 
+from bot.arxiv_categories import category_label
 from bot.config import Settings
 from bot.errors import UserFacingError
-from bot.services.profile_figures import short_field
 from bot.services.profile_types import Profile
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,7 @@ def print_profile(profile: Profile) -> None:
     summary.add_column("value")
     ids = ", ".join(f"{k} {v}" for k, v in profile.ids.items()) or "none known"
     summary.add_row("ids", ids)
-    field = profile.primary_field or "n/a (no tracked papers)"
-    if profile.field_source == "openalex_topics":
-        field += " (OpenAlex topics)"
-    summary.add_row("primary field", field)
+    summary.add_row("primary field", profile.field_label or "n/a (no tracked papers)")
     summary.add_row("affiliations", "; ".join(profile.affiliations[:3]) or "unknown")
     summary.add_row("metrics", metrics_line(profile))
     for notice in profile.notices:
@@ -112,7 +109,7 @@ def print_profile(profile: Profile) -> None:
         shown = ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
         papers.add_row(
             day(card.published),
-            short_field(card.primary_category) or card.venue or "",
+            category_label(card.primary_category) if card.primary_category else card.venue or "",
             card.label,
             card.title,
             shown,

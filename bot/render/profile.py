@@ -13,7 +13,6 @@ from datetime import datetime
 
 import discord
 
-from bot.arxiv_categories import category_label
 from bot.render.paginator import Page
 from bot.render.paper import authors_line, field_text
 from bot.render.text import cut, fit_lines, safe_cut
@@ -71,11 +70,8 @@ def metrics_line(profile: Profile) -> str:
 
 def primary_field_text(profile: Profile) -> str:
     """`cs.CV · Computer Vision and Pattern Recognition`, or `Ecology (OpenAlex topics)`."""
-    if profile.field_source == "arxiv" and profile.primary_category:
-        return category_label(profile.primary_category)
-    if profile.primary_field:
-        return safe_cut(profile.primary_field, 100) + " (OpenAlex topics)"
-    return "field n/a (no tracked papers)"
+    label = profile.field_label
+    return safe_cut(label, 140) if label else "field n/a (no tracked papers)"
 
 
 def field_line(profile: Profile) -> str:

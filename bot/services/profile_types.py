@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.arxiv_categories import category_label
 from bot.services.cards import PaperCard
 from bot.services.metrics import Score
 from bot.services.profile_figures import YearPoint, short_field
@@ -88,6 +89,14 @@ class Profile:
         ):
             return "arxiv"
         return "openalex_topics" if self.topic_field else None
+
+    @property
+    def field_label(self) -> str | None:
+        """The primary field as shown (plain text): `cs.DL · Digital Libraries`, or
+        `Ecology (OpenAlex topics)`; None when unknown."""
+        if self.field_source == "arxiv" and self.primary_category:
+            return category_label(self.primary_category)
+        return f"{self.topic_field} (OpenAlex topics)" if self.field_source else None
 
     @property
     def primary_field(self) -> str | None:
