@@ -24,6 +24,7 @@ ALERT_TEMPLATE = (
     r"(?::(?P<marker>ref [0-9]{1,19}\.[0-9]{1,4}))?"
 )
 ARXIV_PDF = "https://arxiv.org/pdf/"
+MAX_URL = 512  # Discord's limit for a link button's URL
 MAX_AUTHORS = 2  # buttons for the first two followed authors of a paper (rows stay short)
 
 
@@ -31,18 +32,23 @@ def alert_id(action: str, author_id: int, marker: str | None) -> str:
     return f"alert:{action}:{author_id}" + (f":{marker}" if marker else "")
 
 
-def read_link(card: PaperCard) -> tuple[str, str]:
-    """(label, URL): the arXiv PDF, else the paper's page (a journal's, a DOI, PubMed)."""
+def read_link(card: PaperCard) -> tuple[str, str] | None:
+    """(label, URL): the arXiv PDF, else the paper's page (a journal's, a DOI, PubMed); None
+    when the page a source gave is not a web address Discord accepts for a link button (it
+    would refuse the whole message)."""
     if card.arxiv_id:
         return "PDF", f"{ARXIV_PDF}{card.arxiv_id}"
-    return "Open", card.url
+    if card.url.startswith(("https://", "http://")) and len(card.url) <= MAX_URL:
+        return "Open", card.url
+    return None
 
 
 def alert_buttons(card: PaperCard, about: AlertFor, marker: str | None) -> discord.ui.View:
     """PDF (a link), then per followed author Mute (DMs only) and Unfollow."""
     view = ComponentsOnly(timeout=None)
-    label, url = read_link(card)
-    view.add_item(discord.ui.Button(label=label, url=url))
+    link = read_link(card)
+    if link is not None:
+        view.add_item(discord.ui.Button(label=link[0], url=link[1]))
     authors = about.authors[:MAX_AUTHORS]
     for author_id, name in authors:
         whom = "" if len(authors) == 1 else f" {name}"
