@@ -40,3 +40,17 @@ def cut(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
     if space > room // 2:
         head = head[:space]
     return head.rstrip(" ,.;:") + ellipsis
+
+
+MAX_URL = 512  # the longest page address kept (Discord's limit for a link button's URL)
+
+
+def web_url(value: object) -> str | None:
+    """A web page address a message may link to (http or https, no spaces, 512 characters at
+    most), else None: Discord refuses a whole message over one bad link."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url.startswith(("https://", "http://")) or len(url) > MAX_URL or " " in url:
+        return None
+    return url

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.plain_text import web_url
 from bot.render.text import cut
 from bot.render.views import ComponentsOnly
 from bot.services.cards import AlertFor, PaperCard
@@ -24,7 +25,6 @@ ALERT_TEMPLATE = (
     r"(?::(?P<marker>ref [0-9]{1,19}\.[0-9]{1,4}))?"
 )
 ARXIV_PDF = "https://arxiv.org/pdf/"
-MAX_URL = 512  # Discord's limit for a link button's URL
 MAX_AUTHORS = 2  # buttons for the first two followed authors of a paper (rows stay short)
 
 
@@ -38,9 +38,8 @@ def read_link(card: PaperCard) -> tuple[str, str] | None:
     would refuse the whole message)."""
     if card.arxiv_id:
         return "PDF", f"{ARXIV_PDF}{card.arxiv_id}"
-    if card.url.startswith(("https://", "http://")) and len(card.url) <= MAX_URL:
-        return "Open", card.url
-    return None
+    url = web_url(card.url)
+    return ("Open", url) if url else None
 
 
 def alert_buttons(card: PaperCard, about: AlertFor, marker: str | None) -> discord.ui.View:

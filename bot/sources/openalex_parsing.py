@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.plain_text import web_url
 from bot.sources.arxiv_ids import arxiv_id_from_doi, arxiv_id_from_url
 from bot.sources.counts import count
 from bot.sources.dates import plausible
@@ -268,8 +269,8 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
         created_date=plausible(_date(obj.get("created_date")), f"{where} created_date", now=now),
         updated=plausible(_datetime(obj.get("updated_date")), f"{where} updated_date", now=now),
         type=obj.get("type") or None,
-        landing_page_url=primary.get("landing_page_url") or None,
-        pdf_url=primary.get("pdf_url") or best.get("pdf_url") or None,
+        landing_page_url=web_url(primary.get("landing_page_url")),
+        pdf_url=web_url(primary.get("pdf_url")) or web_url(best.get("pdf_url")),
         cited_by_count=count(obj.get("cited_by_count"), f"{where} cited_by_count"),
         authors_truncated=bool(obj.get("is_authors_truncated")),
         venue=_text(venue.get("display_name")),

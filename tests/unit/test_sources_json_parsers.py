@@ -178,3 +178,19 @@ def test_s2_bad_shapes() -> None:
         s2.error_detail(load("semanticscholar/error_404_author-not-found.json"))
         == "Author with id 0 not found"
     )
+
+
+def test_a_works_landing_page_is_kept_only_when_a_message_may_link_to_it() -> None:
+    from bot.plain_text import web_url
+
+    assert web_url("https://doi.org/10.1101/014852") == "https://doi.org/10.1101/014852"
+    assert web_url("  http://example.org/a  ") == "http://example.org/a"
+    for odd in (
+        "ftp://example.org/a",
+        "doi:10.1/x",
+        "https://a b",
+        42,
+        None,
+        "https://" + "x" * 600,
+    ):
+        assert web_url(odd) is None
