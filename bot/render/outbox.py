@@ -35,8 +35,8 @@ SUBTEXT = "-# "
 
 
 def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, Any]:
-    """`content`, `embeds` (and `view` for a compact digest) of one message as posted; with
-    `marker`, marked as above."""
+    """`content`, `embeds` (and `view`: a compact digest's menu, an alert's buttons) of one
+    message as posted; with `marker`, marked as above."""
     view = None
     if part.style == "compact" and part.cards:
         embeds = compact_embeds(part.cards)
