@@ -27,7 +27,7 @@ from bot.services.feed_protocol import FeedOutcome
 from bot.services.homonym_guard import FollowedAuthor
 from bot.services.poll_cycle import PollCycle
 from bot.sources.arxiv_api import ArxivApiSource
-from bot.sources.arxiv_query import author_term, chunk_ids_for_url
+from bot.sources.arxiv_query import author_term
 from bot.sources.arxiv_rss import ArxivRssSource, validate_categories
 from bot.sources.errors import SourceError
 from bot.sources.models import ANNOUNCE_CROSS, ANNOUNCE_NEW, Paper, Validators
@@ -111,10 +111,12 @@ class ArxivApiFeed:
 
     async def poll(self, cycle: PollCycle, state: FeedState | None) -> FeedOutcome:
         summary = cycle.summary
-        if state is not None and state.last_success_at is not None:
-            since = state.last_success_at - self.api_overlap
-        else:
-            since = (cycle.earliest_follow or cycle.now) - self.first_lookback
+        since = cycle.window_start(
+            state,
+            overlap=self.api_overlap,
+            first_lookback=self.first_lookback,
+            first_from=cycle.earliest_follow,
+        )
         batches = self._batches(cycle)
         log.info("poll %s: %d batches since %s", API_FEED_KEY, len(batches), since.isoformat())
         for number, names in enumerate(batches, start=1):
@@ -207,10 +209,7 @@ class ArxivListingFeed:
                 cycle.failed.add(API_SOURCE)
                 cycle.summary.errors.append(f"{API_SOURCE} (listing details): {error}")
             finally:
-                chunks = chunk_ids_for_url(
-                    wanted, base_url=self._api.base_url, max_request_line=self._api.max_request_line
-                )
-                cycle.summary.count_request(API_SOURCE, len(chunks))
+                cycle.summary.count_request(API_SOURCE, self._api.id_list_requests(wanted))
         papers: list[Paper] = []
         for paper in {p.arxiv_id: p for p in listed}.values():
             if paper.arxiv_id in fetched:

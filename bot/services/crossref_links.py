@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.services.feed_protocol import FeedOutcome
 from bot.services.poll_cycle import PollCycle
-from bot.sources.crossref import MAX_DOIS_PER_REQUEST, CrossrefSource
+from bot.sources.crossref import CrossrefSource
 from bot.sources.dois import normalise_doi
 from bot.sources.errors import SourceError
 from bot.sources.models import CrossrefWork, Paper, PaperAuthor
@@ -79,12 +79,6 @@ def crossref_paper(work: CrossrefWork, *, preprint_doi: str) -> Paper | None:
     )
 
 
-def requests_for(dois: Sequence[str]) -> int:
-    """Requests `CrossrefSource.works` makes for `dois` (a DOI with a comma is read alone)."""
-    listed = sum("," not in d for d in dois)
-    return -(-listed // MAX_DOIS_PER_REQUEST) + (len(dois) - listed)
-
-
 class CrossrefLinksFeed:
     """Publications of stored preprints, by the link registered with Crossref (a poll `Feed`)."""
 
@@ -122,7 +116,7 @@ class CrossrefLinksFeed:
         requests, found, error = 0, 0, None
         try:
             if preprints:
-                requests += requests_for(list(preprints.values()))
+                requests += self._crossref.works_requests(list(preprints.values()))
                 records = await self._crossref.works(list(preprints.values()))
                 publications = {  # publication DOI -> its preprint's DOI
                     doi: preprint_doi
@@ -132,7 +126,7 @@ class CrossrefLinksFeed:
                     if (doi := normalise_doi(stated)) is not None and doi != preprint_doi
                 }
                 if publications:
-                    requests += requests_for(list(publications))
+                    requests += self._crossref.works_requests(list(publications))
                     published = await self._crossref.works(list(publications))
                     found = len(published)
                     await cycle.store(self._links(published, publications, preprints, authors))

@@ -426,10 +426,21 @@ class FollowService:
     async def unfollow_by_id(
         self, author_id: int, *, scope: Scope, user_id: int, channel_id: int | None
     ) -> UnfollowResult:
-        """The same for a stored author id (the Unfollow button under an alert)."""
-        return await self.unfollow(
-            f"{LOCAL_PREFIX}{author_id}", scope=scope, user_id=user_id, channel_id=channel_id
-        )
+        """Stop the invoker's (scope me) or this channel's (scope channel) follow of a stored
+        author (the Unfollow button under an alert); nobody else's follow is looked at."""
+        target = _target(scope, user_id, channel_id)
+        async with self._database.transaction() as session:
+            follows = FollowRepository(session)
+            follow = await follows.find(
+                author_id=author_id, scope=_repo_scope(scope), target_id=target
+            )
+            if follow is None:
+                where = "You do not" if scope == "me" else "This channel does not"
+                raise NotFoundError(f"{where} follow this author any more.")
+            name = follow.author.display_name
+            await follows.remove(author_id=author_id, scope=_repo_scope(scope), target_id=target)
+        log.info("unfollow: author %s scope=%s target=%s", author_id, scope, target)
+        return UnfollowResult(author_id, name, scope)
 
     async def mute(self, author_id: int, *, user_id: int) -> MuteResult:
         """The member's own follow of the author: their papers wait for the weekly digest

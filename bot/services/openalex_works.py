@@ -40,7 +40,6 @@ from bot.services.feed_protocol import FeedOutcome
 from bot.services.poll_cycle import PollCycle
 from bot.services.work_records import names_them, surnames_of, work_paper
 from bot.sources.arxiv_api import ArxivApiSource
-from bot.sources.arxiv_query import chunk_ids_for_url
 from bot.sources.errors import ArxivQueryError, SourceError
 from bot.sources.models import Paper, Work
 from bot.sources.openalex import MAX_IDS_PER_FILTER, MAX_PER_PAGE, OpenAlexSource
@@ -137,8 +136,7 @@ class OpenAlexWorksFeed:
             for author in cycle.authors
             if author.id in asked
         }
-        last = state.last_success_at if state is not None else None
-        since = (last - self.overlap) if last is not None else (cycle.now - self.first_lookback)
+        since = cycle.window_start(state, overlap=self.overlap, first_lookback=self.first_lookback)
         report = WorksFeedReport(since=since.date(), authors=len(by_openalex))
         ids = sorted(by_openalex)
         chunks = [ids[i : i + MAX_IDS_PER_FILTER] for i in range(0, len(ids), MAX_IDS_PER_FILTER)]
@@ -274,13 +272,9 @@ class OpenAlexWorksFeed:
         if cycle.unavailable(API_SOURCE):
             report.errors.append(f"{API_SOURCE} is backing off")
             return None
-        api = self._arxiv
-        chunks = chunk_ids_for_url(
-            arxiv_ids, base_url=api.base_url, max_request_line=api.max_request_line
-        )
-        report.arxiv_requests += len(chunks)
+        report.arxiv_requests += self._arxiv.id_list_requests(arxiv_ids)
         try:
-            return await api.fetch_by_ids(arxiv_ids)
+            return await self._arxiv.fetch_by_ids(arxiv_ids)
         except ArxivQueryError as error:
             # arXiv refused the request itself: the same ids tomorrow would be refused again,
             # so these are skipped (loudly) rather than failing every run from now on.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, MatchOutcome
@@ -67,6 +67,20 @@ class PollCycle:
         ):
             return health.next_try_at
         return None
+
+    def window_start(
+        self,
+        state: FeedState | None,
+        *,
+        overlap: timedelta,
+        first_lookback: timedelta,
+        first_from: datetime | None = None,
+    ) -> datetime:
+        """Where a feed's fetch starts: its last success minus `overlap` (sources index late),
+        or on its first run `first_lookback` before `first_from` (default: now)."""
+        if state is not None and state.last_success_at is not None:
+            return state.last_success_at - overlap
+        return (first_from or self.now) - first_lookback
 
     def unavailable(self, source: str) -> bool:
         """True when `source` must not be asked now (cooling down, or failed this cycle)."""

@@ -34,7 +34,7 @@ from bot.services.pubmed_records import REASON_ORCID, judge_line, pubmed_paper
 from bot.sources.errors import SourceError
 from bot.sources.models import Paper, PubMedArticle
 from bot.sources.openalex_parsing import bare_orcid
-from bot.sources.pubmed import PubMedSource
+from bot.sources.pubmed import FETCH_BATCH, PubMedSource
 from bot.sources.pubmed_query import author_terms, orcid_term
 from db.models import Author, FeedState
 from db.repositories.papers import PaperRepository
@@ -112,8 +112,7 @@ class PubMedFeed:
     async def poll(self, cycle: PollCycle, state: FeedState | None) -> FeedOutcome:
         """One pass over every followed author; stores nothing when PubMed fails."""
         assert self._pubmed is not None  # not configured: never due (`key`)
-        last = state.last_success_at if state is not None else None
-        since = (last - self.overlap) if last is not None else (cycle.now - self.first_lookback)
+        since = cycle.window_start(state, overlap=self.overlap, first_lookback=self.first_lookback)
         report = PubMedFeedReport(since=since.date())
         terms = self._terms(cycle.authors, report)
         try:
@@ -156,7 +155,7 @@ class PubMedFeed:
             log.warning(
                 "pubmed feed: %d hits since %s, %d fetched", report.hits, report.since, len(wanted)
             )
-        report.fetches = -(-len(wanted) // 200)
+        report.fetches = -(-len(wanted) // FETCH_BATCH)
         articles = await self._pubmed.fetch(wanted) if wanted else []
         report.records = len(articles)
         matches = await self._matches(cycle, articles, report)

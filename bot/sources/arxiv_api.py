@@ -146,13 +146,20 @@ class ArxivApiSource:
             return []
         return await self.http.track(self._fetch_ids(unique))
 
+    def id_list_requests(self, arxiv_ids: Sequence[str]) -> int:
+        """How many requests `fetch_by_ids(arxiv_ids)` makes (one per URL-sized chunk)."""
+        return len(self._id_chunks(list(dict.fromkeys(arxiv_ids))))
+
     # --- internals -------------------------------------------------------------------------
+
+    def _id_chunks(self, ids: list[str]) -> list[list[str]]:
+        return chunk_ids_for_url(
+            ids, base_url=self.base_url, max_request_line=self.max_request_line
+        )
 
     async def _fetch_ids(self, ids: list[str]) -> list[Paper]:
         papers: dict[str, Paper] = {}
-        for chunk in chunk_ids_for_url(
-            ids, base_url=self.base_url, max_request_line=self.max_request_line
-        ):
+        for chunk in self._id_chunks(ids):
             url = id_list_url(self.base_url, chunk)
             page = await self._get_page(url, first=True, expected_total=0, start=0)
             for paper in page.papers:

@@ -88,6 +88,14 @@ class CrossrefSource:
             return {}
         return await self.http.track(self._works(wanted))
 
+    @staticmethod
+    def works_requests(dois: Sequence[str]) -> int:
+        """How many requests `works(dois)` makes: one per 50 DOIs, one per DOI with a comma
+        (read alone)."""
+        wanted = list(dict.fromkeys(_bare(d) for d in dois))
+        listed = sum("," not in d for d in wanted)
+        return -(-listed // MAX_DOIS_PER_REQUEST) + (len(wanted) - listed)
+
     # --- internals -------------------------------------------------------------------------
 
     async def _work(self, doi: str) -> CrossrefWork:

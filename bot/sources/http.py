@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import aiohttp
 from lxml import etree
 from multidict import CIMultiDict
+from pydantic import SecretStr
 from yarl import URL
 
 from bot.sources.budget import CallBudget, current_budget
@@ -73,6 +74,13 @@ class _CallProgress:
 
 
 _progress: ContextVar[_CallProgress | None] = ContextVar("source_call_progress", default=None)
+
+
+def secret_text(value: SecretStr | str | None) -> str | None:
+    """An API key as text (a setting's `SecretStr` or a plain string), None when unset; give
+    it to `HttpClient(secrets=...)` too, so it never reaches a log."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return text or None
 
 
 class HttpClient:

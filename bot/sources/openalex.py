@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.sources.errors import MalformedResponse
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient
+from bot.sources.http import HttpClient, secret_text
 from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import AuthorCandidate, AuthorRecord, Work
@@ -87,8 +87,8 @@ class OpenAlexSource:
         health: HealthRecorder | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-        self._api_key = key or None
+        key = secret_text(api_key)
+        self._api_key = key
         self.http = HttpClient(
             session,
             source=self.name,

@@ -37,7 +37,7 @@ from yarl import URL
 
 from bot.sources.errors import ResponseTooLarge
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient
+from bot.sources.http import HttpClient, secret_text
 from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import PubMedArticle, PubMedSearchResult
@@ -74,7 +74,7 @@ class PubMedSource:
         health: HealthRecorder | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        key = secret_text(api_key)
         self._identity = {"tool": tool, "email": email}
         if key:
             self._identity["api_key"] = key

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from bot.sources.counts import count
 from bot.sources.errors import MalformedResponse
 from bot.sources.health import HealthRecorder
-from bot.sources.http import HttpClient
+from bot.sources.http import HttpClient, secret_text
 from bot.sources.http_policy import HttpOptions, HttpResponse, check_status
 from bot.sources.limiter import RateLimiter
 from bot.sources.models import AuthorRecord, S2Paper
@@ -59,7 +59,7 @@ class SemanticScholarSource:
         health: HealthRecorder | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        key = secret_text(api_key)
         self._headers = {"Accept": "application/json"}
         if key:
             self._headers["x-api-key"] = key
