@@ -53,7 +53,7 @@ NOTIFY_MODES = ("weekly", "instant")
 DIGEST_TARGET_KINDS = ("channel", "dm")
 # `compact`: lines grouped by followed author, a paper's card one click away; `full`: a card each.
 DIGEST_STYLES = ("compact", "full")
-OUTBOX_KINDS = ("digest", "alert", "notice")
+OUTBOX_KINDS = ("digest", "alert", "notice", "citation")
 OUTBOX_DESTINATION_KINDS = ("channel", "user")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 IDENTIFIER_SCHEMES = ("arxiv", "doi", "pmid", "pmcid", "openalex")
@@ -243,6 +243,63 @@ class Follow(Base):
     author: Mapped[Author] = relationship(lazy="joined", innerjoin=True)
 
 
+class CitationFollow(Base):
+    """Someone follows the citations of an author's tracked papers: who cites them (a new work
+    citing one is alerted or put in the digest). Scopes and targets as `Follow`."""
+
+    __tablename__ = "citation_follows"
+    __table_args__ = (
+        UniqueConstraint("author_id", "scope", "target_id"),
+        CheckConstraint(_in("scope", FOLLOW_SCOPES), name="scope"),
+        CheckConstraint(_in("notify", NOTIFY_MODES), name="notify"),
+        CheckConstraint(
+            "(scope = 'user' AND target_id = user_id) OR "
+            "(scope = 'channel' AND channel_id IS NOT NULL AND target_id = channel_id)",
+            name="target",
+        ),
+        Index(None, "scope", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    notify: Mapped[str] = mapped_column(String(16), default="weekly")
+    # Self-citations (the author's own new work citing their older one) are left out unless set.
+    include_self: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Priming: citations found before this are never announced to it.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[Author] = relationship(lazy="joined", innerjoin=True)
+
+
+class CitationLink(Base):
+    """A stored work cites a paper of a watched author: found once, by the citations job.
+
+    One row per (citing work, cited paper, watched author on the cited paper), so "who cited
+    this author's work" and "is it a self-citation" (the citing work names that author) are
+    plain reads. `found_at` is the store's fenced stamp: digests window on it.
+    """
+
+    __tablename__ = "citation_links"
+    __table_args__ = (Index(None, "author_id", "found_at"),)
+
+    citing_paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+    )
+    cited_paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True
+    )
+    self_citation: Mapped[bool] = mapped_column(Boolean, default=False)
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DigestSchedule(Base):
     """When and where a weekly digest goes: a channel, or a user's DMs."""
 
@@ -320,6 +377,20 @@ class DigestItem(Base):
         ForeignKey("digest_schedules.id", ondelete="CASCADE"), primary_key=True
     )
     paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestCitationItem(Base):
+    """A citing work that went into a destination's "New citations": never in a second one."""
+
+    __tablename__ = "digest_citation_items"
+
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_schedules.id", ondelete="CASCADE"), primary_key=True
+    )
+    citing_paper_id: Mapped[int] = mapped_column(
         ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,7 +42,7 @@ class FollowResult:
 
 @dataclass(frozen=True, slots=True)
 class FollowedAuthor:
-    """One line of `/following`."""
+    """One line of `/following`: an author's papers, or (`citations` set) who cites them."""
 
     author_id: int
     display_name: str
@@ -51,6 +51,30 @@ class FollowedAuthor:
     usual_categories: tuple[str, ...]
     notify: Notify
     since: datetime
+    citations: CitationWatching | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CitationWatching:
+    """What a citation follow watches: the `watched` most cited of `tracked` papers."""
+
+    watched: int
+    tracked: int
+    include_self: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CitationFollowResult:
+    """The outcome of `/follow citations` (`created` False: it existed; options updated)."""
+
+    author_id: int
+    display_name: str
+    scope: Scope
+    notify: Notify
+    include_self: bool
+    created: bool
+    watching: CitationWatching
+    has_digest: bool
 
 
 @dataclass(frozen=True, slots=True)

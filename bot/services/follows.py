@@ -97,6 +97,15 @@ def _names_of(author: Author) -> tuple[str, ...]:
     return (author.display_name, *(author.name_variants or ()))
 
 
+def is_named(author: Author, query: str) -> bool:
+    """Whether a picked value (`author:<id>`, `openalex:<id>`) or a typed name means `author`."""
+    if query.startswith(LOCAL_PREFIX):
+        return query[len(LOCAL_PREFIX) :].strip() == str(author.id)
+    if query.startswith(OPENALEX_PREFIX):
+        return query[len(OPENALEX_PREFIX) :].strip() == author.openalex_id
+    return names_match(query, _names_of(author))
+
+
 def _followed(follow: Follow) -> FollowedAuthor:
     author = follow.author
     return FollowedAuthor(
@@ -110,13 +119,32 @@ def _followed(follow: Follow) -> FollowedAuthor:
     )
 
 
-def _repo_scope(scope: Scope) -> Literal["user", "channel"]:
+async def author_row(
+    authors: AuthorRepository, candidate: Candidate, stored: Author | None, *, now: datetime
+) -> Author:
+    """The author row a follow of `candidate` points at: its identity stored (or refreshed),
+    or the stored row as it is when it has no OpenAlex id to upsert on."""
+    if candidate.openalex_id is None and stored is not None:
+        return stored
+    return await store_identity(
+        authors,
+        display_name=candidate.display_name,
+        now=now,
+        openalex_id=candidate.openalex_id,
+        orcid=candidate.orcid,
+        s2_id=candidate.s2_id,
+        name_variants=candidate.name_variants,
+        affiliations=candidate.affiliations,
+    )
+
+
+def repo_scope(scope: Scope) -> Literal["user", "channel"]:
     if scope not in ("me", "channel"):
         raise ValueError(f"scope must be 'me' or 'channel', not {scope!r}")
     return "user" if scope == "me" else "channel"
 
 
-def _target(scope: Scope, user_id: int, channel_id: int | None) -> int:
+def target_of(scope: Scope, user_id: int, channel_id: int | None) -> int:
     if scope == "channel":
         if channel_id is None:
             raise BadInput("Channel follows only work in a server channel.")
@@ -270,36 +298,24 @@ class FollowService:
         the next poll fetches them. Following again changes nothing but `notify` (when given)
         and says so. `notify` None means weekly for a new follow and "keep" for an existing one.
         """
-        repo_scope = _repo_scope(scope)
-        target = _target(scope, user_id, channel_id)
+        stored_scope = repo_scope(scope)
+        target = target_of(scope, user_id, channel_id)
         now = now or self._clock.now()
-        stored = await self._stored(candidate)
+        stored = await self.stored_author(candidate)
         if candidate.openalex_id is None and candidate.local_id is not None and stored is None:
             raise NotFoundError("That author is gone. Type the name and pick again.")
         history = None
         if stored is None or stored.papers_fetched_at is None:
-            history = await self._fetch_history(candidate)
+            history = await self.fetch_history(candidate)
         async with self._fence.storing(self._database) as (session, stamp):
             authors = AuthorRepository(session)
-            if candidate.openalex_id is None and stored is not None:
-                author = stored  # nothing stable to upsert on: follow the stored row as it is
-            else:
-                author = await store_identity(
-                    authors,
-                    display_name=candidate.display_name,
-                    now=now,
-                    openalex_id=candidate.openalex_id,
-                    orcid=candidate.orcid,
-                    s2_id=candidate.s2_id,
-                    name_variants=candidate.name_variants,
-                    affiliations=candidate.affiliations,
-                )
+            author = await author_row(authors, candidate, stored, now=now)
             follows = FollowRepository(session)
             existing = await self._existing_notify(follows, author.id, scope, target)
             wanted: Notify = notify or existing or "weekly"
             _, created = await follows.add(
                 author_id=author.id,
-                scope=repo_scope,
+                scope=stored_scope,
                 user_id=user_id,
                 now=now,
                 channel_id=channel_id if scope == "channel" else None,
@@ -333,7 +349,7 @@ class FollowService:
             "added" if created else "kept",
             author.id,
             author.openalex_id,
-            repo_scope,
+            stored_scope,
             target,
             wanted,
         )
@@ -364,12 +380,12 @@ class FollowService:
     async def _existing_notify(
         follows: FollowRepository, author_id: int, scope: Scope, target: int
     ) -> Notify | None:
-        follow = await follows.find(author_id=author_id, scope=_repo_scope(scope), target_id=target)
+        follow = await follows.find(author_id=author_id, scope=repo_scope(scope), target_id=target)
         if follow is None:
             return None
         return "instant" if follow.notify == "instant" else "weekly"
 
-    async def _stored(self, candidate: Candidate) -> Author | None:
+    async def stored_author(self, candidate: Candidate) -> Author | None:
         """The stored row the candidate stands for, if any (by local id, else OpenAlex id)."""
         async with self._database.reader() as session:
             authors = AuthorRepository(session)
@@ -379,7 +395,7 @@ class FollowService:
                 return await authors.get_by_openalex_id(candidate.openalex_id)
         return None
 
-    async def _fetch_history(self, candidate: Candidate) -> History:
+    async def fetch_history(self, candidate: Candidate) -> History:
         """Their earlier papers within the follow's budget: a call past it fails (a typed
         timeout, counted in health), the history stays incomplete and the next poll fetches it.
         """
@@ -399,13 +415,13 @@ class FollowService:
         looked at, so nobody can touch another user's or server's follows.
         """
         query = check_name(text)
-        repo_scope = _repo_scope(scope)
-        target = _target(scope, user_id, channel_id)
+        stored_scope = repo_scope(scope)
+        target = target_of(scope, user_id, channel_id)
         where = "you follow" if scope == "me" else "this channel follows"
         async with self._database.transaction() as session:
             follows = FollowRepository(session)
-            current = await follows.list_for_target(_repo_scope(scope), target)
-            matches = [f for f in current if self._is_named(f.author, query)]
+            current = await follows.list_for_target(repo_scope(scope), target)
+            matches = [f for f in current if is_named(f.author, query)]
             if not matches:
                 raise NotFoundError(
                     f"“{plain(query)}” is not among the authors {where}. See `/following"
@@ -419,8 +435,8 @@ class FollowService:
                     "you mean from the list as you type."
                 )
             author = matches[0].author
-            await follows.remove(author_id=author.id, scope=repo_scope, target_id=target)
-        log.info("unfollow: author %s scope=%s target=%s", author.id, repo_scope, target)
+            await follows.remove(author_id=author.id, scope=stored_scope, target_id=target)
+        log.info("unfollow: author %s scope=%s target=%s", author.id, stored_scope, target)
         return UnfollowResult(author.id, author.display_name, scope)
 
     async def unfollow_by_id(
@@ -428,17 +444,17 @@ class FollowService:
     ) -> UnfollowResult:
         """Stop the invoker's (scope me) or this channel's (scope channel) follow of a stored
         author (the Unfollow button under an alert); nobody else's follow is looked at."""
-        target = _target(scope, user_id, channel_id)
+        target = target_of(scope, user_id, channel_id)
         async with self._database.transaction() as session:
             follows = FollowRepository(session)
             follow = await follows.find(
-                author_id=author_id, scope=_repo_scope(scope), target_id=target
+                author_id=author_id, scope=repo_scope(scope), target_id=target
             )
             if follow is None:
                 where = "You do not" if scope == "me" else "This channel does not"
                 raise NotFoundError(f"{where} follow this author any more.")
             name = follow.author.display_name
-            await follows.remove(author_id=author_id, scope=_repo_scope(scope), target_id=target)
+            await follows.remove(author_id=author_id, scope=repo_scope(scope), target_id=target)
         log.info("unfollow: author %s scope=%s target=%s", author_id, scope, target)
         return UnfollowResult(author_id, name, scope)
 
@@ -459,20 +475,12 @@ class FollowService:
         name = author.display_name if author is not None else "this author"
         return MuteResult(author_id, name, changed, has_digest=digest is not None)
 
-    @staticmethod
-    def _is_named(author: Author, query: str) -> bool:
-        if query.startswith(LOCAL_PREFIX):
-            return query[len(LOCAL_PREFIX) :].strip() == str(author.id)
-        if query.startswith(OPENALEX_PREFIX):
-            return query[len(OPENALEX_PREFIX) :].strip() == author.openalex_id
-        return names_match(query, _names_of(author))
-
     async def list_follows(
         self, scope: Scope, user_id: int, channel_id: int | None
     ) -> list[FollowedAuthor]:
         """The invoker's own follows (scope me) or this channel's (scope channel), by name."""
-        target = _target(scope, user_id, channel_id)
+        target = target_of(scope, user_id, channel_id)
         async with self._database.reader() as session:
             repo = FollowRepository(session)
-            follows = await repo.list_for_target(_repo_scope(scope), target)
+            follows = await repo.list_for_target(repo_scope(scope), target)
         return [_followed(f) for f in follows]

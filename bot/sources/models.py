@@ -192,6 +192,8 @@ class Work:
     pmcid: str | None = None  # `PMC5815332`
     # DOIs of its other locations (a bioRxiv preprint's, when OpenAlex files both as one work).
     other_dois: tuple[str, ...] = ()
+    # OpenAlex ids of the works it cites (`referenced_works`, when the request selects it).
+    references: tuple[str, ...] = ()
 
     @property
     def author_ids(self) -> frozenset[str]:

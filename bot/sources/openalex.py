@@ -54,6 +54,8 @@ DATE_FILTERS = ("from_publication_date", "from_created_date")
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 # Enough to map a work back to its arXiv id and read its count (smaller, cheaper responses).
 CITATION_SELECT = "id,doi,ids,cited_by_count"
+# A citing work: what is stored of any work, and which works it cites.
+CITING_SELECT = WORK_SELECT + ",referenced_works"
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -156,6 +158,28 @@ class OpenAlexSource:
             self._works(ids, since, date_filter, per_page, max_pages_per_chunk, extra_filter)
         )
 
+    async def works_citing(
+        self, work_ids: Sequence[str], *, since: date, max_pages_per_chunk: int = 10
+    ) -> tuple[list[Work], int]:
+        """Works citing any of `work_ids` (OpenAlex ids) that OpenAlex created since `since`.
+
+        One filter per 100 cited ids (`cites:W1|W2|...,from_created_date:<since>`), cursor
+        paged up to `max_pages_per_chunk` pages of 100. Each `Work` carries its `references`,
+        so the caller knows which of the ids it cites. Returns the works and the requests made.
+        """
+        ids = list(dict.fromkeys(i for w in work_ids if (i := short_openalex_id(w))))
+        if not ids:
+            return [], 0
+        return await self.http.track(self._works_citing(ids, since, max_pages_per_chunk))
+
+    async def work_ids_of_arxiv(self, arxiv_ids: Sequence[str]) -> dict[str, str]:
+        """The OpenAlex work id of arXiv papers (ids without version), one call per 100 ids;
+        papers OpenAlex does not know are absent."""
+        ids = list(dict.fromkeys(a.strip() for a in arxiv_ids if a and a.strip()))
+        if not ids:
+            return {}
+        return await self.http.track(self._work_ids_of_arxiv(ids))
+
     async def citation_counts(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
         """Citation counts of arXiv papers (ids without version), one list call per 100 ids.
 
@@ -197,6 +221,54 @@ class OpenAlexSource:
                 if not works:
                     break
         return counts
+
+    async def _works_citing(
+        self, ids: list[str], since: date, max_pages: int
+    ) -> tuple[list[Work], int]:
+        works: dict[str, Work] = {}
+        requests = 0
+        for chunk in _chunks(ids, MAX_IDS_PER_FILTER):
+            cursor: str | None = "*"
+            pages = 0
+            while cursor and pages < max_pages:
+                params = {
+                    "filter": f"cites:{'|'.join(chunk)},from_created_date:{since.isoformat()}",
+                    "per_page": str(MAX_PER_PAGE),
+                    "select": CITING_SELECT,
+                    "cursor": cursor,
+                }
+                page, cursor, _count = await self._get(
+                    "/works", params, partial(parse_works_page, now=self._now())
+                )
+                pages += 1
+                requests += 1
+                for work in page:
+                    works.setdefault(work.openalex_id, work)
+                if not page:
+                    break
+            if cursor and pages >= max_pages:
+                log.warning("OpenAlex citing works: stopped after %d pages for one chunk", pages)
+        return list(works.values()), requests
+
+    async def _work_ids_of_arxiv(self, ids: list[str]) -> dict[str, str]:
+        wanted = set(ids)
+        best: dict[str, Work] = {}
+        for chunk in _chunks(ids, MAX_IDS_PER_FILTER):
+            params = {
+                "filter": "doi:" + "|".join(ARXIV_DOI_PREFIX + i.lower() for i in chunk),
+                "per_page": str(MAX_PER_PAGE),
+                "select": CITATION_SELECT,
+            }
+            works, _cursor, _count = await self._get(
+                "/works", params, partial(parse_works_page, now=self._now())
+            )
+            for work in works:  # of an imperfectly merged pair, the better-cited record
+                known = best.get(work.arxiv_id or "")
+                if work.arxiv_id in wanted and (
+                    known is None or (work.cited_by_count or 0) > (known.cited_by_count or 0)
+                ):
+                    best[work.arxiv_id] = work
+        return {arxiv_id: work.openalex_id for arxiv_id, work in best.items()}
 
     async def _get_authors(self, ids: list[str]) -> list[AuthorRecord]:
         records: list[AuthorRecord] = []

@@ -287,6 +287,13 @@ def parse_work(obj: Any, *, now: datetime | None = None) -> Work:
                 and arxiv_id_from_doi(d) is None
             ]
         ),
+        references=_dedupe(
+            [
+                short
+                for ref in _list(obj.get("referenced_works"))
+                if isinstance(ref, str) and (short := short_openalex_id(ref))
+            ]
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from db.types import require_aware
 
 log = logging.getLogger(__name__)
 
-OutboxKind = Literal["digest", "alert", "notice"]
+OutboxKind = Literal["digest", "alert", "notice", "citation"]
 DestinationKind = Literal["channel", "user"]
 
 

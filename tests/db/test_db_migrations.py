@@ -30,8 +30,11 @@ EXPECTED_TABLES = {
     "paper_authors",
     "author_papers",
     "follows",
+    "citation_follows",
+    "citation_links",
     "digest_schedules",
     "digest_items",
+    "digest_citation_items",
     "outbox",
     "source_health",
     "feed_state",
@@ -70,7 +73,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0007"
+    assert await current_revision_async(database_url) == head_revision() == "0008"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
