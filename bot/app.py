@@ -133,6 +133,8 @@ class PaperScoutBot(commands.Bot):
             plan=self.plan_tick,
             # Daily; a run that raises (a source down) stays due and retries on the next tick.
             refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.metrics.daily),
+            # Daily by its own `next_poll_at`; a failed run is due again an hour later.
+            citations=self.services.citations.run_if_due,
             leader=self.leader,
         )
         self.scheduler.start()

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     poll_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0.0)
     http_timeout_seconds: float = Field(default=30.0, gt=0.0)
+    # Citation follows watch each author's this many most cited papers (100 per request a day).
+    citation_papers_per_author: int = Field(default=100, ge=1, le=10_000)
     log_level: str = "INFO"
 
     shard_count: int | None = Field(default=None, ge=1)

@@ -29,6 +29,8 @@ from bot.render.digests import card_size
 from bot.services.arxiv_feeds import ArxivApiFeed, ArxivListingFeed
 from bot.services.author_lookup import AuthorLookup
 from bot.services.author_resolver import AuthorResolver, UpstreamGuard
+from bot.services.citation_follows import CitationFollowService
+from bot.services.citation_watch import CitationWatch
 from bot.services.crossref_links import CrossrefLinksFeed
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_planner import DigestPlanner
@@ -69,6 +71,8 @@ class Services:
     notices: OutageNotifier
     outbox_parts: OutboxParts
     resolver: AuthorResolver
+    citations: CitationWatch
+    citation_follows: CitationFollowService
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,13 @@ def assemble(
         database, clock, openalex=openalex, semantic_scholar=semantic_scholar
     )
     lookup = AuthorLookup(database, clock, resolver, history, fence)
+    follows = FollowService(database, clock, resolver=resolver, history=history, fence=fence)
+    per_author = settings.citation_papers_per_author
     return Services(
         status=StatusService(database, clock, started_at),
         digests=DigestService(database, clock, card_size, fence=fence),
         digest_planner=DigestPlanner(database, clock, card_size, fence=fence),
-        follows=FollowService(database, clock, resolver=resolver, history=history, fence=fence),
+        follows=follows,
         profile=ProfileService(
             database,
             clock,
@@ -135,6 +141,17 @@ def assemble(
         notices=OutageNotifier(database, clock),
         outbox_parts=OutboxParts(database),
         resolver=resolver,
+        citations=CitationWatch(
+            database, clock, fence, openalex=openalex, papers_per_author=per_author
+        ),
+        citation_follows=CitationFollowService(
+            database,
+            clock,
+            follows=follows,
+            history=history,
+            fence=fence,
+            papers_per_author=per_author,
+        ),
     )
 
 

@@ -1,4 +1,5 @@
-"""Following authors: /follow author, /unfollow author, /following.
+"""Following authors: /follow author, /unfollow author, /following, and their citations:
+/follow citations, /unfollow citations.
 
 Thin: check, defer before any I/O, call `FollowService`, render with `bot.render.follows`.
 Domain errors (`BadInput`, `NotFoundError`, `UpstreamDown`) reach the user through the tree's
@@ -23,16 +24,19 @@ from bot.render.follows import (
     VIEW_TIMEOUT_SECONDS,
     CandidatePicker,
     ambiguous_message,
+    citation_follow_message,
     empty_following_message,
     follow_message,
     following_embeds,
     mute_message,
+    unfollow_citations_message,
     unfollow_message,
 )
 from bot.render.paginator import Paginator
 from bot.render.views import ran_by_someone_else
 from bot.services.candidates import Candidate
-from bot.services.follow_types import FollowResult, Notify, Scope
+from bot.services.citation_follows import CitationFollowService
+from bot.services.follow_types import CitationFollowResult, FollowResult, Notify, Scope
 from bot.services.follows import FollowService
 from bot.tree import require_manage_server
 from cogs._alert_views import alert_action_type
@@ -69,6 +73,10 @@ class Follows(commands.Cog, name="Follows"):
     @property
     def service(self) -> FollowService:
         return self.bot.services.follows
+
+    @property
+    def citation_service(self) -> CitationFollowService:
+        return self.bot.services.citation_follows
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(self.alert_action)  # the buttons of alerts of any age
@@ -169,6 +177,86 @@ class Follows(commands.Cog, name="Follows"):
             return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
+    # --- /follow citations -----------------------------------------------------------------
+
+    @follow.command(name="citations", description="Follow new works citing an author's papers")
+    @app_commands.describe(
+        author=NAME_HELP,
+        scope=SCOPE_HELP,
+        notify="weekly digest (default) or instant alerts",
+        self_citations="also tell about the author's own new works citing their older ones",
+    )
+    async def follow_citations(
+        self,
+        interaction: discord.Interaction,
+        author: str,
+        scope: Literal["me", "channel"] = "me",
+        notify: Literal["weekly", "instant"] | None = None,
+        self_citations: bool | None = None,
+    ) -> None:
+        text = self.service.check_name(author)
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        resolution = await self.service.resolve(
+            text, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        options = {"scope": scope, "notify": notify, "include_self": self_citations}
+        if resolution.match is not None:
+            result = await self._follow_citations(interaction, resolution.match, **options)
+            await interaction.followup.send(citation_follow_message(result), ephemeral=True)
+            return
+        picker = CandidatePicker(
+            resolution.candidates,
+            interaction.user.id,
+            partial(self._picked_citations, **options),
+        )
+        picker.message = await interaction.followup.send(
+            ambiguous_message(resolution), view=picker, ephemeral=True, wait=True
+        )
+
+    async def _picked_citations(
+        self,
+        interaction: discord.Interaction,
+        candidate: Candidate,
+        *,
+        scope: Scope,
+        notify: Notify | None,
+        include_self: bool | None,
+    ) -> None:
+        """The invoker chose a candidate in the menu: follow its citations, replace the menu."""
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer()
+        result = await self._follow_citations(
+            interaction, candidate, scope=scope, notify=notify, include_self=include_self
+        )
+        await interaction.edit_original_response(content=citation_follow_message(result), view=None)
+
+    async def _follow_citations(
+        self,
+        interaction: discord.Interaction,
+        candidate: Candidate,
+        *,
+        scope: Scope,
+        notify: Notify | None,
+        include_self: bool | None,
+    ) -> CitationFollowResult:
+        return await self.citation_service.follow(
+            candidate,
+            scope=scope,
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            notify=notify,
+            include_self=include_self,
+            now=self.bot.clock.now(),
+        )
+
+    @follow_citations.autocomplete("author")
+    async def _follow_citations_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._follow_name_choices(interaction, current)
+
     # --- /unfollow author ------------------------------------------------------------------
 
     @unfollow.command(name="author", description="Stop following an author")
@@ -202,6 +290,40 @@ class Follows(commands.Cog, name="Follows"):
             return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
+    # --- /unfollow citations ---------------------------------------------------------------
+
+    @unfollow.command(name="citations", description="Stop following an author's citations")
+    @app_commands.describe(
+        author="Pick from the authors whose citations you (or this channel) follow",
+        scope=SCOPE_HELP,
+    )
+    async def unfollow_citations(
+        self,
+        interaction: discord.Interaction,
+        author: str,
+        scope: Literal["me", "channel"] = "me",
+    ) -> None:
+        text = self.service.check_name(author)
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.citation_service.unfollow(
+            text, scope=scope, user_id=interaction.user.id, channel_id=interaction.channel_id
+        )
+        await interaction.followup.send(unfollow_citations_message(result), ephemeral=True)
+
+    @unfollow_citations.autocomplete("author")
+    async def _unfollow_citations_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            choices = await self.citation_service.suggest_followed(
+                interaction.user.id, interaction.channel_id, current
+            )
+        except Exception:  # autocomplete must always answer; the log keeps the cause
+            log.exception("unfollow citations autocomplete failed for %r", current[:100])
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
     # --- /following ------------------------------------------------------------------------
 
     @app_commands.command(name="following", description="The authors you or this channel follow")
@@ -212,6 +334,9 @@ class Follows(commands.Cog, name="Follows"):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         follows = await self.service.list_follows(
+            scope, interaction.user.id, interaction.channel_id
+        )
+        follows += await self.citation_service.list_follows(
             scope, interaction.user.id, interaction.channel_id
         )
         if not follows:

@@ -42,7 +42,7 @@ def day_text(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
-def _link(card: PaperCard) -> str:
+def title_link(card: PaperCard) -> str:
     """The title as a masked link (brackets in it would end the link text early)."""
     title = card.title.replace("[", "(").replace("]", ")")
     url = card.url.replace("(", "%28").replace(")", "%29")
@@ -52,7 +52,7 @@ def _link(card: PaperCard) -> str:
 def paper_line(card: PaperCard) -> str:
     """The title link, then first authors (followed in bold), category with its name, date."""
     details = [authors_line(card, SHOWN_AUTHORS), field_text(card), day_text(card.published)]
-    return _link(card) + "\n" + " · ".join(d for d in details if d)
+    return title_link(card) + "\n" + " · ".join(d for d in details if d)
 
 
 def group_of(card: PaperCard) -> str:

@@ -15,7 +15,14 @@ from bot.arxiv_categories import category_label
 from bot.render.text import cut, safe, safe_cut
 from bot.render.views import InvokerOnlyView, ran_by_someone_else
 from bot.services.candidates import Candidate, Resolution
-from bot.services.follow_types import FollowedAuthor, FollowResult, MuteResult, UnfollowResult
+from bot.services.follow_types import (
+    CitationFollowResult,
+    CitationWatching,
+    FollowedAuthor,
+    FollowResult,
+    MuteResult,
+    UnfollowResult,
+)
 
 PAGE_SIZE = 10
 VIEW_TIMEOUT_SECONDS = 180.0
@@ -100,6 +107,44 @@ def papers_note(result: FollowResult) -> str:
     if result.papers_tracked == 0 and not result.usual_categories:
         return " No papers found for them yet: you will hear when one appears."
     return ""
+
+
+def watching_text(watching: CitationWatching) -> str:
+    """`all 12 tracked papers` or `the 100 most cited of 1,234 tracked papers`."""
+    if watching.watched >= watching.tracked:
+        noun = "paper" if watching.tracked == 1 else "papers"
+        return f"{'its' if watching.tracked == 1 else 'all'} {watching.tracked:,} tracked {noun}"
+    return f"the {watching.watched:,} most cited of {watching.tracked:,} tracked papers"
+
+
+def citation_follow_message(result: CitationFollowResult) -> str:
+    """What the user reads after `/follow citations`."""
+    name = f"**{safe_cut(result.display_name, 200)}**"
+    own = "self-citations included" if result.include_self else "self-citations left out"
+    watching = f"Watching {watching_text(result.watching)}, once a day; {own}."
+    if result.notify == "instant":
+        where = "you get a DM" if result.scope == "me" else "it is posted here"
+        how = f"each new work citing them: {where} as soon as it is found."
+    elif result.has_digest:
+        digest = "your" if result.scope == "me" else "this channel's"
+        how = f"new works citing them go into {digest} weekly digest, under “New citations”."
+    else:
+        hint = DM_DIGEST_HINT if result.scope == "me" else CHANNEL_DIGEST_HINT
+        how = f"new works citing them go into a weekly digest that is not set up yet: {hint}."
+    if result.created:
+        text = f"{_who(result.scope)} now follow{'s' if result.scope != 'me' else ''} the "
+        text += f"citations of {name}: {how}"
+    else:
+        text = f"{_who(result.scope)} already follow{'s' if result.scope != 'me' else ''} the "
+        text += f"citations of {name} ({result.notify}); {how}"
+    return f"{text} {watching}"
+
+
+def unfollow_citations_message(result: UnfollowResult) -> str:
+    """What the user reads after `/unfollow citations`."""
+    name = f"**{safe_cut(result.display_name, 200)}**"
+    who = "You no longer follow" if result.scope == "me" else "This channel no longer follows"
+    return f"{who} the citations of {name}."
 
 
 def unfollow_message(result: UnfollowResult) -> str:
@@ -204,9 +249,14 @@ def following_embeds(
         for entry in page:
             line = f"**{safe_cut(entry.display_name, 120)}**"
             details = []
+            if entry.citations is not None:
+                line = f"Citations of {line}"
+                details.append(watching_text(entry.citations))
+                if entry.citations.include_self:
+                    details.append("self-citations included")
             if entry.affiliations:
                 details.append(safe_cut(entry.affiliations[0], 80))
-            if entry.usual_categories:
+            if entry.usual_categories and entry.citations is None:
                 details.append(", ".join(safe(c) for c in entry.usual_categories))
             details.append(entry.notify)
             details.append(f"since {discord.utils.format_dt(entry.since, 'd')}")
@@ -216,7 +266,7 @@ def following_embeds(
             description="\n".join(lines) or "None yet.",
             colour=discord.Colour.blurple(),
         )
-        total = f"{len(follows)} author" + ("" if len(follows) == 1 else "s")
+        total = f"{len(follows)} follow" + ("" if len(follows) == 1 else "s")
         embed.set_footer(text=f"Page {number}/{len(pages)} · {total}")
         embeds.append(embed)
     return embeds

@@ -23,6 +23,7 @@ from typing import Any
 import discord
 
 from bot.render.alerts import alert_buttons
+from bot.render.citations import citations_embed
 from bot.render.digest_compact import card_picker, compact_embeds
 from bot.render.paper import paper_embed
 from bot.render.published import published_lines
@@ -48,6 +49,8 @@ def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, An
         marker = None if part.alert.authors else marker  # in the buttons' custom ids
     else:
         embeds = [paper_embed(card) for card in part.cards]
+    if part.citations:
+        embeds.append(citations_embed(part.citations))
     line = SUBTEXT + marker if marker is not None and not embeds else ""
     if embeds and marker is not None:
         last = embeds[-1]

@@ -18,7 +18,7 @@ from bot.render.paper import authors_line, field_text
 from bot.render.text import cut, fit_lines, safe_cut
 from bot.services.cards import PaperCard
 from bot.services.metrics import Score
-from bot.services.profile_types import Metrics, PaperPage, Profile
+from bot.services.profile_types import Metrics, NewCitations, PaperPage, Profile
 from bot.services.source_labels import source_label
 
 MESSAGE_LIMIT = 6000
@@ -126,6 +126,17 @@ def footer_text(profile: Profile) -> str:
     )
 
 
+def new_citations_line(gained: NewCitations) -> str:
+    """`New citations: 3 in 7 days, 11 in 30 days · works found citing them, counted Dec 6,
+    2026` (PaperScout's own count since their citations were first followed, not the metrics
+    source's lifetime figure)."""
+    counted = f"counted {day(gained.counted_at)}" if gained.counted_at else "not counted yet"
+    return (
+        f"New citations: {gained.week:,} in 7 days, {gained.month:,} in 30 days · works found "
+        f"citing them since {day(gained.watched_since)}, {counted}"
+    )
+
+
 def ai_inputs_line(profile: Profile) -> str:
     """`-# AI Score from h-index 23, 226 citations in 2025 (OpenAlex), 0 papers in 24 months`:
     what the score was computed from, small under the card's text."""
@@ -202,6 +213,8 @@ def profile_embed(profile: Profile, *, chart: bool = True) -> discord.Embed:
     if not profile.metrics.known:
         lines.append(metrics_source_text(profile.metrics))
     lines += [f"⚠️ {safe_cut(n, 300)}" for n in profile.notices]
+    if profile.new_citations is not None:
+        lines.append(new_citations_line(profile.new_citations))
     lines.append(ai_inputs_line(profile))
     embed = discord.Embed(
         title=safe_cut(profile.name, TITLE_LIMIT),
@@ -273,7 +286,7 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
         start = page.page * 5 + 1
         for offset, card in enumerate(page.cards):
             embed.add_field(
-                name=paper_heading(card, start + offset),
+                name=paper_heading(card, start + offset) + _cited_text(page, card),
                 value=paper_block(card, 200),
                 inline=False,
             )
@@ -281,6 +294,18 @@ def papers_page_embed(page: PaperPage) -> discord.Embed:
         embed.add_field(name="No papers", value="No tracked papers yet.", inline=False)
     embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · sort: {page.sort}")
     return embed
+
+
+def _cited_text(page: PaperPage, card: PaperCard) -> str:
+    """` · 120 citations · 3 new this month` on a `cited` page (nothing on a `recent` one)."""
+    if page.sort != "cited" or card.paper_id is None:
+        return ""
+    parts = []
+    if card.paper_id in page.lifetime:
+        parts.append(f"{page.lifetime[card.paper_id]:,} citations")
+    if page.new_this_month.get(card.paper_id):
+        parts.append(f"{page.new_this_month[card.paper_id]:,} new this month")
+    return "".join(f" · {p}" for p in parts)
 
 
 def papers_page(page: PaperPage) -> Page:

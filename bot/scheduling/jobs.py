@@ -108,17 +108,18 @@ def register_ticks(
     poll: Callable[[], Awaitable[object]] | None = None,
     plan: Callable[[], Awaitable[object]] | None = None,
     refresh_metrics: Callable[[], Awaitable[object]] | None = None,
+    citations: Callable[[], Awaitable[object]] | None = None,
     leader: Leader | None = None,
 ) -> RunningTicks:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
     `poll` (every feed: arXiv hourly, the OpenAlex works and PubMed feeds daily, each by its
-    own `next_poll_at`), `plan` and the daily `refresh_metrics` run only while `leader` says
-    this process leads (every process ticks, one works; another takes over on its next tick
-    when the leader dies); `deliver` runs in every process, made safe by the outbox's row
-    claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of a poll
-    cycle: the services' shared `CutoffFence` (`bot.runtime`) keeps the papers that cycle stores
-    in a digest. Returns what a shutdown needs to stop the running ticks cleanly.
+    own `next_poll_at`), `plan`, the daily `refresh_metrics` and `citations` run only while
+    `leader` says this process leads (every process ticks, one works; another takes over on
+    its next tick when the leader dies); `deliver` runs in every process, made safe by the
+    outbox's row claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of
+    a poll cycle: the services' shared `CutoffFence` (`bot.runtime`) keeps the papers that cycle
+    stores in a digest. Returns what a shutdown needs to stop the running ticks cleanly.
     """
     running = RunningTicks()
     common = {
@@ -132,6 +133,7 @@ def register_ticks(
         ("poll", poll, {"seconds": POLL_TICK_SECONDS}, True),
         ("plan", plan, {"seconds": PLAN_TICK_SECONDS}, True),
         ("refresh_metrics", refresh_metrics, {"minutes": PERIODIC_TICK_MINUTES}, True),
+        ("citations", citations, {"minutes": PERIODIC_TICK_MINUTES}, True),
     ]
     for name, tick, every, leader_only in ticks:
         if tick is None:

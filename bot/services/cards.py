@@ -114,6 +114,16 @@ def paper_url(paper: Paper) -> str:
 
 
 @dataclass(frozen=True)
+class CitedCards:
+    """A cited paper of a digest's "New citations", the citing works listed under it, and how
+    many new works cite it in all (`total` may exceed those listed)."""
+
+    cited: PaperCard
+    citing: tuple[PaperCard, ...]
+    total: int
+
+
+@dataclass(frozen=True)
 class AlertFor:
     """Whom an alert is about and where it went: its buttons act on these follows.
     `authors`: (author id, name) of the followed authors it is for; `personal`: sent to a
@@ -134,3 +144,4 @@ class MessagePart:
     published: tuple[PaperCard, ...] = field(default_factory=tuple)
     style: str = "full"
     alert: AlertFor | None = None  # an alert: its card comes with Mute and Unfollow buttons
+    citations: tuple[CitedCards, ...] = ()  # a digest's "New citations"

@@ -16,10 +16,13 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
+from bot.names import matches_query
 from bot.plain_text import plain
-from bot.services.candidates import Candidate
+from bot.services.author_resolver import author_value
+from bot.services.candidates import MAX_CHOICES, Candidate, choice_label, first
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.follow_types import (
+    AuthorChoice,
     CitationFollowResult,
     CitationWatching,
     FollowedAuthor,
@@ -32,6 +35,7 @@ from bot.services.follows import (
     author_row,
     check_name,
     is_named,
+    query_for_suggestions,
     repo_scope,
     target_of,
 )
@@ -174,6 +178,31 @@ class CitationFollowService:
             await repo.remove(author_id=author.id, scope=repo_scope(scope), target_id=target)
         log.info("citation unfollow: author %s scope=%s target=%s", author.id, scope, target)
         return UnfollowResult(author.id, author.display_name, scope)
+
+    async def suggest_followed(
+        self, user_id: int, channel_id: int | None, query: str
+    ) -> list[AuthorChoice]:
+        """Choices for `/unfollow citations`: the citations the invoker and this channel
+        follow, matched on folded names."""
+        text = query_for_suggestions(query)
+        if text is None:
+            return []
+        async with self._database.reader() as session:
+            repo = CitationFollowRepository(session)
+            mine = await repo.list_for_target("user", user_id)
+            channel = await repo.list_for_target("channel", channel_id) if channel_id else []
+        choices: list[AuthorChoice] = []
+        for follows, note in ((mine, "you follow"), (channel, "this channel follows")):
+            for follow in follows:
+                author = follow.author
+                value = author_value(author)
+                names = (author.display_name, *(author.name_variants or ()))
+                if any(c.value == value for c in choices) or not matches_query(text, names):
+                    continue
+                hint = first(author.affiliations or ())
+                label = choice_label(author.display_name, hint, author.works_count, note)
+                choices.append(AuthorChoice(label, value))
+        return choices[:MAX_CHOICES]
 
     async def list_follows(
         self, scope: Scope, user_id: int, channel_id: int | None

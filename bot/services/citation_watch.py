@@ -136,10 +136,20 @@ class CitationWatch:
             return CitationReport(not_due=True)
         return await self.run()
 
-    async def run(self, progress: ProgressCallback | None = None) -> CitationReport:
+    async def run(
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        wait_seconds: float = 0.0,
+        on_wait: Callable[[], None] | None = None,
+    ) -> CitationReport:
         """One run now, whatever its schedule; never raises for an upstream failure.
-        `progress(stage, done, total)` is called after each step."""
-        async with exclusively(self._database, LOCK_ROLE) as held:
+        `progress(stage, done, total)` is called after each step. While another run holds the
+        lock this waits up to `wait_seconds` (`on_wait` called when it starts waiting), then
+        gives up with a `busy` report."""
+        async with exclusively(
+            self._database, LOCK_ROLE, wait_seconds=wait_seconds, on_wait=on_wait
+        ) as held:
             if not held:
                 log.info("citations: another run is going on this database; not starting one")
                 return CitationReport(busy=True)

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.services.cards import PaperCard, paper_card
+from bot.services.cards import CitedCards, PaperCard, paper_card
 from db.models import Paper
+from db.repositories.citations import CitationCandidate
 from db.repositories.digests import DigestCandidate
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,10 @@ MAX_EMBED_CHARS = 6000  # Discord's limit on the embeds of one message, together
 # abstract) between planning and sending, and the message must still be accepted.
 EMBED_BUDGET = MAX_EMBED_CHARS - 500
 COMPACT_PAPERS_PER_MESSAGE = 25  # the options of the message's "show a card" menu
+# A "New citations" message: its cited papers, each with its first citing works listed (the
+# rest counted), well within one embed's 4,096 characters (bot/render/citations.py).
+CITED_PER_MESSAGE = 4
+CITING_LISTED = 5
 STYLES = ("compact", "full")
 
 # The characters a paper takes in a style (`full`, `compact`), or its author's heading in a
@@ -45,14 +50,24 @@ class DigestEntry:
 
 
 @dataclass(frozen=True)
+class CitedGroup:
+    """A watched paper of a digest's "New citations" and the new works citing it."""
+
+    cited_paper_id: int
+    citing_paper_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PlannedPart:
     """One Discord message of a digest: text (the header on the first) and its papers; the
-    last may list papers of earlier digests that are now published (`published`, paper ids)."""
+    last may list papers of earlier digests that are now published (`published`, paper ids);
+    the messages after them list new citations (`citations`)."""
 
     content: str
     entries: tuple[DigestEntry, ...] = ()
     published: tuple[int, ...] = ()
     style: str = "full"
+    citations: tuple[CitedGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,16 @@ class ComposedDigest:
                 "cards": [{"paper": e.paper_id, "why": list(e.author_ids)} for e in part.entries],
                 **({"published": list(part.published)} if part.published else {}),
                 **({"style": part.style} if part.style != "full" else {}),
+                **(
+                    {
+                        "citations": [
+                            {"cited": g.cited_paper_id, "by": list(g.citing_paper_ids)}
+                            for g in part.citations
+                        ]
+                    }
+                    if part.citations
+                    else {}
+                ),
             }
             for part in self.parts
         ]
@@ -79,6 +104,11 @@ class ComposedDigest:
     @property
     def paper_ids(self) -> list[int]:
         return [e.paper_id for part in self.parts for e in part.entries]
+
+    @property
+    def citing_paper_ids(self) -> list[int]:
+        """The citing works of its "New citations" (listed or counted)."""
+        return [p for part in self.parts for g in part.citations for p in g.citing_paper_ids]
 
 
 def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart]:
@@ -93,6 +123,10 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
             published=tuple(int(p) for p in part.get("published", ())),
             # Digests planned before compact ones existed were all full.
             style=str(part.get("style") or "full"),
+            citations=tuple(
+                CitedGroup(int(g["cited"]), tuple(int(p) for p in g.get("by", ())))
+                for g in part.get("citations", ())
+            ),
         )
         for part in payload
     ]
@@ -109,6 +143,33 @@ def group_candidates(candidates: Iterable[DigestCandidate]) -> dict[int, list[Di
         schedule_id: [DigestEntry(p, tuple(a)) for p, a in papers.items()]
         for schedule_id, papers in grouped.items()
     }
+
+
+def group_citations(
+    candidates: Iterable[CitationCandidate],
+) -> dict[int, list[CitedGroup]]:
+    """Per schedule, its new citations grouped by cited paper, most cited first: a citing
+    work is listed once, under the paper it cites that gathers most new citations."""
+    cites: dict[int, dict[int, set[int]]] = {}  # schedule -> citing -> cited
+    for c in candidates:
+        cites.setdefault(c.schedule_id, {}).setdefault(c.citing_paper_id, set()).add(
+            c.cited_paper_id
+        )
+    grouped: dict[int, list[CitedGroup]] = {}
+    for schedule_id, citing in cites.items():
+        counts: dict[int, int] = {}
+        for cited in citing.values():
+            for paper_id in cited:
+                counts[paper_id] = counts.get(paper_id, 0) + 1
+        under: dict[int, list[int]] = {}
+        for citing_id, cited in citing.items():
+            best = min(cited, key=lambda p: (-counts[p], p))
+            under.setdefault(best, []).append(citing_id)
+        grouped[schedule_id] = [
+            CitedGroup(paper_id, tuple(under[paper_id]))
+            for paper_id in sorted(under, key=lambda p: (-len(under[p]), p))
+        ]
+    return grouped
 
 
 def _plural(count: int, word: str) -> str:
@@ -242,18 +303,21 @@ class CardBook:
         post_when_empty: bool = True,
         published: Sequence[int] = (),
         style: str = "full",
+        citations: Sequence[CitedGroup] = (),
     ) -> ComposedDigest | None:
         """The digest of these papers in `style`, then a message of the `published` ones
-        (papers of earlier digests now published); None when both are empty and empty weeks
-        are not posted."""
+        (papers of earlier digests now published), then the new `citations`; None when all
+        are empty and empty weeks are not posted."""
         entries = self.available(entries)
         published = tuple(p for p in dict.fromkeys(published) if p in self.papers)
+        cited = self._citation_parts(citations)
         if not entries:
-            if not post_when_empty and not published:
+            if not post_when_empty and not published and not cited:
                 return None
             only = PlannedPart(empty_text(range_text), published=published)
-            return ComposedDigest((only,), 0, 0, range_text)
+            return ComposedDigest((only, *cited), 0, 0, range_text)
         tail = (PlannedPart("", published=published),) if published else ()
+        tail += cited
         authors = {a for e in entries for a in e.author_ids}
         if style == "compact":
             entries = self.by_author(entries)
@@ -271,6 +335,36 @@ class CardBook:
             for index, group in enumerate(groups)
         )
         return ComposedDigest((*parts, *tail), len(entries), len(authors), range_text)
+
+    def _citation_parts(self, citations: Sequence[CitedGroup]) -> tuple[PlannedPart, ...]:
+        """The "New citations" messages: `CITED_PER_MESSAGE` cited papers each (the citing
+        works whose paper is gone are left out, and a group left with none)."""
+        groups = [
+            CitedGroup(g.cited_paper_id, kept)
+            for g in citations
+            if g.cited_paper_id in self.papers
+            and (kept := tuple(p for p in g.citing_paper_ids if p in self.papers))
+        ]
+        return tuple(
+            PlannedPart("", citations=tuple(groups[i : i + CITED_PER_MESSAGE]))
+            for i in range(0, len(groups), CITED_PER_MESSAGE)
+        )
+
+    def citations_of(self, part: PlannedPart) -> tuple[CitedCards, ...]:
+        """The cards of a planned message's cited papers, each with its first citing works
+        (`CITING_LISTED`) and how many it has in all."""
+        return tuple(
+            CitedCards(
+                self.card(DigestEntry(g.cited_paper_id, ())),
+                tuple(
+                    self.card(DigestEntry(p, ()))
+                    for p in [p for p in g.citing_paper_ids if p in self.papers][:CITING_LISTED]
+                ),
+                sum(1 for p in g.citing_paper_ids if p in self.papers),
+            )
+            for g in part.citations
+            if g.cited_paper_id in self.papers
+        )
 
     def cards_of(self, part: PlannedPart) -> tuple[PaperCard, ...]:
         """The cards of a planned message (papers deleted since planning are left out)."""

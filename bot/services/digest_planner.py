@@ -23,15 +23,18 @@ from bot.clock import Clock
 from bot.services.cutoff_fence import CutoffFence
 from bot.services.digest_content import (
     CardBook,
+    CitedGroup,
     ComposedDigest,
     DigestEntry,
     Measure,
     group_candidates,
+    group_citations,
 )
 from bot.services.digest_times import date_range, next_occurrence, period_key
 from db.database import Database
 from db.models import DigestSchedule
 from db.repositories.authors import AuthorRepository
+from db.repositories.citations import CitationRepository
 from db.repositories.digests import DigestPlanRow, DigestScheduleRepository
 from db.repositories.papers import PaperRepository
 
@@ -60,26 +63,45 @@ async def fill_book(session: AsyncSession, book: CardBook, entries: Iterable[Dig
     book.add(papers, {a.id: a.display_name for a in authors})
 
 
+@dataclass(frozen=True)
+class DigestContents:
+    """Per schedule: the papers due in its next digest, those of its earlier digests now
+    published, and its new citations."""
+
+    papers: dict[int, list[DigestEntry]]
+    published: dict[int, list[int]]
+    citations: dict[int, list[CitedGroup]]
+
+
 async def load_contents(
     session: AsyncSession,
     repo: DigestScheduleRepository,
     book: CardBook,
     schedule_ids: Sequence[int],
     until: datetime,
-) -> tuple[dict[int, list[DigestEntry]], dict[int, list[int]]]:
-    """Per schedule, the papers due in its next digest and those of its earlier digests now
-    published; their papers and authors loaded into `book`."""
+) -> DigestContents:
+    """What is due in each schedule's next digest; its papers and authors loaded into `book`."""
     grouped = group_candidates(await repo.candidates(schedule_ids, until=until))
     published = await repo.now_published(schedule_ids, until=until)
+    citations = group_citations(
+        await CitationRepository(session).candidates(schedule_ids, until=until)
+    )
+    cited_papers = {
+        p
+        for groups in citations.values()
+        for g in groups
+        for p in (g.cited_paper_id, *g.citing_paper_ids)
+    }
     await fill_book(
         session,
         book,
         [
             *(e for entries in grouped.values() for e in entries),
             *(DigestEntry(p, ()) for ids in published.values() for p in ids),
+            *(DigestEntry(p, ()) for p in sorted(cited_papers)),
         ],
     )
-    return grouped, published
+    return DigestContents(grouped, published, citations)
 
 
 def digest_range(
@@ -120,6 +142,7 @@ def plan_row(
         guild_id=schedule.guild_id,
         payload=composed.payload() if composed is not None else None,
         paper_ids=composed.paper_ids if composed is not None else (),
+        citing_paper_ids=composed.citing_paper_ids if composed is not None else (),
         expected_next_digest_at=schedule.next_digest_at,
         next_digest_at=next_digest_at,
         last_cutoff_at=cutoff,
@@ -180,19 +203,10 @@ class DigestPlanner:
                 schedules = await repo.due(now, limit=self._batch_size)
                 if not schedules:
                     break
-                grouped, published = await load_contents(
-                    session, repo, book, [s.id for s in schedules], now
-                )
+                contents = await load_contents(session, repo, book, [s.id for s in schedules], now)
                 rows = []
                 for schedule in schedules:
-                    row = await self._plan_one(
-                        repo,
-                        schedule,
-                        grouped.get(schedule.id, []),
-                        published.get(schedule.id, []),
-                        book,
-                        now,
-                    )
+                    row = await self._plan_one(repo, schedule, contents, book, now)
                     if row is not None:
                         rows.append(row)
                 created = await repo.record_plans(rows, now=now)
@@ -212,18 +226,19 @@ class DigestPlanner:
         self,
         repo: DigestScheduleRepository,
         schedule: DigestSchedule,
-        entries: list[DigestEntry],
-        published: list[int],
+        contents: DigestContents,
         book: CardBook,
         now: datetime,
     ) -> DigestPlanRow | None:
+        entries = contents.papers.get(schedule.id, [])
         try:
             composed = book.compose(
                 entries,
                 digest_range(schedule, schedule.next_digest_at, book, entries),
                 post_when_empty=schedule.post_when_empty,
-                published=published,
+                published=contents.published.get(schedule.id, []),
                 style=schedule.style,
+                citations=contents.citations.get(schedule.id, []),
             )
             following = next_occurrence(
                 schedule.weekday, schedule.local_time, schedule.timezone, now

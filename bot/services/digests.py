@@ -194,15 +194,16 @@ class DigestService:
             repo = DigestScheduleRepository(session)
             schedule = await self._get(repo, target_kind, target_id, guild_id)
             book = CardBook(self._measure)
-            grouped, published = await load_contents(session, repo, book, [schedule.id], now)
-            entries = grouped.get(schedule.id, [])
+            contents = await load_contents(session, repo, book, [schedule.id], now)
+            entries = contents.papers.get(schedule.id, [])
             range_text = digest_range(schedule, schedule.next_digest_at, book, entries)
             composed = book.compose(
                 entries,
                 range_text,
                 post_when_empty=schedule.post_when_empty,
-                published=published.get(schedule.id, []),
+                published=contents.published.get(schedule.id, []),
                 style=schedule.style,
+                citations=contents.citations.get(schedule.id, []),
             )
         parts = message_parts(book, composed.parts) if composed is not None else []
         return DigestPreview(
@@ -227,15 +228,16 @@ class DigestService:
                     "Run /digest setup to resume it first."
                 )
             book = CardBook(self._measure)
-            grouped, published = await load_contents(session, repo, book, [schedule.id], now)
-            entries = grouped.get(schedule.id, [])
+            contents = await load_contents(session, repo, book, [schedule.id], now)
+            entries = contents.papers.get(schedule.id, [])
             range_text = digest_range(schedule, now, book, entries)
             composed = book.compose(
                 entries,
                 range_text,
                 post_when_empty=False,
-                published=published.get(schedule.id, []),
+                published=contents.published.get(schedule.id, []),
                 style=schedule.style,
+                citations=contents.citations.get(schedule.id, []),
             )
             if composed is None:
                 return SendNowResult(False, 0, 0, range_text)
@@ -276,11 +278,18 @@ def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
     result = []
     for part in parts:
         cards, published = book.cards_of(part), book.published_of(part)
+        citations = book.citations_of(part)
         content = part.content
-        if not content and not cards and not published:
+        if not content and not cards and not published and not citations:
             content = "(The papers of this part of the digest were removed.)"
         result.append(
-            MessagePart(content=content, cards=cards, published=published, style=part.style)
+            MessagePart(
+                content=content,
+                cards=cards,
+                published=published,
+                style=part.style,
+                citations=citations,
+            )
         )
     return result
 
@@ -293,6 +302,12 @@ async def digest_message_parts(
     book = CardBook()
     entries = [e for part in parts for e in part.entries]
     entries += [DigestEntry(p, ()) for part in parts for p in part.published]
+    entries += [
+        DigestEntry(p, ())
+        for part in parts
+        for g in part.citations
+        for p in (g.cited_paper_id, *g.citing_paper_ids)
+    ]
     async with database.reader() as session:
         await fill_book(session, book, entries)
     return message_parts(book, parts)

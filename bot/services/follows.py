@@ -85,7 +85,7 @@ def check_name(text: str | None) -> str:
     return (text or "").strip()
 
 
-def _query_for_suggestions(text: str) -> str | None:
+def query_for_suggestions(text: str) -> str | None:
     """What autocomplete may look up: None when the text could never be a name."""
     try:
         return check_name(text)
@@ -189,7 +189,7 @@ class FollowService:
         Then OpenAlex autocomplete candidates. Never another server's data; an upstream
         failure or slowness leaves the local choices alone (never an error).
         """
-        text = _query_for_suggestions(query)
+        text = query_for_suggestions(query)
         if text is None:
             return []
         local = await self._local_authors(guild_id, user_id, text)
@@ -214,7 +214,7 @@ class FollowService:
         self, user_id: int, channel_id: int | None, query: str
     ) -> list[AuthorChoice]:
         """Choices for `/unfollow author name`: what the invoker and this channel follow."""
-        text = _query_for_suggestions(query)
+        text = query_for_suggestions(query)
         if text is None:
             return []
         async with self._database.reader() as session:

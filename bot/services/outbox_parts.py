@@ -1,6 +1,7 @@
 """The messages of an outbox row, built when it is sent: an alert, a planned digest, a notice.
 
-An alert names a stored paper and the followed authors it is for; a digest row holds the
+An alert names a stored paper and the followed authors it is for; a citation alert a stored
+citing work, the watched papers it cites and their authors; a digest row holds the
 planned snapshot (header text and paper ids per message, `digest_content`); a notice one plain
 sentence. Each is turned into `MessagePart`s from the stored papers at send time, so a paper's
 new version shows its newest title.
@@ -32,6 +33,8 @@ class OutboxParts:
             return [await self._alert(entry.payload, personal=entry.destination_kind == "user")]
         if entry.kind == "digest":
             return await digest_message_parts(self._database, entry.payload)
+        if entry.kind == "citation":
+            return [await self._citation(entry.payload)]
         if entry.kind == "notice":  # an outage or recovery notice: one plain sentence
             return [MessagePart(content=notice_text(entry.payload))]
         raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
@@ -47,3 +50,29 @@ class OutboxParts:
         who = ", ".join(names) or "an author you follow"
         about = AlertFor(tuple((a.id, a.display_name) for a in authors), personal)
         return MessagePart(content=f"New paper by {who}", cards=(card,), alert=about)
+
+    async def _citation(self, payload: Any) -> MessagePart:
+        """The citing work's card under one line naming the cited papers and their author."""
+        cited_ids = [int(p) for p in payload.get("cited_paper_ids", [])]
+        async with self._database.reader() as session:
+            papers = PaperRepository(session)
+            citing = await papers.get(int(payload["citing_paper_id"]))
+            cited = await papers.list_by_ids(cited_ids)
+            authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
+        if citing is None:
+            raise PermanentDeliveryError(f"paper {payload['citing_paper_id']} no longer exists")
+        names = [a.display_name for a in authors]
+        return MessagePart(
+            content=citation_alert_text(names, [p.title for p in cited]),
+            cards=(paper_card(citing, []),),
+        )
+
+
+def citation_alert_text(author_names: list[str], cited_titles: list[str]) -> str:
+    """`New citation of Lucas Beyer's work: cites “PaliGemma”` (outside text: the renderer
+    escapes the whole line)."""
+    who = " and ".join(author_names) or "an author you follow"
+    titles = [f"“{title}”" for title in cited_titles[:3]]
+    more = len(cited_titles) - len(titles)
+    cites = ", ".join(titles) + (f" and {more} more" if more > 0 else "")
+    return f"New citation of {who}'s work" + (f": cites {cites}" if cites else "")

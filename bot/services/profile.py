@@ -21,7 +21,7 @@ import math
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.errors import BadInput, NotFoundError
@@ -30,6 +30,7 @@ from bot.services.author_lookup import AuthorLookup
 from bot.services.author_query import AuthorQuery, parse_author_query
 from bot.services.author_resolver import Viewer
 from bot.services.cards import paper_card
+from bot.services.citation_watch import JOB_KEY as CITATIONS_JOB_KEY
 from bot.services.metrics import ai_score, novelty
 from bot.services.metrics_on_view import MetricsOnView
 from bot.services.paper_history import DOWN_NOTICES, PaperHistory
@@ -40,11 +41,21 @@ from bot.services.profile_figures import (
     primary_category,
     year_points,
 )
-from bot.services.profile_types import NO_METRICS_SOURCE, Metrics, PaperPage, Profile, Sort
+from bot.services.profile_types import (
+    NO_METRICS_SOURCE,
+    Metrics,
+    NewCitations,
+    PaperPage,
+    Profile,
+    Sort,
+)
 from db.database import Database
 from db.models import Author
 from db.models import Paper as StoredPaper
 from db.repositories.authors import AuthorRepository
+from db.repositories.citation_follows import CitationFollowRepository
+from db.repositories.citations import CitationRepository
+from db.repositories.feeds import FeedStateRepository
 from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
@@ -184,9 +195,17 @@ class ProfileService:
                 author_id, order=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
             known = await papers_repo.count_cited_for_author(author_id) if sort == "cited" else None
+            month: dict[int, int] = {}
+            if sort == "cited":
+                month = await CitationRepository(session).gained_per_paper(
+                    (p.id for p in rows), since=self._clock.now() - timedelta(days=30)
+                )
             name = author.display_name
         cards = tuple(paper_card(p, (name,)) for p in rows)
-        return PaperPage(author_id, name, sort, page, pages, total, cards, known)
+        lifetime = {p.id: p.citations for p in rows if p.citations is not None}
+        if sort != "cited":
+            lifetime = {}
+        return PaperPage(author_id, name, sort, page, pages, total, cards, known, lifetime, month)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -216,7 +235,8 @@ class ProfileService:
             notices.append(f"Showing the metrics cached on {stamp}.")
         if author.metrics_as_of is None and reason is None:
             reason = "metrics source unreachable" if notices else NO_METRICS_SOURCE
-        version = f"{count}:{author.metrics_as_of}:{author.updated_at}"
+        gained = await self._new_citations(author_id, now)
+        version = f"{count}:{author.metrics_as_of}:{author.updated_at}:{gained}"
         key = (author_id, paper_limit)
         cached = self._profiles.get(key)
         if (
@@ -232,13 +252,29 @@ class ProfileService:
             papers = await PaperRepository(session).papers_for_author(
                 author_id, order="recent", limit=max(count, 1)
             )
-        profile = await self._compute(author, papers, version, now, notices, reason, paper_limit)
+        profile = await self._compute(
+            author, papers, version, now, notices, reason, paper_limit, gained
+        )
         if not notices:
             stamp = self._clock.monotonic()
             self._profiles[key] = _Cached(version, stamp, stamp, profile)
             while len(self._profiles) > CACHE_ENTRIES:
                 self._profiles.popitem(last=False)
         return profile
+
+    async def _new_citations(self, author_id: int, now: datetime) -> NewCitations | None:
+        """Works citing their papers found in the last 7 and 30 days, when someone follows
+        their citations (else None: nobody watches, so nothing is counted)."""
+        async with self._database.reader() as session:
+            since = await CitationFollowRepository(session).watched_since(author_id)
+            if since is None:
+                return None
+            citations = CitationRepository(session)
+            week = await citations.gained(author_id, since=now - timedelta(days=7))
+            month = await citations.gained(author_id, since=now - timedelta(days=30))
+            job = await FeedStateRepository(session).get(CITATIONS_JOB_KEY)
+        counted = job.last_success_at if job is not None else None
+        return NewCitations(week, month, since, counted)
 
     async def _author_and_count(self, author_id: int) -> tuple[Author, int]:
         async with self._database.reader() as session:
@@ -257,6 +293,7 @@ class ProfileService:
         notices: list[str],
         reason: str | None,
         paper_limit: int | None,
+        gained: NewCitations | None,
     ) -> Profile:
         oldest_first = sorted(papers, key=lambda p: (p.published, p.id))
         texts = [f"{p.title} {p.abstract}" for p in oldest_first]
@@ -298,6 +335,7 @@ class ProfileService:
             papers_complete=author.papers_fetched_at is not None,
             topic_field=author.topic_field,
             arxiv_papers=sum(1 for p in papers if p.primary_category),
+            new_citations=gained,
         )
 
 

@@ -8,7 +8,7 @@ database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -78,6 +78,8 @@ class Profile:
     # The subfield of their main OpenAlex topic, when known (`Ecology`).
     topic_field: str | None = None
     arxiv_papers: int = 0  # tracked papers with an arXiv category
+    # Works citing their papers found lately, when someone follows their citations.
+    new_citations: NewCitations | None = None
 
     @property
     def field_source(self) -> str | None:
@@ -120,6 +122,18 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class NewCitations:
+    """Works citing the author's tracked papers that the citations job found in the last 7
+    and 30 days (not the metrics source's lifetime count): counted since `watched_since` (the
+    first follow of their citations), last on `counted_at` (None: the job has not run yet)."""
+
+    week: int
+    month: int
+    watched_since: datetime
+    counted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PaperPage:
     """One page of an author's papers."""
 
@@ -132,6 +146,10 @@ class PaperPage:
     cards: tuple[PaperCard, ...]
     # Sorted by citations: how many of the author's papers have a count (None for `recent`).
     citations_known: int | None = None
+    # Sorted by citations, per paper id of `cards`: its lifetime count (the metrics source's)
+    # and the works citing it PaperScout found in the last 30 days (`citation_links`).
+    lifetime: Mapping[int, int] = field(default_factory=dict)
+    new_this_month: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

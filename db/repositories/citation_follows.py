@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -118,6 +118,13 @@ class CitationFollowRepository:
         )
         result = await self.session.execute(select(Author).where(watched).order_by(Author.id))
         return list(result.scalars())
+
+    async def watched_since(self, author_id: int) -> datetime | None:
+        """When someone first followed this author's citations (None: nobody does)."""
+        result = await self.session.execute(
+            select(func.min(CitationFollow.created_at)).where(CitationFollow.author_id == author_id)
+        )
+        return result.scalar_one_or_none()
 
     async def instant_of(self, author_ids: Iterable[int]) -> list[CitationFollow]:
         """The instant citation follows of these authors (for alerts), by id."""

@@ -277,19 +277,5 @@ class CitationRepository:
             found.extend(CitationCandidate(*row) for row in await self.session.execute(stmt))
         return found
 
-    async def add_digest_items(self, items: Iterable[tuple[int, int]], *, now: datetime) -> None:
-        """Record (schedule id, citing paper id) pairs as listed in a digest (kept if there)."""
-        rows = [
-            {"schedule_id": s, "citing_paper_id": p, "added_at": require_aware(now, "now")}
-            for s, p in unique(items)
-        ]
-        for chunk in chunked(rows, 5000):
-            await self.session.execute(
-                upsert_insert(self.session, DigestCitationItem.__table__).on_conflict_do_nothing(
-                    index_elements=["schedule_id", "citing_paper_id"]
-                ),
-                list(chunk),
-            )
-
 
 __all__ = ["CitationCandidate", "CitationRepository", "NewLink", "WatchedPaper"]

@@ -27,13 +27,14 @@ from db.models import (
     DIGEST_STYLES,
     DIGEST_TARGET_KINDS,
     AuthorPaper,
+    DigestCitationItem,
     DigestItem,
     DigestSchedule,
     Follow,
     OutboxEntry,
     Paper,
 )
-from db.repositories._dialect import chunked, dialect_name, unique, upsert_insert
+from db.repositories._dialect import IN_CHUNK, chunked, dialect_name, unique, upsert_insert
 from db.types import require_aware
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class DigestPlanRow:
     expected_next_digest_at: datetime
     next_digest_at: datetime
     last_cutoff_at: datetime
+    citing_paper_ids: Sequence[int] = ()  # its "New citations": never in a later digest
 
 
 class DigestScheduleRepository:
@@ -433,6 +435,19 @@ class DigestScheduleRepository:
         ]
         if items:
             await self._insert_items(items, now)
+        citation_items = [
+            {"schedule_id": p.schedule_id, "citing_paper_id": paper_id, "added_at": now}
+            for p in plans
+            if p.schedule_id in outbox_ids
+            for paper_id in dict.fromkeys(p.citing_paper_ids)
+        ]
+        for chunk in chunked(citation_items, IN_CHUNK):
+            await self.session.execute(
+                upsert_insert(self.session, DigestCitationItem.__table__).on_conflict_do_nothing(
+                    index_elements=["schedule_id", "citing_paper_id"]
+                ),
+                list(chunk),
+            )
         advancing = [p for p in plans if p.payload is None or p.schedule_id in outbox_ids]
         if advancing:
             schedules = DigestSchedule.__table__

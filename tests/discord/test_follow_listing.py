@@ -125,7 +125,7 @@ async def test_following_pages_through_long_lists_for_the_invoker_only(h: BotHar
     assert message["flags"] & 64
     first = embed_of(message)
     assert first["title"] == "Authors you follow"
-    assert first["footer"]["text"] == "Page 1/3 · 23 authors"
+    assert first["footer"]["text"] == "Page 1/3 · 23 follows"
     lines = first["description"].split("\n")
     assert len(lines) == 10 and lines[0].startswith(
         f"**{names[0]}** · Institute of \\*Synthetic\\*"
@@ -144,7 +144,7 @@ async def test_following_pages_through_long_lists_for_the_invoker_only(h: BotHar
     second = await h.component("follows:next", message=message)
     assert second.callback_type == 7
     shown = h.fake.messages[message["id"]]
-    assert embed_of(shown)["footer"]["text"] == "Page 2/3 · 23 authors"
+    assert embed_of(shown)["footer"]["text"] == "Page 2/3 · 23 follows"
     assert embed_of(shown)["description"].split("\n")[0].startswith(f"**{names[10]}**")
     await h.component("follows:next", message=message)
     last = h.fake.messages[message["id"]]
@@ -173,5 +173,5 @@ async def test_following_short_lists_and_channel_scope(h: BotHarness) -> None:
     embed = embed_of(channel.original_message)
     assert embed["title"] == "Authors #general follows"
     assert embed["description"].startswith("**Heather Piwowar** · OpenAlex · cs.DL, cs.CY · weekly")
-    assert embed["footer"]["text"] == "Page 1/1 · 1 author"
+    assert embed["footer"]["text"] == "Page 1/1 · 1 follow"
     assert channel.original_message["components"] == []  # one page: no buttons
