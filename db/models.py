@@ -153,6 +153,9 @@ class Paper(Base):
     venue_seen_at: Mapped[datetime | None] = mapped_column(index=True)
     citations: Mapped[int | None] = mapped_column(Integer)
     citations_as_of: Mapped[datetime | None]
+    # When the citations job last asked OpenAlex for the id of this paper without one (an
+    # arXiv paper found by name): one OpenAlex does not know is asked again a month later.
+    openalex_checked_at: Mapped[datetime | None]
     # Which feed first delivered it ('arxiv_api', 'arxiv_rss', 'openalex', ...): for debugging.
     source: Mapped[str | None] = mapped_column(String(32))
     # When the bot first stored it: digests cut off on this, never on `published`.

@@ -5,7 +5,8 @@ Once a day (the leader's `citations` tick, or `paperscout citations --once`):
 1. The watched papers: per watched author, their `papers_per_author` most cited tracked papers
    (the request budget: a paper costs 1/100 of a request a day). arXiv papers without an
    OpenAlex id get one first (`work_ids_of_arxiv`, one call per 100, at most
-   `resolve_per_run` a run), stored as the paper's identifier.
+   `resolve_per_run` a run), stored as the paper's identifier; one OpenAlex does not know is
+   asked again a month later (`papers.openalex_checked_at`).
 2. `/works?filter=cites:<up to 100 ids>,from_created_date:<since>` per 100 watched papers,
    cursor paged (`OpenAlexSource.works_citing`). `since` is the job's last success minus
    `lag` (OpenAlex indexes works days late), or `first_lookback` before now on its first run.
@@ -60,7 +61,10 @@ DEFAULT_LAG = timedelta(days=7)
 DEFAULT_FIRST_LOOKBACK = timedelta(days=7)
 # 1,000 watched authors x 100 papers = 1,000 requests; x 50 papers, 500 (docs/sources.md).
 DEFAULT_PAPERS_PER_AUTHOR = 100
-DEFAULT_RESOLVE_PER_RUN = 2_000  # arXiv papers given an OpenAlex id per run: 20 requests
+# arXiv papers asked for their OpenAlex id per run (50 requests); one OpenAlex did not know is
+# asked again after RECHECK_UNKNOWN_AFTER (it indexes arXiv days late, and merges later).
+DEFAULT_RESOLVE_PER_RUN = 5_000
+RECHECK_UNKNOWN_AFTER = timedelta(days=30)
 MAX_PAGES_PER_BATCH = 10  # 1,000 citing works of 100 papers in a week: a runaway cursor
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -199,11 +203,19 @@ class CitationWatch:
     ) -> list[WatchedPaper]:
         """Give arXiv papers without an OpenAlex id theirs (up to `resolve_per_run`)."""
         assert self._openalex is not None
-        missing = [p for p in watched if p.openalex_id is None and p.arxiv_id]
+        recheck = self._clock.now() - RECHECK_UNKNOWN_AFTER
+        missing = [
+            p
+            for p in watched
+            if p.openalex_id is None
+            and p.arxiv_id
+            and (p.openalex_checked_at is None or p.openalex_checked_at < recheck)
+        ]
         arxiv_ids = list(dict.fromkeys(p.arxiv_id for p in missing if p.arxiv_id))
         arxiv_ids = arxiv_ids[: self.resolve_per_run]
         if not arxiv_ids:
             return watched
+        asked = set(arxiv_ids)
         try:
             found = await self._openalex.work_ids_of_arxiv(arxiv_ids)
         except SourceError as error:
@@ -213,7 +225,9 @@ class CitationWatch:
             report.requests += -(-len(arxiv_ids) // MAX_IDS_PER_FILTER)
         ids = {p.paper_id: found[p.arxiv_id] for p in missing if p.arxiv_id in found}
         async with self._database.transaction() as session:
-            report.resolved = await CitationRepository(session).add_openalex_ids(ids)
+            report.resolved = await CitationRepository(session).add_openalex_ids(
+                [p.paper_id for p in missing if p.arxiv_id in asked], ids, now=self._clock.now()
+            )
         return [
             WatchedPaper(p.author_id, p.paper_id, ids.get(p.paper_id) or p.openalex_id, p.arxiv_id)
             for p in watched

@@ -32,6 +32,7 @@ class WatchedPaper:
     paper_id: int
     openalex_id: str | None
     arxiv_id: str | None
+    openalex_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,14 @@ class CitationRepository:
         found: list[WatchedPaper] = []
         for chunk in chunked(unique(author_ids)):
             ranked = (
-                select(AuthorPaper.author_id, Paper.id, Paper.openalex_id, Paper.arxiv_id, rank)
+                select(
+                    AuthorPaper.author_id,
+                    Paper.id,
+                    Paper.openalex_id,
+                    Paper.arxiv_id,
+                    Paper.openalex_checked_at,
+                    rank,
+                )
                 .join(Paper, Paper.id == AuthorPaper.paper_id)
                 .where(
                     AuthorPaper.author_id.in_(chunk),
@@ -85,7 +93,13 @@ class CitationRepository:
                 .subquery()
             )
             rows = await self.session.execute(
-                select(ranked.c.author_id, ranked.c.id, ranked.c.openalex_id, ranked.c.arxiv_id)
+                select(
+                    ranked.c.author_id,
+                    ranked.c.id,
+                    ranked.c.openalex_id,
+                    ranked.c.arxiv_id,
+                    ranked.c.openalex_checked_at,
+                )
                 .where(ranked.c.rank <= per_author)
                 .order_by(ranked.c.author_id, ranked.c.rank)
             )
@@ -104,10 +118,19 @@ class CitationRepository:
             counts.update({author_id: count for author_id, count in rows})
         return counts
 
-    async def add_openalex_ids(self, ids: dict[int, str]) -> int:
-        """Give papers the OpenAlex ids found for them (paper id -> short id); an id another
-        stored work already holds is left alone (that work is the one OpenAlex means).
-        Returns how many papers took one."""
+    async def add_openalex_ids(
+        self, asked: Iterable[int], ids: dict[int, str], *, now: datetime
+    ) -> int:
+        """Note that OpenAlex was asked for the ids of papers `asked`, and give them the ids
+        found (paper id -> short id); an id another stored work already holds is left alone
+        (that work is the one OpenAlex means). Returns how many papers took one."""
+        papers = Paper.__table__
+        for chunk in chunked(unique(asked)):
+            await self.session.execute(
+                papers.update()
+                .where(papers.c.id.in_(chunk))
+                .values(openalex_checked_at=require_aware(now, "now"))
+            )
         if not ids:
             return 0
         taken = set()
@@ -128,7 +151,6 @@ class CitationRepository:
             ),
             [{"paper_id": p, "scheme": "openalex", "value": w} for p, w in fresh.items()],
         )
-        papers = Paper.__table__
         for paper_id, openalex_id in fresh.items():
             await self.session.execute(
                 papers.update()

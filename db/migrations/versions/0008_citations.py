@@ -9,7 +9,8 @@ Create Date: 2026-12-06
 a per-follow `include_self`. `citation_links` holds one row per (citing work, cited paper,
 watched author), stamped `found_at` when the citations job stored it. `digest_citation_items`
 keeps a citing work in one "New citations" section per destination. The outbox gains the kind
-`citation`.
+`citation`; papers gain `openalex_checked_at` (when the job last asked OpenAlex for the id of
+a paper without one).
 
 Downgrade: the three tables go, and with them the queued citation alerts.
 
@@ -135,9 +136,14 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:  # SQLite: move-and-copy
         batch.drop_constraint(op.f("ck_outbox_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_outbox_kind"), KINDS_AFTER)
+    op.add_column(
+        "papers", sa.Column("openalex_checked_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("papers") as batch:
+        batch.drop_column("openalex_checked_at")
     op.execute("DELETE FROM outbox WHERE kind = 'citation'")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint(op.f("ck_outbox_kind"), type_="check")
