@@ -8,6 +8,7 @@ from datetime import datetime
 from bot import __version__
 from bot.clock import Clock
 from bot.services.arxiv_feeds import API_FEED_KEY, RSS_FEED_PREFIX
+from bot.services.citation_watch import JOB_KEY as CITATIONS_KEY
 from bot.services.crossref_links import JOB_KEY as CROSSREF_LINKS_KEY
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.openalex_works import JOB_KEY as WORKS_FEED_KEY
@@ -28,6 +29,7 @@ DAILY_JOBS = {
     WORKS_FEED_KEY: "OpenAlex works",
     PUBMED_FEED_KEY: "PubMed",
     CROSSREF_LINKS_KEY: "Crossref links",
+    CITATIONS_KEY: "citations",
 }
 
 

@@ -101,7 +101,8 @@ async def test_status_defers_then_reports(
         "Sources": "No source has been polled yet.",
         "Daily jobs": (
             "metrics refresh: last done never\nOpenAlex works: last done never\n"
-            "PubMed: last done never\nCrossref links: last done never"
+            "PubMed: last done never\nCrossref links: last done never\n"
+            "citations: last done never"
         ),
     }
     # What the user sees: the "thinking" message replaced by the report, still ephemeral.
@@ -136,7 +137,7 @@ async def test_status_shows_when_each_daily_job_last_succeeded(
     done = int(datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp())
     assert fields(embed)["Daily jobs"] == (
         f"metrics refresh: last done <t:{done}:R>\nOpenAlex works: last done never\n"
-        "PubMed: last done never\nCrossref links: last done never"
+        "PubMed: last done never\nCrossref links: last done never\ncitations: last done never"
     )
 
 
