@@ -104,6 +104,12 @@ def preview_text(preview: DigestPreview) -> str:
         for card in part.cards:
             number += 1
             lines += ["", *card_lines(card, number)]
+        for group in part.citations:
+            works = f"{group.total} new work" + ("" if group.total == 1 else "s")
+            lines += ["", f"New citations of {clean(group.cited.title)}: cited by {works}"]
+            lines += [f"  - {clean(card.title)} ({card.url})" for card in group.citing]
+            if group.total > len(group.citing):
+                lines.append(f"  - and {group.total - len(group.citing)} more")
     return "\n".join(lines)
 
 
@@ -146,7 +152,18 @@ def preview_json(preview: DigestPreview) -> dict[str, Any]:
         "paper_count": preview.paper_count,
         "range_text": preview.range_text,
         "parts": [
-            {"content": part.content, "cards": [card_json(card) for card in part.cards]}
+            {
+                "content": part.content,
+                "cards": [card_json(card) for card in part.cards],
+                "citations": [
+                    {
+                        "cited": card_json(group.cited),
+                        "citing": [card_json(card) for card in group.citing],
+                        "total": group.total,
+                    }
+                    for group in part.citations
+                ],
+            }
             for part in preview.parts
         ],
     }

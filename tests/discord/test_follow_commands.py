@@ -1,4 +1,5 @@
-"""/follow author end to end: the fake Discord in front, the fake upstream (OpenAlex, arXiv) behind.
+"""/follow author (and /follow citations) end to end: the fake Discord in front, the fake
+upstream (OpenAlex, arXiv) behind.
 
 Storing paths run on SQLite and PostgreSQL; the rest on SQLite. What is asserted is what the
 user sees (the recorded Discord requests) and what is stored (rows read back from the bot's
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.errors import UpstreamDown
-from db.models import Author, AuthorNameKey, Follow
+from db.models import Author, AuthorNameKey, CitationFollow, Follow
 from db.repositories.authors import AuthorRepository
 from db.repositories.papers import PaperRepository
 from tests.harness.bot_harness import BotHarness
@@ -726,3 +727,91 @@ async def test_an_expired_menu_is_disabled_and_stores_nothing(h: BotHarness) -> 
     (row,) = shown["components"]
     assert row["components"][0]["disabled"] is True
     assert (await stored(h)).counts == (0, 0, 0)
+
+
+# --- /follow citations (the same resolver, menu and rules) -----------------------------------
+
+
+async def count_rows(h: BotHarness, model: type) -> int:
+    assert h.bot.database is not None
+    async with h.bot.database.reader() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)))
+
+
+def answer_text(ex: object) -> str:
+    message = ex.original_message or ex.callback.json["data"]  # type: ignore[attr-defined]
+    return str(message["content"])
+
+
+@pytest.mark.parametrize("harness_mode", ["direct"], indirect=True)
+async def test_an_ambiguous_name_offers_the_menu_and_a_pick_without_papers_stores_nothing(
+    h_any_db: BotHarness,
+) -> None:
+    h = h_any_db
+    ex = await h.slash("follow citations", author="mearman")
+    menu = ex.original_message
+    assert menu["flags"] & EPHEMERAL
+    assert menu["content"].startswith("Several authors match “mearman”.")
+    assert len(select_options(menu)) == 8
+
+    # arXiv knows no paper by him (the catch-all feed is empty): nothing to watch.
+    picked = await h.component("follows:pick", message=menu, values=[f"openalex:{MEARMAN}"])
+    (error,) = picked.followup_messages
+    assert error["flags"] & EPHEMERAL
+    assert "nothing to watch yet" in error["content"]
+    assert (await count_rows(h, Author), await count_rows(h, CitationFollow)) == (0, 0)
+
+
+async def test_follow_list_and_unfollow_the_citations_of_an_author(h: BotHarness) -> None:
+    ex = await h.slash("follow citations", author="Heather Piwowar", self_citations=True)
+    text = answer_text(ex)
+    assert text.startswith("You now follow the citations of **Heather Piwowar**"), text
+    assert "Watching all 4 tracked papers, once a day; self-citations included." in text
+    assert "weekly digest that is not set up yet" in text
+
+    # Again, instant: the same follow, its options changed (self-citations kept as set).
+    ex = await h.slash("follow citations", author="Heather Piwowar", notify="instant")
+    assert answer_text(ex).startswith("You already follow the citations of **Heather Piwowar**")
+    async with h.bot.database.reader() as session:
+        (follow,) = (await session.scalars(select(CitationFollow))).all()
+    assert (follow.notify, follow.include_self) == ("instant", True)
+
+    # Her papers are not followed by this: /following lists the citation follow alone.
+    listing = await h.slash("following")
+    (embed,) = listing.original_message["embeds"]
+    assert embed["description"].startswith(
+        "Citations of **Heather Piwowar** · all 4 tracked papers · self-citations included"
+    )
+    assert " · instant · since " in embed["description"]
+    assert embed["footer"]["text"] == "Page 1/1 · 1 follow"
+
+    # Another member sees none of it, and cannot unfollow it.
+    other = await h.slash("following", invoker=h.fake.owner)
+    assert "no authors yet" in answer_text(other)
+    choices = await h.autocomplete("unfollow citations", focused="author", author="piwo")
+    assert next(c["name"] for c in choices.choices).startswith("Heather Piwowar")
+    refused = await h.slash("unfollow citations", author="Heather Piwowar", invoker=h.fake.owner)
+    assert "is not among the authors whose citations you follow" in answer_text(refused)
+    assert await count_rows(h, CitationFollow) == 1
+
+    ex = await h.slash("unfollow citations", author="Heather Piwowar")
+    assert answer_text(ex) == "You no longer follow the citations of **Heather Piwowar**."
+    assert await count_rows(h, CitationFollow) == 0
+
+
+async def test_a_channel_needs_manage_server_and_bad_input_writes_nothing(h: BotHarness) -> None:
+    refused = await h.slash("follow citations", author="Heather Piwowar", scope="channel")
+    assert "Manage Server" in answer_text(refused)
+    empty = await h.slash("follow citations", author="   ")
+    assert answer_text(empty)  # the name validator's message, privately
+    assert (await count_rows(h, Author), await count_rows(h, CitationFollow)) == (0, 0)
+
+    ex = await h.slash(
+        "follow citations", author="Heather Piwowar", scope="channel", permissions=MANAGE
+    )
+    assert answer_text(ex).startswith(
+        "This channel now follows the citations of **Heather Piwowar**"
+    )
+    listing = await h.slash("following", scope="channel")
+    (embed,) = listing.original_message["embeds"]
+    assert embed["description"].startswith("Citations of **Heather Piwowar**")
