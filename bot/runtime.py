@@ -151,6 +151,7 @@ def assemble(
             history=history,
             fence=fence,
             papers_per_author=per_author,
+            enabled=openalex is not None,
         ),
     )
 

@@ -66,10 +66,13 @@ class CitationFollowService:
         history: PaperHistory,
         fence: CutoffFence,
         papers_per_author: int,
+        enabled: bool = True,
     ) -> None:
         """`follows`: resolves and stores authors as `/follow author` does;
-        `papers_per_author`: how many of an author's papers the citations job watches."""
+        `papers_per_author`: how many of an author's papers the citations job watches;
+        `enabled` False: OpenAlex is not configured, so no citation could ever be found."""
         self._database = database
+        self.enabled = enabled
         self._clock = clock
         self._follows = follows
         self._history = history
@@ -94,6 +97,11 @@ class CitationFollowService:
         `notify` / `include_self` None: weekly / without self-citations for a new follow, kept
         for an existing one.
         """
+        if not self.enabled:
+            raise BadInput(
+                "Citation alerts need OpenAlex, which this bot's operator has not configured "
+                "(OPENALEX_API_URL is empty): nothing was followed."
+            )
         target = target_of(scope, user_id, channel_id)
         now = now or self._clock.now()
         stored = await self._follows.stored_author(candidate)

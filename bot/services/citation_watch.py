@@ -273,8 +273,9 @@ class CitationWatch:
                     last_success_at=started,
                     next_poll_at=started + self.interval,
                 )
-            else:
-                await feeds.upsert(JOB_KEY, now=started, next_poll_at=started + self.retry_after)
+            else:  # not configured: nothing to retry before tomorrow
+                retry = self.retry_after if self._openalex is not None else self.interval
+                await feeds.upsert(JOB_KEY, now=started, next_poll_at=started + retry)
         log.info(
             "citations since %s: %d authors, %d papers watched, %d requests, %d citing works, "
             "%d new, %d self-citations, %d alerts, %d errors",

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.errors import BadInput
 from bot.services.author_fetch import paper_record
+from bot.services.candidates import Candidate
 from bot.services.citation_watch import JOB_KEY, CitationWatch
 from bot.sources.factory import Sources
 from bot.sources.models import Paper, PaperAuthor
@@ -293,3 +295,24 @@ async def _work_record(n: int) -> PaperRecord:
     )
     assert record is not None
     return record
+
+
+async def test_without_openalex_nothing_is_followed_and_the_job_waits_a_day(
+    db: Database, sources: Sources, clock: ManualClock
+) -> None:
+    await her_with_a_paper(db)
+    services = services_for(db, sources, clock, openalex_api_url="")
+    heather = Candidate(value="openalex:A5048491430", display_name="Heather Piwowar")
+
+    with pytest.raises(BadInput, match="need OpenAlex"):
+        await services.citation_follows.follow(
+            heather, scope="me", user_id=444, guild_id=9, channel_id=None
+        )
+    report = await services.citations.run()
+
+    assert report.errors == ["OpenAlex is not configured (OPENALEX_API_URL is empty)"]
+    async with db.reader() as session:
+        state = await FeedStateRepository(session).get(JOB_KEY)
+        follows = await CitationFollowRepository(session).list_for_target("user", 444)
+    assert state is not None and state.next_poll_at == NOW + timedelta(days=1)
+    assert follows == []
