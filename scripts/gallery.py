@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -179,6 +180,32 @@ async def week_of_papers(h: BotHarness, style_channel: str, style_dm: str) -> No
     )
 
 
+async def citations_of_heather(h: BotHarness, upstream: FakeUpstream) -> None:
+    """The member follows Heather Piwowar's citations instantly, the channel weekly; OpenAlex
+    knows her "Who cites data?" and two works citing it (one hers: a self-citation)."""
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture="openalex/synthetic_works_filter-doi-arxiv-2306.05678.json",
+        content_type="application/json",
+        query={"filter": re.compile("^doi:")},
+    )
+    upstream.add_route(
+        "GET",
+        "/openalex/works",
+        fixture="openalex/synthetic_works_filter-cites_two-citing.json",
+        content_type="application/json",
+        query={"filter": re.compile("^cites:"), "cursor": re.compile("")},
+    )
+    await h.slash("follow citations", author="Heather Piwowar", notify="instant")
+    await h.slash(
+        "follow citations",
+        author="Heather Piwowar",
+        scope="channel",
+        permissions=MODERATOR_PERMISSIONS,
+    )
+
+
 async def capture(folder: Path, out: Path) -> Gallery:
     clock = ManualClock(NOW)
     async with FakeDiscord() as fake, FakeUpstream() as upstream:
@@ -228,17 +255,25 @@ async def capture(folder: Path, out: Path) -> Gallery:
             await delivery.deliver_due()
             gallery.save("alert", "an alert (DM)", fake.dm_messages(MEMBER_ID)[-1:])
 
+            await citations_of_heather(h, upstream)
+            await h.bot.services.citations.run()
+            await delivery.deliver_due()
+            gallery.save(
+                "citation-alert", "a citation alert (DM)", fake.dm_messages(MEMBER_ID)[-1:]
+            )
+            dms_before = len([m for m in fake.dm_messages(MEMBER_ID) if m.get("nonce")])
+
             await week_of_papers(h, style_channel="compact", style_dm="full")
             clock.set(WEEK_DUE)
             await h.bot.plan_tick()
             await delivery.deliver_due()
             gallery.save(
                 "digest-compact",
-                "a weekly digest, compact (the default)",
+                "a weekly digest, compact (the default), with new citations",
                 [m for m in fake.channel_messages(TEXT_CHANNEL_ID) if m.get("nonce")],
                 desktop=True,
             )
-            dms = [m for m in fake.dm_messages(MEMBER_ID) if m.get("nonce")][1:]
+            dms = [m for m in fake.dm_messages(MEMBER_ID) if m.get("nonce")][dms_before:]
             gallery.save("digest-full", "the same week, `style:full`", dms, desktop=True)
             picked = next(m for m in fake.channel_messages(TEXT_CHANNEL_ID) if m.get("nonce"))
             row = picked["components"][0]["components"][0]
