@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.services.cards import CitedCards, PaperCard, paper_card
@@ -314,8 +314,11 @@ class CardBook:
         if not entries:
             if not post_when_empty and not published and not cited:
                 return None
+            if cited:  # a quiet week's line heads its first citations message
+                first = replace(cited[0], content=empty_text(range_text), published=published)
+                return ComposedDigest((first, *cited[1:]), 0, 0, range_text)
             only = PlannedPart(empty_text(range_text), published=published)
-            return ComposedDigest((only, *cited), 0, 0, range_text)
+            return ComposedDigest((only,), 0, 0, range_text)
         tail = (PlannedPart("", published=published),) if published else ()
         tail += cited
         authors = {a for e in entries for a in e.author_ids}

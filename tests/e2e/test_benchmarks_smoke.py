@@ -12,7 +12,14 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.mark.parametrize(
-    "script", ["bench_sources.py", "bench_digest.py", "bench_interactions.py", "bench_works.py"]
+    "script",
+    [
+        "bench_sources.py",
+        "bench_digest.py",
+        "bench_interactions.py",
+        "bench_works.py",
+        "bench_citations.py",
+    ],
 )
 def test_benchmark_smoke_run_succeeds(script: str) -> None:
     result = subprocess.run(

@@ -164,9 +164,10 @@ def test_a_week_with_only_citations_is_posted_even_when_empty_weeks_are_not() ->
     composed = book.compose([], RANGE, post_when_empty=False, citations=[CitedGroup(50, (60, 61))])
 
     assert composed is not None and composed.paper_count == 0
-    empty, cited = composed.parts
-    assert empty.content == f"No new papers from followed authors, {RANGE}."
-    assert cited.citations == (CitedGroup(50, (60, 61)),)
+    # One message: the quiet week's line heads the citations.
+    (only,) = composed.parts
+    assert only.content == f"No new papers from followed authors, {RANGE}."
+    assert only.citations == (CitedGroup(50, (60, 61)),)
     assert composed.citing_paper_ids == [60, 61]
     assert parts_from_payload(composed.payload()) == list(composed.parts)
     # When empty weeks are posted, the same.
@@ -242,7 +243,7 @@ def test_citations_embed_of_the_worst_case_fits_discord() -> None:
     book, groups = worst_case_book()
     composed = book.compose([], RANGE, citations=groups)
     assert composed is not None
-    (part,) = composed.parts[1:]
+    (part,) = composed.parts  # the quiet week's line and the citations, one message
 
     embed = citations_embed(book.citations_of(part))
 
