@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gallery.py"
-SCREENS = {"profile", "compare", "alert", "digest-compact", "digest-full", "status", "error"}
+SCREENS = {
+    "profile",
+    "compare",
+    "alert",
+    "citation-alert",
+    "digest-compact",
+    "digest-full",
+    "status",
+    "error",
+}
 
 
 def test_the_gallery_script_draws_every_screen(tmp_path: Path) -> None:
@@ -22,6 +31,10 @@ def test_the_gallery_script_draws_every_screen(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert SCREENS <= {p.stem for p in out.glob("*.png")}
     index = (tmp_path / "gallery.md").read_text()
-    assert "| [a weekly digest, compact (the default)](gallery/digest-compact.png) | 1 |" in index
+    # The week's papers in one message, its new citations in a second.
+    assert (
+        "| [a weekly digest, compact (the default), with new citations]"
+        "(gallery/digest-compact.png) | 2 |"
+    ) in index
     # The busy week stays within three messages in the compact style.
     assert "| [a busy week, 60 papers, compact](gallery/digest-compact-60.png) | 3 |" in index
