@@ -228,27 +228,33 @@ class OpenAlexSource:
         works: dict[str, Work] = {}
         requests = 0
         for chunk in _chunks(ids, MAX_IDS_PER_FILTER):
-            cursor: str | None = "*"
-            pages = 0
-            while cursor and pages < max_pages:
-                params = {
-                    "filter": f"cites:{'|'.join(chunk)},from_created_date:{since.isoformat()}",
-                    "per_page": str(MAX_PER_PAGE),
-                    "select": CITING_SELECT,
-                    "cursor": cursor,
-                }
-                page, cursor, _count = await self._get(
-                    "/works", params, partial(parse_works_page, now=self._now())
-                )
-                pages += 1
-                requests += 1
-                for work in page:
-                    works.setdefault(work.openalex_id, work)
-                if not page:
-                    break
-            if cursor and pages >= max_pages:
-                log.warning("OpenAlex citing works: stopped after %d pages for one chunk", pages)
+            params = {
+                "filter": f"cites:{'|'.join(chunk)},from_created_date:{since.isoformat()}",
+                "per_page": str(MAX_PER_PAGE),
+                "select": CITING_SELECT,
+            }
+            requests += await self._page_through(params, max_pages, works, "citing works")
         return list(works.values()), requests
+
+    async def _page_through(
+        self, params: dict[str, str], max_pages: int, works: dict[str, Work], what: str
+    ) -> int:
+        """Follow the cursor of one `/works` list up to `max_pages` pages, adding each work
+        not in `works` yet; returns the pages asked for."""
+        cursor: str | None = "*"
+        pages = 0
+        while cursor and pages < max_pages:
+            page, cursor, _count = await self._get(
+                "/works", {**params, "cursor": cursor}, partial(parse_works_page, now=self._now())
+            )
+            pages += 1
+            for work in page:
+                works.setdefault(work.openalex_id, work)
+            if not page:
+                break
+        if cursor and pages >= max_pages:  # a bound the caller chose (a sample, a cap)
+            log.info("OpenAlex %s: stopped after %d pages for one id chunk", what, pages)
+        return pages
 
     async def _work_ids_of_arxiv(self, ids: list[str]) -> dict[str, str]:
         wanted = set(ids)
@@ -301,26 +307,13 @@ class OpenAlexSource:
             ]
             if extra_filter:
                 filters.append(extra_filter)
-            cursor: str | None = "*"
-            pages = 0
-            while cursor and pages < max_pages:
-                params = {
-                    "filter": ",".join(filters),
-                    "sort": "publication_date:desc",
-                    "per_page": str(min(max(per_page, 1), MAX_PER_PAGE)),
-                    "select": WORK_SELECT,
-                    "cursor": cursor,
-                }
-                page, cursor, _count = await self._get(
-                    "/works", params, partial(parse_works_page, now=self._now())
-                )
-                pages += 1
-                for work in page:
-                    works.setdefault(work.openalex_id, work)
-                if not page:
-                    break
-            if cursor and pages >= max_pages:  # a bound the caller chose (a sample, a cap)
-                log.info("OpenAlex works: stopped after %d pages for one id chunk", pages)
+            params = {
+                "filter": ",".join(filters),
+                "sort": "publication_date:desc",
+                "per_page": str(min(max(per_page, 1), MAX_PER_PAGE)),
+                "select": WORK_SELECT,
+            }
+            await self._page_through(params, max_pages, works, "works")
         return sorted(
             works.values(),
             key=lambda w: (w.publication_date or date.min, w.created_date or date.min),

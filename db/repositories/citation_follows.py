@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from db.models import FOLLOW_SCOPES, NOTIFY_MODES, Author, CitationFollow
-from db.repositories._dialect import chunked, unique, upsert_insert
-from db.types import require_aware
+from db.models import Author, CitationFollow
+from db.repositories._dialect import chunked, unique
+from db.repositories._follow_rows import upsert_follow
 
 Scope = Literal["user", "channel"]
 Notify = Literal["weekly", "instant"]
@@ -38,45 +38,18 @@ class CitationFollowRepository:
     ) -> tuple[CitationFollow, bool]:
         """Follow an author's citations; returns (follow, created). Following again keeps the
         priming point (`created_at`) and takes the new `notify` and `include_self`."""
-        if scope not in FOLLOW_SCOPES:
-            raise ValueError(f"scope must be one of {FOLLOW_SCOPES}, not {scope!r}")
-        if notify not in NOTIFY_MODES:
-            raise ValueError(f"notify must be one of {NOTIFY_MODES}, not {notify!r}")
-        if scope == "channel" and channel_id is None:
-            raise ValueError("a channel follow needs channel_id")
-        now = require_aware(now, "now")
-        target_id = user_id if scope == "user" else channel_id
-        table = CitationFollow.__table__
-        stmt = (
-            upsert_insert(self.session, table)
-            .values(
-                author_id=author_id,
-                scope=scope,
-                guild_id=guild_id,
-                user_id=user_id,
-                channel_id=channel_id,
-                target_id=target_id,
-                notify=notify,
-                include_self=include_self,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["author_id", "scope", "target_id"])
-            .returning(table.c.id)
+        return await upsert_follow(
+            self.session,
+            CitationFollow,
+            author_id=author_id,
+            scope=scope,
+            user_id=user_id,
+            now=now,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            notify=notify,
+            include_self=include_self,
         )
-        inserted = (await self.session.execute(stmt)).scalar_one_or_none()
-        key = (
-            (CitationFollow.author_id == author_id)
-            & (CitationFollow.scope == scope)
-            & (CitationFollow.target_id == target_id)
-        )
-        if inserted is None:
-            await self.session.execute(
-                update(CitationFollow).where(key).values(notify=notify, include_self=include_self)
-            )
-        result = await self.session.execute(
-            select(CitationFollow).where(key).execution_options(populate_existing=True)
-        )
-        return result.scalar_one(), inserted is not None
 
     async def find(self, *, author_id: int, scope: str, target_id: int) -> CitationFollow | None:
         """The one citation follow of `author_id` by this target, or None."""

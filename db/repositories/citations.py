@@ -21,6 +21,7 @@ from db.models import (
     PaperIdentifier,
 )
 from db.repositories._dialect import chunked, unique, upsert_insert
+from db.repositories.digests import destination_branches
 from db.types import require_aware
 
 
@@ -271,19 +272,7 @@ class CitationRepository:
 
         found: list[CitationCandidate] = []
         for chunk in chunked(unique(schedule_ids)):
-            targets: dict[str, list[int]] = {"channel": [], "dm": []}
-            rows = await self.session.execute(
-                select(s.target_kind, s.target_id).where(s.id.in_(chunk))
-            )
-            for target_kind, target_id in rows:
-                targets[target_kind].append(target_id)
-            branches = []
-            if targets["channel"]:
-                branches.append(branch(targets["channel"], "channel", f.scope == "channel"))
-            if targets["dm"]:
-                branches.append(
-                    branch(targets["dm"], "dm", f.scope == "user", f.notify == "weekly")
-                )
+            branches = await destination_branches(self.session, chunk, branch, f)
             if not branches:
                 continue
             both = union_all(*branches).subquery()

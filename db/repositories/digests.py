@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from db.models import (
     DIGEST_STYLES,
     DIGEST_TARGET_KINDS,
     AuthorPaper,
+    CitationFollow,
     DigestCitationItem,
     DigestItem,
     DigestSchedule,
@@ -71,6 +72,33 @@ class DigestPlanRow:
     next_digest_at: datetime
     last_cutoff_at: datetime
     citing_paper_ids: Sequence[int] = ()  # its "New citations": never in a later digest
+
+
+async def destination_branches(
+    session: AsyncSession,
+    schedule_ids: Sequence[int],
+    branch: Callable[..., Any],
+    follow: type[Follow] | type[CitationFollow],
+) -> list[Any]:
+    """The per-kind queries of a digest's candidates for these schedules: `branch(targets,
+    target_kind, *follow_filter)` for the channels (their scope 'channel' follows) and for the
+    users' DMs (their own scope 'user' follows with notify 'weekly'), where there are any."""
+    targets: dict[str, list[int]] = {"channel": [], "dm": []}
+    rows = await session.execute(
+        select(DigestSchedule.target_kind, DigestSchedule.target_id).where(
+            DigestSchedule.id.in_(schedule_ids)
+        )
+    )
+    for target_kind, target_id in rows:
+        targets[target_kind].append(target_id)
+    branches = []
+    if targets["channel"]:
+        branches.append(branch(targets["channel"], "channel", follow.scope == "channel"))
+    if targets["dm"]:
+        branches.append(
+            branch(targets["dm"], "dm", follow.scope == "user", follow.notify == "weekly")
+        )
+    return branches
 
 
 class DigestScheduleRepository:
@@ -334,19 +362,7 @@ class DigestScheduleRepository:
 
         found: list[DigestCandidate] = []
         for chunk in chunked(unique(schedule_ids)):
-            targets: dict[str, list[int]] = {"channel": [], "dm": []}
-            rows = await self.session.execute(
-                select(s.target_kind, s.target_id).where(s.id.in_(chunk))
-            )
-            for target_kind, target_id in rows:
-                targets[target_kind].append(target_id)
-            branches = []
-            if targets["channel"]:
-                branches.append(branch(targets["channel"], "channel", f.scope == "channel"))
-            if targets["dm"]:
-                branches.append(
-                    branch(targets["dm"], "dm", f.scope == "user", f.notify == "weekly")
-                )
+            branches = await destination_branches(self.session, chunk, branch, f)
             if not branches:
                 continue
             both = union_all(*branches).subquery()

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from db.models import FOLLOW_SCOPES, NOTIFY_MODES, Author, Follow
-from db.repositories._dialect import chunked, unique, upsert_insert
-from db.types import require_aware
+from db.models import Author, Follow
+from db.repositories._dialect import chunked, unique
+from db.repositories._follow_rows import upsert_follow
 
 log = logging.getLogger(__name__)
 
@@ -45,43 +45,17 @@ class FollowRepository:
         Following again is not an error: the existing follow is returned with created False,
         its `created_at` (the priming point) kept and only `notify` changed to the new value.
         """
-        if scope not in FOLLOW_SCOPES:
-            raise ValueError(f"scope must be one of {FOLLOW_SCOPES}, not {scope!r}")
-        if notify not in NOTIFY_MODES:
-            raise ValueError(f"notify must be one of {NOTIFY_MODES}, not {notify!r}")
-        if scope == "channel" and channel_id is None:
-            raise ValueError("a channel follow needs channel_id")
-        now = require_aware(now, "now")
-        target_id = user_id if scope == "user" else channel_id
-        stmt = (
-            upsert_insert(self.session, Follow.__table__)
-            .values(
-                author_id=author_id,
-                scope=scope,
-                guild_id=guild_id,
-                user_id=user_id,
-                channel_id=channel_id,
-                target_id=target_id,
-                notify=notify,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["author_id", "scope", "target_id"])
-            .returning(Follow.__table__.c.id)
+        return await upsert_follow(
+            self.session,
+            Follow,
+            author_id=author_id,
+            scope=scope,
+            user_id=user_id,
+            now=now,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            notify=notify,
         )
-        inserted = (await self.session.execute(stmt)).scalar_one_or_none()
-        key = (
-            (Follow.author_id == author_id)
-            & (Follow.scope == scope)
-            & (Follow.target_id == target_id)
-        )
-        if inserted is None:
-            await self.session.execute(
-                update(Follow).where(key, Follow.notify != notify).values(notify=notify)
-            )
-        result = await self.session.execute(
-            select(Follow).where(key).execution_options(populate_existing=True)
-        )
-        return result.scalar_one(), inserted is not None
 
     async def remove(self, *, author_id: int, scope: Scope, target_id: int) -> bool:
         """Stop a follow (target = user id or channel id); False when there was none."""
