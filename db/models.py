@@ -303,6 +303,54 @@ class CitationLink(Base):
     found_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TopicFollow(Base):
+    """Someone follows a topic query (`bot.topics`), for themselves or a channel's digest."""
+
+    __tablename__ = "topic_follows"
+    __table_args__ = (
+        UniqueConstraint("scope", "target_id", "query_key"),
+        CheckConstraint(_in("scope", FOLLOW_SCOPES), name="scope"),
+        CheckConstraint(_in("notify", NOTIFY_MODES), name="notify"),
+        CheckConstraint(
+            "(scope = 'user' AND target_id = user_id) OR "
+            "(scope = 'channel' AND channel_id IS NOT NULL AND target_id = channel_id)",
+            name="target",
+        ),
+        Index(None, "scope", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    notify: Mapped[str] = mapped_column(String(16), default="weekly")
+    # As typed (shown), and its canonical form (`TopicQuery.canonical`: one row per query).
+    query: Mapped[str] = mapped_column(String(300))
+    query_key: Mapped[str] = mapped_column(String(1000))
+    # The arXiv categories and archives it names: their listing feeds are read for it.
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Priming: papers published before this are never announced to it.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TopicPaper(Base):
+    """A paper matched a topic follow (the terms that matched: its *why*); made once."""
+
+    __tablename__ = "topic_papers"
+    __table_args__ = (Index(None, "topic_follow_id", "linked_at"),)
+
+    topic_follow_id: Mapped[int] = mapped_column(
+        ForeignKey("topic_follows.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[int] = mapped_column(
+        ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    matched: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DigestSchedule(Base):
     """When and where a weekly digest goes: a channel, or a user's DMs."""
 

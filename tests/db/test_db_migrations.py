@@ -35,6 +35,8 @@ EXPECTED_TABLES = {
     "digest_schedules",
     "digest_items",
     "digest_citation_items",
+    "topic_follows",
+    "topic_papers",
     "outbox",
     "source_health",
     "feed_state",
@@ -73,7 +75,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0008"
+    assert await current_revision_async(database_url) == head_revision() == "0009"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do

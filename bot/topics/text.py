@@ -1,0 +1,55 @@
+"""The words of a paper as topic queries see them: case- and accent-folded, split at word
+boundaries (no stemming: "transformer" does not match "transformers"; docs/product.md says so)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Réseaux` -> `reseaux`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of `text`, in order (letters and digits; anything else separates)."""
+    return tuple(_WORD_RE.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """One paper's words (title and abstract) and arXiv categories, ready for matching."""
+
+    tokens: tuple[str, ...]
+    categories: frozenset[str]
+    vocabulary: frozenset[str] = field(init=False)
+    archives: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "vocabulary", frozenset(self.tokens))
+        object.__setattr__(
+            self, "archives", frozenset(c.split(".", 1)[0] for c in self.categories)
+        )
+
+    @classmethod
+    def of(cls, title: str, abstract: str, categories: Iterable[str]) -> PaperText:
+        return cls(words(f"{title}\n{abstract}"), frozenset(categories))
+
+    def has_phrase(self, phrase: tuple[str, ...]) -> bool:
+        """Whether the words of `phrase` stand next to each other, in order."""
+        if len(phrase) == 1:
+            return phrase[0] in self.vocabulary
+        if not set(phrase) <= self.vocabulary:
+            return False
+        first, size = phrase[0], len(phrase)
+        tokens = self.tokens
+        for start, token in enumerate(tokens):
+            if token == first and tokens[start : start + size] == phrase:
+                return True
+        return False
