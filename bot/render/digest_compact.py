@@ -57,7 +57,7 @@ def paper_line(card: PaperCard) -> str:
 
 def group_of(card: PaperCard) -> str:
     """The followed author a paper is listed under: the first it is there for."""
-    return card.why[0] if card.why else OTHERS
+    return card.group or (card.why[0] if card.why else OTHERS)
 
 
 def heading(name: str, *, continued: bool = False) -> str:

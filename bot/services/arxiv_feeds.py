@@ -101,7 +101,7 @@ class ArxivApiFeed:
         self.authors_per_request = max(1, authors_per_request)
 
     def key(self, cycle: PollCycle) -> str | None:
-        return API_FEED_KEY
+        return API_FEED_KEY if cycle.followed else None  # topics alone read only listings
 
     def _batches(self, cycle: PollCycle) -> list[list[str]]:
         return plan_name_batches(cycle.followed, self.names_per_author, self.authors_per_request)
@@ -155,7 +155,10 @@ class ArxivListingFeed:
 
     @staticmethod
     def _categories(cycle: PollCycle) -> list[str]:
-        wanted = sorted({c for a in cycle.followed for c in a.usual_categories})
+        """The followed authors' usual categories and the topic follows' categories."""
+        wanted = sorted(
+            {c for a in cycle.followed for c in a.usual_categories} | set(cycle.topic_categories)
+        )
         try:
             return list(validate_categories(wanted)) if wanted else []
         except ValueError:  # normalize_categories already dropped malformed names
@@ -189,6 +192,7 @@ class ArxivListingFeed:
             summary.homonyms_rejected += len(outcome.rejected)
             papers = await self._enrich(cycle, [m.paper for m in outcome.accepted])
             await cycle.match_and_store(papers)
+            await cycle.match_topics(listing.papers)
         cycle.step("arXiv listing feed")
         return FeedOutcome(succeeded=True, validators=listing.validators)
 

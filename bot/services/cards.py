@@ -42,12 +42,15 @@ class PaperCard:
     primary_category: str | None
     published: datetime
     abstract: str
-    why: tuple[str, ...] = ()  # the followed authors this paper is here for
+    # Why it is here: the followed authors, then any followed topic (`topic “…” (matched: …)`).
+    why: tuple[str, ...] = ()
     doi: str | None = None
     pmid: str | None = None
     venue: str | None = None
     openalex_id: str | None = None
     paper_id: int | None = None  # the stored paper (a digest's "show a card" menu names it)
+    # The heading a compact digest lists it under when not `why[0]` (a topic's, `topic “…”`).
+    group: str | None = None
 
     @property
     def label(self) -> str:
@@ -64,15 +67,19 @@ class PaperCard:
         return self.primary_category or self.venue or "n/a"
 
 
-def paper_card(paper: Paper, followed_names: Iterable[str] = ()) -> PaperCard:
-    """The card of a stored paper; `followed_names` are the followed authors it is shown for.
+def paper_card(
+    paper: Paper, followed_names: Iterable[str] = (), *, reasons: Iterable[str] = ()
+) -> PaperCard:
+    """The card of a stored paper; `followed_names` are the followed authors it is shown for,
+    `reasons` the other reasons (a followed topic and the words it matched), after them.
 
     An author line is marked followed when it matches one of them through the name normaliser
     (so "A. Steiner" is bold for a followed "Andreas Steiner").
     """
-    why = tuple(dict.fromkeys(followed_names))
+    names = tuple(dict.fromkeys(followed_names))
+    why = tuple(dict.fromkeys((*names, *reasons)))
     index: NameIndex[str] = NameIndex()
-    for name in why:
+    for name in names:
         index.add(name, name)
     authors = tuple(
         CardAuthor(

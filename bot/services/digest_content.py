@@ -21,6 +21,7 @@ from bot.services.cards import CitedCards, PaperCard, paper_card
 from db.models import Paper
 from db.repositories.citations import CitationCandidate
 from db.repositories.digests import DigestCandidate
+from db.repositories.topics import TopicCandidate
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,19 @@ Measure = Callable[[PaperCard, str], int]
 
 @dataclass(frozen=True)
 class DigestEntry:
-    """One paper of a digest and the followed authors it is there for (author ids)."""
+    """One paper of a digest and why it is there: the followed authors (author ids) and the
+    followed topics (topic follow ids) that brought it."""
 
     paper_id: int
     author_ids: tuple[int, ...]
+    topic_ids: tuple[int, ...] = ()
+
+    @property
+    def group_key(self) -> tuple[str, int] | None:
+        """What a compact digest lists it under: its first author, else its first topic."""
+        if self.author_ids:
+            return ("author", self.author_ids[0])
+        return ("topic", self.topic_ids[0]) if self.topic_ids else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,14 @@ class ComposedDigest:
         return [
             {
                 "content": part.content,
-                "cards": [{"paper": e.paper_id, "why": list(e.author_ids)} for e in part.entries],
+                "cards": [
+                    {
+                        "paper": e.paper_id,
+                        "why": list(e.author_ids),
+                        **({"topics": list(e.topic_ids)} if e.topic_ids else {}),
+                    }
+                    for e in part.entries
+                ],
                 **({"published": list(part.published)} if part.published else {}),
                 **({"style": part.style} if part.style != "full" else {}),
                 **(
@@ -117,7 +134,11 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
         PlannedPart(
             content=str(part.get("content") or ""),
             entries=tuple(
-                DigestEntry(int(card["paper"]), tuple(int(a) for a in card.get("why", ())))
+                DigestEntry(
+                    int(card["paper"]),
+                    tuple(int(a) for a in card.get("why", ())),
+                    tuple(int(t) for t in card.get("topics", ())),
+                )
                 for card in part.get("cards", ())
             ),
             published=tuple(int(p) for p in part.get("published", ())),
@@ -132,15 +153,22 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
     ]
 
 
-def group_candidates(candidates: Iterable[DigestCandidate]) -> dict[int, list[DigestEntry]]:
-    """Per schedule, each paper once with every followed author that brought it, in order."""
-    grouped: dict[int, dict[int, list[int]]] = {}
+def group_candidates(
+    candidates: Iterable[DigestCandidate], topics: Iterable[TopicCandidate] = ()
+) -> dict[int, list[DigestEntry]]:
+    """Per schedule, each paper once with every followed author and topic that brought it,
+    in order (the authors' papers first)."""
+    grouped: dict[int, dict[int, tuple[list[int], list[int]]]] = {}
     for c in candidates:
-        authors = grouped.setdefault(c.schedule_id, {}).setdefault(c.paper_id, [])
+        authors, _ = grouped.setdefault(c.schedule_id, {}).setdefault(c.paper_id, ([], []))
         if c.author_id not in authors:
             authors.append(c.author_id)
+    for t in topics:
+        _, topic_ids = grouped.setdefault(t.schedule_id, {}).setdefault(t.paper_id, ([], []))
+        if t.topic_id not in topic_ids:
+            topic_ids.append(t.topic_id)
     return {
-        schedule_id: [DigestEntry(p, tuple(a)) for p, a in papers.items()]
+        schedule_id: [DigestEntry(p, tuple(a), tuple(t)) for p, (a, t) in papers.items()]
         for schedule_id, papers in grouped.items()
     }
 
@@ -172,16 +200,28 @@ def group_citations(
     return grouped
 
 
+def _ranks(keys: Sequence[Sequence[int]], name: Callable[[int], str]) -> dict[int, int]:
+    """Rank of each key by how many of the entries name it (most first, then by name)."""
+    counts: dict[int, int] = {}
+    for entry_keys in keys:
+        for key in entry_keys:
+            counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts, key=lambda k: (-counts[k], name(k), k))
+    return {key: rank for rank, key in enumerate(ordered)}
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def header_text(paper_count: int, author_count: int, range_text: str) -> str:
-    """'12 new papers from 5 followed authors, 21-28 Nov'."""
-    return (
-        f"{_plural(paper_count, 'new paper')} from {_plural(author_count, 'followed author')}, "
-        f"{range_text}"
-    )
+def header_text(paper_count: int, author_count: int, range_text: str, topic_count: int = 0) -> str:
+    """'12 new papers from 5 followed authors, 21-28 Nov' ('... and 2 topics')."""
+    sources = [
+        _plural(author_count, "followed author") if author_count else "",
+        _plural(topic_count, "followed topic") if topic_count else "",
+    ]
+    named = " and ".join(s for s in sources if s)
+    return f"{_plural(paper_count, 'new paper')} from {named}, {range_text}"
 
 
 def empty_text(range_text: str) -> str:
@@ -199,15 +239,13 @@ def split_entries(
 ) -> list[list[DigestEntry]]:
     """Consecutive groups within `max_items` papers and `budget` characters each, in order.
 
-    `headings`: the size of each entry's author heading (a compact digest), counted for the
-    first entry of a message and wherever the author (`author_ids[0]`) changes."""
+    `headings`: the size of each entry's heading (a compact digest), counted for the first
+    entry of a message and wherever its group (`DigestEntry.group_key`) changes."""
     groups: list[list[DigestEntry]] = []
     current: list[DigestEntry] = []
     used = 0
     for index, (entry, size) in enumerate(zip(entries, sizes, strict=True)):
-        if headings is not None and (
-            not current or current[-1].author_ids[:1] != entry.author_ids[:1]
-        ):
+        if headings is not None and (not current or current[-1].group_key != entry.group_key):
             size += headings[index]
         if current and (len(current) >= max_items or used + size > budget):
             groups.append(current)
@@ -215,7 +253,7 @@ def split_entries(
             if (
                 headings is not None
                 and index > 0
-                and entries[index - 1].author_ids[:1] == entry.author_ids[:1]
+                and entries[index - 1].group_key == entry.group_key
             ):
                 size += headings[index]  # the author's heading again, continued
         current.append(entry)
@@ -236,6 +274,9 @@ class CardBook:
     measure: Measure | None = None
     papers: dict[int, Paper] = field(default_factory=dict)
     author_names: dict[int, str] = field(default_factory=dict)
+    # Followed topics: their headings (`topic “…”`) and, per (topic, paper), the *why*.
+    topic_labels: dict[int, str] = field(default_factory=dict)
+    topic_reasons: dict[tuple[int, int], str] = field(default_factory=dict)
     _cards: dict[DigestEntry, PaperCard] = field(default_factory=dict)
     _sizes: dict[tuple[DigestEntry, str], int] = field(default_factory=dict)
 
@@ -257,7 +298,14 @@ class CardBook:
         card = self._cards.get(entry)
         if card is None:
             names = [self.author_names[a] for a in entry.author_ids if a in self.author_names]
-            card = paper_card(self.papers[entry.paper_id], names)
+            reasons = [
+                self.topic_reasons.get((t, entry.paper_id), "a topic you followed")
+                for t in entry.topic_ids
+            ]
+            card = paper_card(self.papers[entry.paper_id], names, reasons=reasons)
+            if not names and entry.topic_ids:  # a compact digest lists it under the topic
+                heading = self.topic_labels.get(entry.topic_ids[0], "a topic you followed")
+                card = replace(card, group=heading)
             self._cards[entry] = card
         return card
 
@@ -270,29 +318,25 @@ class CardBook:
         return size
 
     def by_author(self, entries: Sequence[DigestEntry]) -> list[DigestEntry]:
-        """The entries grouped under their followed authors for a compact digest: the author
+        """The entries grouped for a compact digest: under their followed authors, the author
         with most papers first (then by name), each paper once, under the first of its authors
-        in that order, which leads its `author_ids` (the renderer groups by it)."""
-        counts: dict[int, int] = {}
-        for entry in entries:
-            for author_id in entry.author_ids:
-                counts[author_id] = counts.get(author_id, 0) + 1
-        rank = {
-            a: i
-            for i, a in enumerate(
-                sorted(counts, key=lambda a: (-counts[a], self.author_names.get(a, ""), a))
-            )
-        }
+        in that order, which leads its `author_ids` (the renderer groups by it); then the
+        papers only a topic brought, under their topics (most papers first) in the same way."""
+        authors = _ranks([e.author_ids for e in entries], lambda a: self.author_names.get(a, ""))
+        topics = _ranks(
+            [e.topic_ids for e in entries if not e.author_ids],
+            lambda t: self.topic_labels.get(t, ""),
+        )
         grouped: list[tuple[int, int, DigestEntry]] = []
         for index, entry in enumerate(entries):
-            ordered = tuple(sorted(entry.author_ids, key=lambda a: rank[a]))
-            grouped.append(
-                (
-                    rank[ordered[0]] if ordered else len(rank),
-                    index,
-                    DigestEntry(entry.paper_id, ordered),
-                )
-            )
+            by_author = tuple(sorted(entry.author_ids, key=lambda a: authors[a]))
+            if by_author:
+                rank = authors[by_author[0]]
+                by_topic = entry.topic_ids
+            else:
+                by_topic = tuple(sorted(entry.topic_ids, key=lambda t: topics[t]))
+                rank = len(authors) + (topics[by_topic[0]] if by_topic else len(topics))
+            grouped.append((rank, index, DigestEntry(entry.paper_id, by_author, by_topic)))
         return [entry for _, _, entry in sorted(grouped)]
 
     def compose(
@@ -322,6 +366,7 @@ class CardBook:
         tail = (PlannedPart("", published=published),) if published else ()
         tail += cited
         authors = {a for e in entries for a in e.author_ids}
+        topics = {t for e in entries for t in e.topic_ids}
         if style == "compact":
             entries = self.by_author(entries)
             groups = split_entries(
@@ -332,7 +377,7 @@ class CardBook:
             )
         else:
             groups = split_entries(entries, [self.size(e, style) for e in entries])
-        header = header_text(len(entries), len(authors), range_text)
+        header = header_text(len(entries), len(authors), range_text, len(topics))
         parts = tuple(
             PlannedPart(header if index == 0 else "", tuple(group), style=style)
             for index, group in enumerate(groups)

@@ -31,12 +31,14 @@ from bot.services.digest_content import (
     group_citations,
 )
 from bot.services.digest_times import date_range, next_occurrence, period_key
+from bot.services.topic_reasons import topic_label, topic_reasons
 from db.database import Database
 from db.models import DigestSchedule
 from db.repositories.authors import AuthorRepository
 from db.repositories.citations import CitationRepository
 from db.repositories.digests import DigestPlanRow, DigestScheduleRepository
 from db.repositories.papers import PaperRepository
+from db.repositories.topics import TopicRepository
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,24 @@ class PlanReport:
 
 
 async def fill_book(session: AsyncSession, book: CardBook, entries: Iterable[DigestEntry]) -> None:
-    """Load into `book` the papers and author names of `entries` it does not hold yet."""
+    """Load into `book` the papers, author names and topic reasons of `entries` it does not
+    hold yet."""
     entries = list(entries)
     paper_ids = book.missing_papers(e.paper_id for e in entries)
     author_ids = book.missing_authors(a for e in entries for a in e.author_ids)
     papers = await PaperRepository(session).list_by_ids(paper_ids) if paper_ids else []
     authors = await AuthorRepository(session).list_by_ids(author_ids) if author_ids else []
     book.add(papers, {a.id: a.display_name for a in authors})
+    pairs = [
+        (t, e.paper_id)
+        for e in entries
+        for t in e.topic_ids
+        if (t, e.paper_id) not in book.topic_reasons
+    ]
+    if pairs:
+        book.topic_reasons.update(await topic_reasons(session, pairs))
+        queries = await TopicRepository(session).queries(t for t, _ in pairs)
+        book.topic_labels.update({t: topic_label(q) for t, q in queries.items()})
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,10 @@ async def load_contents(
     until: datetime,
 ) -> DigestContents:
     """What is due in each schedule's next digest; its papers and authors loaded into `book`."""
-    grouped = group_candidates(await repo.candidates(schedule_ids, until=until))
+    grouped = group_candidates(
+        await repo.candidates(schedule_ids, until=until),
+        await TopicRepository(session).candidates(schedule_ids, until=until),
+    )
     published = await repo.now_published(schedule_ids, until=until)
     citations = group_citations(
         await CitationRepository(session).candidates(schedule_ids, until=until)

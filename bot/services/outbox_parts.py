@@ -15,6 +15,7 @@ from bot.services.cards import AlertFor, MessagePart, paper_card
 from bot.services.digests import digest_message_parts
 from bot.services.notices import notice_text
 from bot.services.sending import PermanentDeliveryError
+from bot.services.topic_reasons import topic_reasons
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.authors import AuthorRepository
@@ -40,16 +41,25 @@ class OutboxParts:
         raise ValueError(f"outbox kind {entry.kind!r} has no renderer yet")
 
     async def _alert(self, payload: Any, *, personal: bool) -> MessagePart:
+        paper_id = int(payload["paper_id"])
+        topic_ids = [int(t) for t in payload.get("topic_ids", [])]
         async with self._database.reader() as session:
-            paper = await PaperRepository(session).get(int(payload["paper_id"]))
+            paper = await PaperRepository(session).get(paper_id)
             authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
+            topics = await topic_reasons(session, [(t, paper_id) for t in topic_ids])
         if paper is None:
             raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
         names = [a.display_name for a in authors]
-        card = paper_card(paper, names)
-        who = ", ".join(names) or "an author you follow"
+        card = paper_card(paper, names, reasons=list(topics.values()))
         about = AlertFor(tuple((a.id, a.display_name) for a in authors), personal)
-        return MessagePart(content=f"New paper by {who}", cards=(card,), alert=about)
+        if names or not topic_ids:
+            who = ", ".join(names) or "an author you follow"
+            return MessagePart(content=f"New paper by {who}", cards=(card,), alert=about)
+        return MessagePart(
+            content="New paper on " + "; ".join(topics.values() or ["a topic you follow"]),
+            cards=(card,),
+            alert=about,
+        )
 
     async def _citation(self, payload: Any) -> MessagePart:
         """The citing work's card under one line naming the cited papers and their author."""

@@ -19,7 +19,9 @@ from bot.services.cutoff_fence import CutoffFence
 from bot.services.homonym_guard import FollowedAuthor, FollowedAuthorMatcher, MatchOutcome
 from bot.services.paper_store import PaperLink, StoreResult, store_fenced
 from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
-from bot.sources.models import Paper
+from bot.services.topic_store import store_topic_matches
+from bot.sources.models import ANNOUNCE_CROSS, ANNOUNCE_NEW, Paper
+from bot.topics import PaperText, TopicIndex
 from db.database import Database
 from db.models import Author, FeedState
 from db.models import SourceHealth as SourceHealthRow
@@ -43,6 +45,9 @@ class PollCycle:
     health: dict[str, SourceHealthRow]  # source health rows by source
     earliest_follow: datetime | None
     progress: ProgressCallback | None = None
+    # Every topic follow's query, by follow id: the listing feeds match their papers to them.
+    topics: TopicIndex[int] = field(default_factory=lambda: TopicIndex({}))
+    topic_categories: tuple[str, ...] = ()
     done: int = 0
     total: int = 0
     failed: set[str] = field(default_factory=set)
@@ -104,6 +109,28 @@ class PollCycle:
         self.summary.matches += len(outcome.accepted)
         self.summary.homonyms_rejected += len(outcome.rejected)
         await self.store(outcome.accepted)
+
+    async def match_topics(self, papers: Sequence[Paper]) -> None:
+        """Store the listing's new announcements (new papers, cross-lists) that topic follows
+        match, with their alerts: every topic against every paper in one pass."""
+        if not len(self.topics):
+            return
+        found = []
+        for paper in papers:
+            if paper.announce_type not in (ANNOUNCE_NEW, ANNOUNCE_CROSS):
+                continue  # a new version of an old paper is not news to a topic
+            topics = self.topics.match(
+                PaperText.of(paper.title, paper.abstract or "", paper.categories)
+            )
+            if topics:
+                found.append((paper, topics))
+        if not found:
+            return
+        async with self.fence.storing(self.database) as (session, stamp):
+            stored = await store_topic_matches(session, found, now=stamp)
+        self.summary.topic_matches += stored.links_made
+        self.summary.papers_new += stored.papers_new
+        self.summary.alerts_enqueued += stored.alerts_enqueued
 
     async def store(self, matches: Sequence[PaperLink]) -> StoreResult:
         """Store papers already attributed to followed authors, with their alerts."""

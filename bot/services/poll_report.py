@@ -37,6 +37,7 @@ class PollSummary:
     matches: int = 0
     homonyms_rejected: int = 0
     links_made: int = 0
+    topic_matches: int = 0  # (topic follow, paper) links made from the listings
     alerts_enqueued: int = 0
     # Followed authors whose earlier papers were fetched this cycle, and still to fetch.
     histories_completed: int = 0

@@ -262,7 +262,7 @@ def _lex(text: str) -> list[_Token]:
         elif kind == "quote":
             end = text.find('"', start + 1)
             if end < 0:
-                raise QueryError("this quote is never closed: add the closing \"", position)
+                raise QueryError('this quote is never closed: add the closing "', position)
             tokens.append(_Token("term", position, text[start + 1 : end], quoted=True))
             at = end + 1
         else:

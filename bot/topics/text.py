@@ -33,9 +33,7 @@ class PaperText:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "vocabulary", frozenset(self.tokens))
-        object.__setattr__(
-            self, "archives", frozenset(c.split(".", 1)[0] for c in self.categories)
-        )
+        object.__setattr__(self, "archives", frozenset(c.split(".", 1)[0] for c in self.categories))
 
     @classmethod
     def of(cls, title: str, abstract: str, categories: Iterable[str]) -> PaperText:

@@ -34,6 +34,7 @@ from db.models import (
     Follow,
     OutboxEntry,
     Paper,
+    TopicFollow,
 )
 from db.repositories._dialect import IN_CHUNK, chunked, dialect_name, unique, upsert_insert
 from db.types import require_aware
@@ -78,7 +79,7 @@ async def destination_branches(
     session: AsyncSession,
     schedule_ids: Sequence[int],
     branch: Callable[..., Any],
-    follow: type[Follow] | type[CitationFollow],
+    follow: type[Follow] | type[CitationFollow] | type[TopicFollow],
 ) -> list[Any]:
     """The per-kind queries of a digest's candidates for these schedules: `branch(targets,
     target_kind, *follow_filter)` for the channels (their scope 'channel' follows) and for the

@@ -228,6 +228,21 @@ class PaperRepository:
         )
         return {paper_id: doi for paper_id, doi in rows if doi}
 
+    async def texts_since(
+        self, since: datetime, *, limit: int
+    ) -> list[tuple[int, str, str, list[str]]]:
+        """(id, title, abstract, categories) of the stored papers published since `since`,
+        newest first, at most `limit` (what a topic query is previewed on)."""
+        rows = await self.session.execute(
+            select(Paper.id, Paper.title, Paper.abstract, Paper.categories)
+            .where(Paper.published >= require_aware(since, "since"))
+            .order_by(Paper.published.desc(), Paper.id.desc())
+            .limit(limit)
+        )
+        return [
+            (pid, title, abstract or "", list(cats or ())) for pid, title, abstract, cats in rows
+        ]
+
     async def linked_authors(self, paper_ids: Iterable[int]) -> dict[int, list[int]]:
         """For each paper id with links, the ids of the followed authors linked to it."""
         ids = unique(paper_ids)
