@@ -49,6 +49,7 @@ from bot.services.polling import PollingService
 from bot.services.profile import ProfileService
 from bot.services.pubmed_feed import PubMedFeed
 from bot.services.status import StatusService
+from bot.services.topic_follows import TopicFollowService
 from bot.sources.crossref import CrossrefSource
 from bot.sources.factory import Sources, build_sources
 from bot.sources.openalex import OpenAlexSource
@@ -73,6 +74,7 @@ class Services:
     resolver: AuthorResolver
     citations: CitationWatch
     citation_follows: CitationFollowService
+    topics: TopicFollowService
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def assemble(
             papers_per_author=per_author,
             enabled=openalex is not None,
         ),
+        topics=TopicFollowService(database, clock),
     )
 
 

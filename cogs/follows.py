@@ -1,5 +1,5 @@
-"""Following authors: /follow author, /unfollow author, /following, and their citations:
-/follow citations, /unfollow citations.
+"""Following authors: /follow author, /unfollow author, /following; their citations:
+/follow citations, /unfollow citations; and topics: /follow topic, /unfollow topic.
 
 Thin: check, defer before any I/O, call `FollowService`, render with `bot.render.follows`.
 Domain errors (`BadInput`, `NotFoundError`, `UpstreamDown`) reach the user through the tree's
@@ -33,11 +33,18 @@ from bot.render.follows import (
     unfollow_message,
 )
 from bot.render.paginator import Paginator
+from bot.render.topics import (
+    SaveTopic,
+    preview_message,
+    topic_follow_message,
+    unfollow_topic_message,
+)
 from bot.render.views import ran_by_someone_else
 from bot.services.candidates import Candidate
 from bot.services.citation_follows import CitationFollowService
 from bot.services.follow_types import CitationFollowResult, FollowResult, Notify, Scope
 from bot.services.follows import FollowService
+from bot.services.topic_follows import TopicFollowService
 from bot.tree import require_manage_server
 from cogs._alert_views import alert_action_type
 
@@ -77,6 +84,10 @@ class Follows(commands.Cog, name="Follows"):
     @property
     def citation_service(self) -> CitationFollowService:
         return self.bot.services.citation_follows
+
+    @property
+    def topic_service(self) -> TopicFollowService:
+        return self.bot.services.topics
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(self.alert_action)  # the buttons of alerts of any age
@@ -257,6 +268,45 @@ class Follows(commands.Cog, name="Follows"):
     ) -> list[app_commands.Choice[str]]:
         return await self._follow_name_choices(interaction, current)
 
+    # --- /follow topic ---------------------------------------------------------------------
+
+    @follow.command(name="topic", description="Follow new papers matching words or categories")
+    @app_commands.describe(
+        query='words, "phrases", cat:cs.CV; AND, OR, NOT and ( ) (at most 300 characters)',
+        scope=SCOPE_HELP,
+        notify="weekly digest (default) or instant alerts",
+    )
+    async def follow_topic(
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        scope: Literal["me", "channel"] = "me",
+        notify: Literal["weekly", "instant"] | None = None,
+    ) -> None:
+        parsed = self.topic_service.check(query)  # a bad query is answered before deferring
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        preview = await self.topic_service.preview(parsed)
+
+        async def save(pressed: discord.Interaction) -> None:
+            _require_channel_permission(pressed, scope)
+            await pressed.response.defer()
+            result = await self.topic_service.follow(
+                parsed,
+                scope=scope,
+                user_id=pressed.user.id,
+                guild_id=pressed.guild_id,
+                channel_id=pressed.channel_id,
+                notify=notify,
+                now=self.bot.clock.now(),
+            )
+            await pressed.edit_original_response(content=topic_follow_message(result), view=None)
+
+        view = SaveTopic(interaction.user.id, save, warned=preview.needs_warning)
+        view.message = await interaction.followup.send(
+            preview_message(preview, scope), view=view, ephemeral=True, wait=True
+        )
+
     # --- /unfollow author ------------------------------------------------------------------
 
     @unfollow.command(name="author", description="Stop following an author")
@@ -324,6 +374,38 @@ class Follows(commands.Cog, name="Follows"):
             return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
+    # --- /unfollow topic -------------------------------------------------------------------
+
+    @unfollow.command(name="topic", description="Stop following a topic")
+    @app_commands.describe(
+        query="Pick from the topics you (or this channel) follow", scope=SCOPE_HELP
+    )
+    async def unfollow_topic(
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        scope: Literal["me", "channel"] = "me",
+    ) -> None:
+        _require_channel_permission(interaction, scope)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        removed = await self.topic_service.unfollow(
+            query, scope=scope, user_id=interaction.user.id, channel_id=interaction.channel_id
+        )
+        await interaction.followup.send(unfollow_topic_message(removed, scope), ephemeral=True)
+
+    @unfollow_topic.autocomplete("query")
+    async def _unfollow_topic_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            choices = await self.topic_service.suggest_followed(
+                interaction.user.id, interaction.channel_id, current
+            )
+        except Exception:  # autocomplete must always answer; the log keeps the cause
+            log.exception("unfollow topic autocomplete failed for %r", current[:100])
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
     # --- /following ------------------------------------------------------------------------
 
     @app_commands.command(name="following", description="The authors you or this channel follow")
@@ -339,11 +421,14 @@ class Follows(commands.Cog, name="Follows"):
         follows += await self.citation_service.list_follows(
             scope, interaction.user.id, interaction.channel_id
         )
-        if not follows:
+        topics = await self.topic_service.list_follows(
+            scope, interaction.user.id, interaction.channel_id
+        )
+        if not follows and not topics:
             await interaction.followup.send(empty_following_message(scope), ephemeral=True)
             return
         channel_name = getattr(interaction.channel, "name", None)
-        pages = following_embeds(follows, scope=scope, channel_name=channel_name)
+        pages = following_embeds(follows, scope=scope, channel_name=channel_name, topics=topics)
         if len(pages) == 1:
             await interaction.followup.send(embed=pages[0], ephemeral=True)
             return

@@ -52,6 +52,8 @@ def title_link(card: PaperCard) -> str:
 def paper_line(card: PaperCard) -> str:
     """The title link, then first authors (followed in bold), category with its name, date."""
     details = [authors_line(card, SHOWN_AUTHORS), field_text(card), day_text(card.published)]
+    if card.matched:  # a followed topic's paper: the words that brought it
+        details.append("matched: " + safe_cut(", ".join(card.matched), 120))
     return title_link(card) + "\n" + " · ".join(d for d in details if d)
 
 

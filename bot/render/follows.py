@@ -23,6 +23,7 @@ from bot.services.follow_types import (
     MuteResult,
     UnfollowResult,
 )
+from bot.services.topic_types import FollowedTopic
 
 PAGE_SIZE = 10
 VIEW_TIMEOUT_SECONDS = 180.0
@@ -236,40 +237,54 @@ class CandidatePicker(InvokerOnlyView):
 
 
 def following_embeds(
-    follows: Sequence[FollowedAuthor], *, scope: str, channel_name: str | None = None
+    follows: Sequence[FollowedAuthor],
+    *,
+    scope: str,
+    channel_name: str | None = None,
+    topics: Sequence[FollowedTopic] = (),
 ) -> list[discord.Embed]:
-    """`/following` as pages of PAGE_SIZE authors each (at least one page)."""
+    """`/following` as pages of PAGE_SIZE lines each (at least one page): the authors (and
+    their citations), then the topics."""
     title = "Authors you follow" if scope == "me" else "Authors this channel follows"
     if scope != "me" and channel_name:
         title = f"Authors #{safe_cut(channel_name, 90)} follows"
-    pages = [follows[i : i + PAGE_SIZE] for i in range(0, len(follows), PAGE_SIZE)] or [[]]
+    if topics:
+        title = title.replace("Authors", "Authors and topics", 1)
+    lines = [_author_line(entry) for entry in follows] + [_topic_line(t) for t in topics]
+    pages = [lines[i : i + PAGE_SIZE] for i in range(0, len(lines), PAGE_SIZE)] or [[]]
     embeds: list[discord.Embed] = []
     for number, page in enumerate(pages, start=1):
-        lines = []
-        for entry in page:
-            line = f"**{safe_cut(entry.display_name, 120)}**"
-            details = []
-            if entry.citations is not None:
-                line = f"Citations of {line}"
-                details.append(watching_text(entry.citations))
-                if entry.citations.include_self:
-                    details.append("self-citations included")
-            if entry.affiliations:
-                details.append(safe_cut(entry.affiliations[0], 80))
-            if entry.usual_categories and entry.citations is None:
-                details.append(", ".join(safe(c) for c in entry.usual_categories))
-            details.append(entry.notify)
-            details.append(f"since {discord.utils.format_dt(entry.since, 'd')}")
-            lines.append(line + " · " + " · ".join(details))
         embed = discord.Embed(
             title=title,
-            description="\n".join(lines) or "None yet.",
+            description="\n".join(page) or "None yet.",
             colour=discord.Colour.blurple(),
         )
-        total = f"{len(follows)} follow" + ("" if len(follows) == 1 else "s")
+        total = f"{len(lines)} follow" + ("" if len(lines) == 1 else "s")
         embed.set_footer(text=f"Page {number}/{len(pages)} · {total}")
         embeds.append(embed)
     return embeds
+
+
+def _author_line(entry: FollowedAuthor) -> str:
+    line = f"**{safe_cut(entry.display_name, 120)}**"
+    details = []
+    if entry.citations is not None:
+        line = f"Citations of {line}"
+        details.append(watching_text(entry.citations))
+        if entry.citations.include_self:
+            details.append("self-citations included")
+    if entry.affiliations:
+        details.append(safe_cut(entry.affiliations[0], 80))
+    if entry.usual_categories and entry.citations is None:
+        details.append(", ".join(safe(c) for c in entry.usual_categories))
+    details.append(entry.notify)
+    details.append(f"since {discord.utils.format_dt(entry.since, 'd')}")
+    return line + " · " + " · ".join(details)
+
+
+def _topic_line(topic: FollowedTopic) -> str:
+    since = discord.utils.format_dt(topic.since, "d")
+    return f"Topic “{safe_cut(topic.query, 200)}” · {topic.notify} · since {since}"
 
 
 def empty_following_message(scope: str) -> str:

@@ -51,6 +51,7 @@ class PaperCard:
     paper_id: int | None = None  # the stored paper (a digest's "show a card" menu names it)
     # The heading a compact digest lists it under when not `why[0]` (a topic's, `topic “…”`).
     group: str | None = None
+    matched: tuple[str, ...] = ()  # the terms a followed topic matched in it
 
     @property
     def label(self) -> str:
@@ -68,7 +69,11 @@ class PaperCard:
 
 
 def paper_card(
-    paper: Paper, followed_names: Iterable[str] = (), *, reasons: Iterable[str] = ()
+    paper: Paper,
+    followed_names: Iterable[str] = (),
+    *,
+    reasons: Iterable[str] = (),
+    matched: tuple[str, ...] = (),
 ) -> PaperCard:
     """The card of a stored paper; `followed_names` are the followed authors it is shown for,
     `reasons` the other reasons (a followed topic and the words it matched), after them.
@@ -104,6 +109,7 @@ def paper_card(
         venue=paper.venue,
         openalex_id=paper.openalex_id,
         paper_id=paper.id,
+        matched=matched,
     )
 
 

@@ -18,12 +18,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.services.cards import CitedCards, PaperCard, paper_card
+from bot.services.topic_reasons import GONE, TopicWhy
 from db.models import Paper
 from db.repositories.citations import CitationCandidate
 from db.repositories.digests import DigestCandidate
 from db.repositories.topics import TopicCandidate
 
 log = logging.getLogger(__name__)
+
+GONE_WHY = TopicWhy(GONE, ())
 
 MAX_EMBEDS_PER_MESSAGE = 10  # Discord's limit
 MAX_EMBED_CHARS = 6000  # Discord's limit on the embeds of one message, together
@@ -274,9 +277,8 @@ class CardBook:
     measure: Measure | None = None
     papers: dict[int, Paper] = field(default_factory=dict)
     author_names: dict[int, str] = field(default_factory=dict)
-    # Followed topics: their headings (`topic “…”`) and, per (topic, paper), the *why*.
-    topic_labels: dict[int, str] = field(default_factory=dict)
-    topic_reasons: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Per (topic follow, paper): the topic's heading and the terms it matched.
+    topic_whys: dict[tuple[int, int], TopicWhy] = field(default_factory=dict)
     _cards: dict[DigestEntry, PaperCard] = field(default_factory=dict)
     _sizes: dict[tuple[DigestEntry, str], int] = field(default_factory=dict)
 
@@ -298,14 +300,15 @@ class CardBook:
         card = self._cards.get(entry)
         if card is None:
             names = [self.author_names[a] for a in entry.author_ids if a in self.author_names]
-            reasons = [
-                self.topic_reasons.get((t, entry.paper_id), "a topic you followed")
-                for t in entry.topic_ids
-            ]
-            card = paper_card(self.papers[entry.paper_id], names, reasons=reasons)
-            if not names and entry.topic_ids:  # a compact digest lists it under the topic
-                heading = self.topic_labels.get(entry.topic_ids[0], "a topic you followed")
-                card = replace(card, group=heading)
+            whys = [self.topic_whys.get((t, entry.paper_id), GONE_WHY) for t in entry.topic_ids]
+            card = paper_card(
+                self.papers[entry.paper_id],
+                names,
+                reasons=[why.text for why in whys],
+                matched=tuple(dict.fromkeys(term for why in whys for term in why.terms)),
+            )
+            if not names and whys:  # a compact digest lists it under its topic
+                card = replace(card, group=whys[0].label)
             self._cards[entry] = card
         return card
 
@@ -323,9 +326,9 @@ class CardBook:
         in that order, which leads its `author_ids` (the renderer groups by it); then the
         papers only a topic brought, under their topics (most papers first) in the same way."""
         authors = _ranks([e.author_ids for e in entries], lambda a: self.author_names.get(a, ""))
+        labels = {t: why.label for (t, _), why in self.topic_whys.items()}
         topics = _ranks(
-            [e.topic_ids for e in entries if not e.author_ids],
-            lambda t: self.topic_labels.get(t, ""),
+            [e.topic_ids for e in entries if not e.author_ids], lambda t: labels.get(t, "")
         )
         grouped: list[tuple[int, int, DigestEntry]] = []
         for index, entry in enumerate(entries):

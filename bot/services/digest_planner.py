@@ -31,7 +31,7 @@ from bot.services.digest_content import (
     group_citations,
 )
 from bot.services.digest_times import date_range, next_occurrence, period_key
-from bot.services.topic_reasons import topic_label, topic_reasons
+from bot.services.topic_reasons import topic_whys
 from db.database import Database
 from db.models import DigestSchedule
 from db.repositories.authors import AuthorRepository
@@ -68,12 +68,10 @@ async def fill_book(session: AsyncSession, book: CardBook, entries: Iterable[Dig
         (t, e.paper_id)
         for e in entries
         for t in e.topic_ids
-        if (t, e.paper_id) not in book.topic_reasons
+        if (t, e.paper_id) not in book.topic_whys
     ]
     if pairs:
-        book.topic_reasons.update(await topic_reasons(session, pairs))
-        queries = await TopicRepository(session).queries(t for t, _ in pairs)
-        book.topic_labels.update({t: topic_label(q) for t, q in queries.items()})
+        book.topic_whys.update(await topic_whys(session, pairs))
 
 
 @dataclass(frozen=True)

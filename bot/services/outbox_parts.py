@@ -15,7 +15,7 @@ from bot.services.cards import AlertFor, MessagePart, paper_card
 from bot.services.digests import digest_message_parts
 from bot.services.notices import notice_text
 from bot.services.sending import PermanentDeliveryError
-from bot.services.topic_reasons import topic_reasons
+from bot.services.topic_reasons import topic_whys
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.authors import AuthorRepository
@@ -46,17 +46,18 @@ class OutboxParts:
         async with self._database.reader() as session:
             paper = await PaperRepository(session).get(paper_id)
             authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
-            topics = await topic_reasons(session, [(t, paper_id) for t in topic_ids])
+            whys = topic_whys(session, [(t, paper_id) for t in topic_ids])
+            topics = [why.text for why in (await whys).values()]
         if paper is None:
             raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
         names = [a.display_name for a in authors]
-        card = paper_card(paper, names, reasons=list(topics.values()))
+        card = paper_card(paper, names, reasons=topics)
         about = AlertFor(tuple((a.id, a.display_name) for a in authors), personal)
         if names or not topic_ids:
             who = ", ".join(names) or "an author you follow"
             return MessagePart(content=f"New paper by {who}", cards=(card,), alert=about)
         return MessagePart(
-            content="New paper on " + "; ".join(topics.values() or ["a topic you follow"]),
+            content="New paper on " + "; ".join(topics or ["a topic you follow"]),
             cards=(card,),
             alert=about,
         )

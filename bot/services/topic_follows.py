@@ -11,7 +11,6 @@ member has seen that warning.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -19,6 +18,7 @@ from bot.errors import BadInput, NotFoundError
 from bot.plain_text import plain
 from bot.services.follow_types import AuthorChoice, Notify, Scope
 from bot.services.follows import repo_scope, target_of
+from bot.services.topic_types import FollowedTopic, TopicFollowResult, TopicPreview
 from bot.topics import PaperText, QueryError, TopicIndex, TopicQuery, parse_query
 from db.database import Database
 from db.models import TopicFollow
@@ -31,46 +31,8 @@ log = logging.getLogger(__name__)
 MAX_TOPICS_PER_DESTINATION = 25
 PREVIEW_DAYS = 7
 PREVIEW_TITLES = 3
-WARN_ABOVE = 200  # matches in the preview week: saved only after a warning
 PREVIEW_SCAN_LIMIT = 50_000  # stored papers a preview reads at most
 TOPIC_PREFIX = "topic:"  # an autocomplete value names the follow by id
-
-
-@dataclass(frozen=True, slots=True)
-class TopicPreview:
-    """What a query would have matched among the stored papers of the last `days` days."""
-
-    query: str  # as typed
-    canonical: str
-    categories: tuple[str, ...]
-    days: int
-    count: int
-    titles: tuple[str, ...]  # the first `PREVIEW_TITLES`, newest first
-    matched: tuple[tuple[str, tuple[str, ...]], ...]  # (title, terms) of every match
-
-    @property
-    def needs_warning(self) -> bool:
-        return self.count > WARN_ABOVE
-
-
-@dataclass(frozen=True, slots=True)
-class TopicFollowResult:
-    topic_id: int
-    query: str
-    scope: Scope
-    notify: Notify
-    created: bool
-    has_digest: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FollowedTopic:
-    """One topic line of `/following`."""
-
-    topic_id: int
-    query: str
-    notify: Notify
-    since: datetime
 
 
 def check_query(text: str | None) -> TopicQuery:
