@@ -1,5 +1,5 @@
 """The `paperscout` terminal front end: run the bot, migrate, poll once, sync commands (and
-`author`, `digest`, `citations`: `bot/cli_*.py`).
+`author`, `digest`, `citations`, `topic`: `bot/cli_*.py`).
 
 Every subcommand reads the settings first; a missing or malformed one prints one line naming it
 and exits with status 2, before anything is started or written. A database that cannot be used
@@ -237,10 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_author import add_author_parser
     from bot.cli_citations import add_citations_parser
     from bot.cli_digest import add_digest_parser
+    from bot.cli_topic import add_topic_parser
 
     add_author_parser(sub)
     add_digest_parser(sub)
     add_citations_parser(sub)
+    add_topic_parser(sub)
     return parser
 
 

@@ -46,8 +46,9 @@ def loaded_after_import(names: list[str]) -> set[str]:
         (modules("bot.sources"), {"discord", "cogs", "db", "sqlalchemy"}),
         (modules("bot.render"), {"db", "sqlalchemy", "cogs"}),
         (modules("db") + modules("db.repositories"), {"discord", "bot", "cogs"}),
+        (modules("bot.topics"), {"discord", "cogs", "db", "sqlalchemy", "aiohttp"}),
     ],
-    ids=["services", "sources", "render", "db"],
+    ids=["services", "sources", "render", "db", "topics"],
 )
 def test_a_layer_never_loads_what_it_may_not_use(layer: list[str], forbidden: set[str]) -> None:
     assert loaded_after_import(layer) & forbidden == set()
