@@ -49,8 +49,9 @@ class Node(Protocol):
         """Whether the paper matches; the positive terms that matched are added to `hits`."""
         ...
 
-    def trigger(self) -> frozenset[str] | None:
-        """Index keys at least one of which a matching paper has (None: no such set)."""
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
+        """Index keys at least one of which a paper matching the node (`negated`: matching
+        NOT the node) has; None when there is no such set."""
         ...
 
     def text(self) -> str:
@@ -71,9 +72,9 @@ class Phrase:
             return True
         return False
 
-    def trigger(self) -> frozenset[str]:
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
         # The longest word: usually the rarest, so the fewest papers wake this query up.
-        return frozenset({"w:" + max(self.words, key=len)})
+        return None if negated else frozenset({"w:" + max(self.words, key=len)})
 
     def text(self) -> str:
         joined = " ".join(self.words)
@@ -93,8 +94,8 @@ class Category:
             hits.append(f"cat:{self.code}")
         return found
 
-    def trigger(self) -> frozenset[str]:
-        return frozenset({("a:" if self.archive else "c:") + self.code})
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
+        return None if negated else frozenset({("a:" if self.archive else "c:") + self.code})
 
     def text(self) -> str:
         return f"cat:{self.code}"
@@ -107,8 +108,8 @@ class Not:
     def matches(self, paper: PaperText, hits: list[str]) -> bool:
         return not self.child.matches(paper, [])
 
-    def trigger(self) -> frozenset[str] | None:
-        return None
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
+        return self.child.trigger(not negated)  # NOT NOT x needs what x needs
 
     def text(self) -> str:
         return f"NOT {_wrapped(self.child)}"
@@ -128,9 +129,9 @@ class All:
         hits.extend(found)
         return True
 
-    def trigger(self) -> frozenset[str] | None:
-        triggers = [t for child in self.children if (t := child.trigger()) is not None]
-        return min(triggers, key=len) if triggers else None
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
+        # NOT (a AND b) is NOT a OR NOT b (De Morgan).
+        return _union(self.children, negated) if negated else _smallest(self.children, negated)
 
     def text(self) -> str:
         return " AND ".join(_wrapped(c) for c in self.children)
@@ -148,17 +149,30 @@ class Any_:
             matched = child.matches(paper, hits) or matched
         return matched
 
-    def trigger(self) -> frozenset[str] | None:
-        union: set[str] = set()
-        for child in self.children:
-            found = child.trigger()
-            if found is None:
-                return None
-            union |= found
-        return frozenset(union)
+    def trigger(self, negated: bool = False) -> frozenset[str] | None:
+        # NOT (a OR b) is NOT a AND NOT b (De Morgan).
+        return _smallest(self.children, negated) if negated else _union(self.children, negated)
 
     def text(self) -> str:
         return " OR ".join(_wrapped(c) for c in self.children)
+
+
+def _smallest(children: tuple[Node, ...], negated: bool) -> frozenset[str] | None:
+    """All of the children must match: any one child's set will do; the smallest wakes least."""
+    found = [t for child in children if (t := child.trigger(negated)) is not None]
+    return min(found, key=len) if found else None
+
+
+def _union(children: tuple[Node, ...], negated: bool) -> frozenset[str] | None:
+    """One of the children must match: a paper has a key of one of theirs (None: one needs
+    nothing)."""
+    union: set[str] = set()
+    for child in children:
+        found = child.trigger(negated)
+        if found is None:
+            return None
+        union |= found
+    return frozenset(union)
 
 
 def _wrapped(node: Node) -> str:
@@ -222,7 +236,7 @@ def parse_query(text: str | None) -> TopicQuery:
     parser = _Parser(_lex(written))
     root = parser.parse()
     query = TopicQuery(root, written)
-    if query.match(PaperText((), frozenset())) is not None:
+    if query.match(PaperText((), frozenset())) is not None or root.trigger() is None:
         raise QueryError(
             "this query would match almost every paper (it needs no word or category to "
             "match): add a word, a phrase or a category it must contain"
