@@ -16,9 +16,12 @@ from typing import Any
 import discord
 
 from bot.render.digest_compact import PICKER_TEMPLATE, picker_id
+from bot.render.suggestions import VOTE_TEMPLATE, vote_id
 from bot.tree import answered
 
 OnPick = Callable[[discord.Interaction, int], Awaitable[None]]  # the picked paper id
+# (interaction, vote "up"|"down", schedule id, arXiv id)
+OnVote = Callable[[discord.Interaction, str, int, str], Awaitable[None]]
 
 
 class CardPick(discord.ui.DynamicItem[discord.ui.Select[Any]], template=PICKER_TEMPLATE):
@@ -55,3 +58,36 @@ def card_pick_type(on_pick: OnPick) -> type[CardPick]:
             await on_pick(interaction, paper_id)
 
     return BoundCardPick
+
+
+class SuggestionVoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_TEMPLATE):
+    """A 👍 / 👎 under a digest's suggestions; `vote_type` binds it."""
+
+    def __init__(self, vote: str, schedule_id: int, arxiv_id: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=vote_id(vote, schedule_id, arxiv_id)))
+        self.vote, self.schedule_id, self.arxiv_id = vote, schedule_id, arxiv_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[Any],
+        match: re.Match[str],
+    ) -> SuggestionVoteButton:
+        return cls(match["vote"], int(match["schedule"]), match["arxiv"])
+
+    async def voted(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError  # a bound subclass's
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await answered(interaction, self.voted(interaction), "a suggestion's vote")
+
+
+def vote_type(on_vote: OnVote) -> type[SuggestionVoteButton]:
+    """The vote button class whose presses go to `on_vote` (one per cog)."""
+
+    class BoundVote(SuggestionVoteButton, template=VOTE_TEMPLATE):
+        async def voted(self, interaction: discord.Interaction) -> None:
+            await on_vote(interaction, self.vote, self.schedule_id, self.arxiv_id)
+
+    return BoundVote

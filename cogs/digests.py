@@ -31,7 +31,7 @@ from bot.services.digest_times import WEEKDAYS, timezone_suggestions
 from bot.services.digest_views import TargetKind
 from bot.services.digests import DigestService
 from bot.tree import manage_server_only, require_manage_server
-from cogs._digest_views import card_pick_type
+from cogs._digest_views import card_pick_type, vote_type
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -42,6 +42,7 @@ WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumer
 TIME_HELP = "Local time, 24-hour HH:MM (e.g. 09:00)"
 ZONE_HELP = "Your IANA time zone: start typing a city (e.g. Zurich)"
 EMPTY_HELP = "Post a one-line note in weeks without new papers (default: yes)"
+SUGGESTIONS_HELP = "add up to 3 unfollowed papers close to what is followed (default: on)"
 STYLE_HELP = "compact: a line per paper, cards one click away (default); full: a card per paper"
 STYLE_CHOICES = [
     app_commands.Choice(name="compact: a line per paper", value="compact"),
@@ -89,16 +90,32 @@ class Digests(commands.Cog, name="Digests"):
     def __init__(self, bot: PaperScoutBot) -> None:
         self.bot = bot
         self.card_pick = card_pick_type(self.show_picked_card)
+        self.vote = vote_type(self.suggestion_voted)
 
     @property
     def service(self) -> DigestService:
         return self.bot.services.digests
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(self.card_pick)  # the card menus of digests of any age
+        # The card menus and suggestion votes of digests of any age.
+        self.bot.add_dynamic_items(self.card_pick, self.vote)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(self.card_pick)
+        self.bot.remove_dynamic_items(self.card_pick, self.vote)
+
+    async def suggestion_voted(
+        self, interaction: discord.Interaction, vote: str, schedule_id: int, arxiv_id: str
+    ) -> None:
+        """A 👍 / 👎 under a digest's suggestions, for that digest's destination only."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.service.vote(
+            schedule_id,
+            arxiv_id,
+            vote,
+            user_id=interaction.user.id,
+            channel_id=interaction.channel_id if interaction.guild is not None else None,
+        )
+        await interaction.followup.send(text, ephemeral=True)
 
     async def show_picked_card(self, interaction: discord.Interaction, paper_id: int) -> None:
         """A paper picked under a compact digest: its full card, to the picker alone."""
@@ -116,6 +133,7 @@ class Digests(commands.Cog, name="Digests"):
         timezone=ZONE_HELP,
         post_empty_weeks=EMPTY_HELP,
         style=STYLE_HELP,
+        suggestions=SUGGESTIONS_HELP,
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES, style=STYLE_CHOICES)
     @app_commands.autocomplete(timezone=_zone_choices)
@@ -129,6 +147,7 @@ class Digests(commands.Cog, name="Digests"):
         timezone: app_commands.Range[str, 1, 64],
         post_empty_weeks: bool | None = None,
         style: app_commands.Choice[str] | None = None,
+        suggestions: bool | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.service.setup_channel(
@@ -140,6 +159,7 @@ class Digests(commands.Cog, name="Digests"):
             user_id=interaction.user.id,
             post_when_empty=post_empty_weeks,
             style=style.value if style is not None else None,
+            suggestions=suggestions,
         )
         await interaction.followup.send(setup_text(result), ephemeral=True)
 
@@ -150,6 +170,7 @@ class Digests(commands.Cog, name="Digests"):
         timezone=ZONE_HELP,
         post_empty_weeks=EMPTY_HELP,
         style=STYLE_HELP,
+        suggestions=SUGGESTIONS_HELP,
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES, style=STYLE_CHOICES)
     @app_commands.autocomplete(timezone=_zone_choices)
@@ -161,6 +182,7 @@ class Digests(commands.Cog, name="Digests"):
         timezone: app_commands.Range[str, 1, 64],
         post_empty_weeks: bool | None = None,
         style: app_commands.Choice[str] | None = None,
+        suggestions: bool | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.service.setup_personal(
@@ -170,6 +192,7 @@ class Digests(commands.Cog, name="Digests"):
             timezone=timezone,
             post_when_empty=post_empty_weeks,
             style=style.value if style is not None else None,
+            suggestions=suggestions,
         )
         await interaction.followup.send(setup_text(result), ephemeral=True)
 

@@ -57,6 +57,7 @@ OUTBOX_KINDS = ("digest", "alert", "notice", "citation")
 OUTBOX_DESTINATION_KINDS = ("channel", "user")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 IDENTIFIER_SCHEMES = ("arxiv", "doi", "pmid", "pmcid", "openalex")
+SUGGESTION_VOTES = ("up", "down")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -377,6 +378,8 @@ class DigestSchedule(Base):
     paused_at: Mapped[datetime | None]
     post_when_empty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     style: Mapped[str] = mapped_column(String(16), default="compact", server_default="compact")
+    # Up to 3 unfollowed papers of the week close to the followed authors' (docs/product.md).
+    suggestions: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -445,6 +448,36 @@ class DigestCitationItem(Base):
         ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListingItem(Base):
+    """A new or cross-listed announcement of an arXiv listing the poll read, kept two weeks:
+    what digest suggestions are drawn from (most are never stored as papers)."""
+
+    __tablename__ = "listing_items"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    authors: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    announced: Mapped[datetime] = mapped_column(index=True)
+
+
+class SuggestionVote(Base):
+    """A 👍 or 👎 on a suggested paper, per digest destination: a 👎 paper is never suggested
+    there again."""
+
+    __tablename__ = "suggestion_votes"
+    __table_args__ = (CheckConstraint(_in("vote", SUGGESTION_VOTES), name="vote"),)
+
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_schedules.id", ondelete="CASCADE"), primary_key=True
+    )
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vote: Mapped[str] = mapped_column(String(8))
+    voted_by: Mapped[int] = mapped_column(BigInteger)
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SourceHealth(Base):

@@ -27,6 +27,7 @@ from bot.render.citations import citations_embed
 from bot.render.digest_compact import card_picker, compact_embeds
 from bot.render.paper import paper_embed
 from bot.render.published import published_lines
+from bot.render.suggestions import suggestions_embed, vote_buttons
 from bot.render.text import safe_cut
 from bot.services.cards import MessagePart
 
@@ -51,6 +52,9 @@ def message_kwargs(part: MessagePart, marker: str | None = None) -> dict[str, An
         embeds = [paper_embed(card) for card in part.cards]
     if part.citations:
         embeds.append(citations_embed(part.citations))
+    if part.suggestions:  # the marker stays in the footer: the buttons' ids name the votes
+        embeds.append(suggestions_embed(part.suggestions))
+        view = vote_buttons(part.suggestions, part.schedule_id)
     line = SUBTEXT + marker if marker is not None and not embeds else ""
     if embeds and marker is not None:
         last = embeds[-1]

@@ -193,6 +193,7 @@ class ArxivListingFeed:
             papers = await self._enrich(cycle, [m.paper for m in outcome.accepted])
             await cycle.match_and_store(papers)
             await cycle.match_topics(listing.papers)
+            await cycle.keep_listing(listing.papers)
         cycle.step("arXiv listing feed")
         return FeedOutcome(succeeded=True, validators=listing.validators)
 

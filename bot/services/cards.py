@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.names import NameIndex
 
 if TYPE_CHECKING:
+    from bot.services.suggestions import Suggestion
     from db.models import Paper
 
 ARXIV_ABS = "https://arxiv.org/abs/"
@@ -158,3 +159,5 @@ class MessagePart:
     style: str = "full"
     alert: AlertFor | None = None  # an alert: its card comes with Mute and Unfollow buttons
     citations: tuple[CitedCards, ...] = ()  # a digest's "New citations"
+    suggestions: tuple[Suggestion, ...] = ()  # a digest's suggestions, voted on per schedule
+    schedule_id: int | None = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.services.cards import CitedCards, PaperCard, paper_card
+from bot.services.suggestions import Suggestion
 from bot.services.topic_reasons import GONE, TopicWhy
 from db.models import Paper
 from db.repositories.citations import CitationCandidate
@@ -81,6 +82,9 @@ class PlannedPart:
     published: tuple[int, ...] = ()
     style: str = "full"
     citations: tuple[CitedGroup, ...] = ()
+    # The last message of a digest with suggestions: them, and the schedule their votes go to.
+    suggestions: tuple[Suggestion, ...] = ()
+    schedule_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,14 @@ class ComposedDigest:
                     if part.citations
                     else {}
                 ),
+                **(
+                    {
+                        "suggestions": [x.payload() for x in part.suggestions],
+                        "schedule": part.schedule_id,
+                    }
+                    if part.suggestions
+                    else {}
+                ),
             }
             for part in self.parts
         ]
@@ -151,6 +163,8 @@ def parts_from_payload(payload: Iterable[Mapping[str, Any]]) -> list[PlannedPart
                 CitedGroup(int(g["cited"]), tuple(int(p) for p in g.get("by", ())))
                 for g in part.get("citations", ())
             ),
+            suggestions=tuple(Suggestion.from_payload(x) for x in part.get("suggestions", ())),
+            schedule_id=int(part["schedule"]) if part.get("schedule") is not None else None,
         )
         for part in payload
     ]
@@ -351,10 +365,36 @@ class CardBook:
         published: Sequence[int] = (),
         style: str = "full",
         citations: Sequence[CitedGroup] = (),
+        suggestions: Sequence[Suggestion] = (),
+        schedule_id: int | None = None,
     ) -> ComposedDigest | None:
         """The digest of these papers in `style`, then a message of the `published` ones
-        (papers of earlier digests now published), then the new `citations`; None when all
-        are empty and empty weeks are not posted."""
+        (papers of earlier digests now published), then the new `citations`, then the
+        `suggestions` (their votes go to `schedule_id`); None when there is nothing but
+        suggestions and empty weeks are not posted."""
+        composed = self._compose(
+            entries,
+            range_text,
+            post_when_empty=post_when_empty,
+            published=published,
+            style=style,
+            citations=citations,
+        )
+        if composed is None or not suggestions:
+            return composed
+        last = PlannedPart("", suggestions=tuple(suggestions), schedule_id=schedule_id)
+        return replace(composed, parts=(*composed.parts, last))
+
+    def _compose(
+        self,
+        entries: Sequence[DigestEntry],
+        range_text: str,
+        *,
+        post_when_empty: bool,
+        published: Sequence[int],
+        style: str,
+        citations: Sequence[CitedGroup],
+    ) -> ComposedDigest | None:
         entries = self.available(entries)
         published = tuple(p for p in dict.fromkeys(published) if p in self.papers)
         cited = self._citation_parts(citations)

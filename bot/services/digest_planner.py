@@ -31,6 +31,7 @@ from bot.services.digest_content import (
     group_citations,
 )
 from bot.services.digest_times import date_range, next_occurrence, period_key
+from bot.services.suggestions import Suggestion, SuggestionSource
 from bot.services.topic_reasons import topic_whys
 from db.database import Database
 from db.models import DigestSchedule
@@ -209,18 +210,24 @@ class DigestPlanner:
         book = CardBook(self._measure)  # shared by the batches: each paper is measured once
         planned = skipped = batches = 0
         now: datetime | None = None
+        suggestions: SuggestionSource | None = None  # the week's listing, read once a run
         while batches < MAX_BATCHES:
             async with self._database.transaction() as session:
                 if now is None:  # one cut-off for every batch, fenced against paper stores
                     now = await self._fence.cut(session, at)
+                    suggestions = SuggestionSource(now)
+                assert suggestions is not None
                 repo = DigestScheduleRepository(session)
                 schedules = await repo.due(now, limit=self._batch_size)
                 if not schedules:
                     break
                 contents = await load_contents(session, repo, book, [s.id for s in schedules], now)
+                suggested = await suggestions.for_schedules(session, schedules)
                 rows = []
                 for schedule in schedules:
-                    row = await self._plan_one(repo, schedule, contents, book, now)
+                    row = await self._plan_one(
+                        repo, schedule, contents, book, now, suggested.get(schedule.id, [])
+                    )
                     if row is not None:
                         rows.append(row)
                 created = await repo.record_plans(rows, now=now)
@@ -243,6 +250,7 @@ class DigestPlanner:
         contents: DigestContents,
         book: CardBook,
         now: datetime,
+        suggestions: Sequence[Suggestion],
     ) -> DigestPlanRow | None:
         entries = contents.papers.get(schedule.id, [])
         try:
@@ -253,6 +261,8 @@ class DigestPlanner:
                 published=contents.published.get(schedule.id, []),
                 style=schedule.style,
                 citations=contents.citations.get(schedule.id, []),
+                suggestions=suggestions,
+                schedule_id=schedule.id,
             )
             following = next_occurrence(
                 schedule.weekday, schedule.local_time, schedule.timezone, now

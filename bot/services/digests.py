@@ -32,9 +32,11 @@ from bot.services.digest_views import (
     SetupResult,
     TargetKind,
 )
+from bot.services.suggestions import SuggestionSource
 from db.database import Database
 from db.models import DIGEST_STYLES, DigestSchedule
 from db.repositories.digests import DigestScheduleRepository
+from db.repositories.suggestions import SuggestionRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class _Options:
 
     post_when_empty: bool | None
     style: str | None
+    suggestions: bool | None = None
 
 
 class DigestService:
@@ -81,6 +84,7 @@ class DigestService:
         user_id: int,
         post_when_empty: bool | None = None,
         style: str | None = None,
+        suggestions: bool | None = None,
     ) -> SetupResult:
         """Create or change a channel's weekly digest; resumes it when it was paused."""
         return await self._setup(
@@ -91,7 +95,7 @@ class DigestService:
             time_text,
             timezone,
             user_id,
-            _Options(post_when_empty, style),
+            _Options(post_when_empty, style, suggestions),
         )
 
     async def setup_personal(
@@ -103,6 +107,7 @@ class DigestService:
         timezone: str,
         post_when_empty: bool | None = None,
         style: str | None = None,
+        suggestions: bool | None = None,
     ) -> SetupResult:
         """Create or change a user's weekly DM digest of their weekly follows."""
         return await self._setup(
@@ -113,7 +118,7 @@ class DigestService:
             time_text,
             timezone,
             user_id,
-            _Options(post_when_empty, style),
+            _Options(post_when_empty, style, suggestions),
         )
 
     async def _setup(
@@ -147,6 +152,7 @@ class DigestService:
                 next_digest_at=next_occurrence(day, local_time, zone, now),
                 post_when_empty=options.post_when_empty,
                 style=options.style,
+                suggestions=options.suggestions,
                 created_by=user_id,
                 now=now,
             )
@@ -195,6 +201,7 @@ class DigestService:
             schedule = await self._get(repo, target_kind, target_id, guild_id)
             book = CardBook(self._measure)
             contents = await load_contents(session, repo, book, [schedule.id], now)
+            suggested = await SuggestionSource(now).for_schedules(session, [schedule])
             entries = contents.papers.get(schedule.id, [])
             range_text = digest_range(schedule, schedule.next_digest_at, book, entries)
             composed = book.compose(
@@ -204,6 +211,8 @@ class DigestService:
                 published=contents.published.get(schedule.id, []),
                 style=schedule.style,
                 citations=contents.citations.get(schedule.id, []),
+                suggestions=suggested.get(schedule.id, []),
+                schedule_id=schedule.id,
             )
         parts = message_parts(book, composed.parts) if composed is not None else []
         return DigestPreview(
@@ -229,6 +238,7 @@ class DigestService:
                 )
             book = CardBook(self._measure)
             contents = await load_contents(session, repo, book, [schedule.id], now)
+            suggested = await SuggestionSource(now).for_schedules(session, [schedule])
             entries = contents.papers.get(schedule.id, [])
             range_text = digest_range(schedule, now, book, entries)
             composed = book.compose(
@@ -238,6 +248,8 @@ class DigestService:
                 published=contents.published.get(schedule.id, []),
                 style=schedule.style,
                 citations=contents.citations.get(schedule.id, []),
+                suggestions=suggested.get(schedule.id, []),
+                schedule_id=schedule.id,
             )
             if composed is None:
                 return SendNowResult(False, 0, 0, range_text)
@@ -252,6 +264,38 @@ class DigestService:
         if not created:
             raise BadInput("A digest was just queued for this channel: wait a few seconds.")
         return SendNowResult(True, composed.paper_count, len(composed.parts), range_text)
+
+    async def vote(
+        self,
+        schedule_id: int,
+        arxiv_id: str,
+        vote: str,
+        *,
+        user_id: int,
+        channel_id: int | None,
+    ) -> str:
+        """Record a 👍 or 👎 on a suggestion of the digest `schedule_id`: by the member whose
+        DM digest it is, or by anyone in the channel whose digest it is (`channel_id`: where
+        it was pressed, None in DMs); returns what the presser reads."""
+        if vote not in ("up", "down"):
+            raise BadInput("Unknown vote.")
+        async with self._database.transaction() as session:
+            schedule = await DigestScheduleRepository(session).get(schedule_id)
+            if schedule is None:
+                raise NotFoundError("This digest is gone: its suggestions take no votes.")
+            # A member's DM digest is theirs wherever they press (its preview is in a server);
+            # a channel's takes the votes of those in that channel.
+            mine = schedule.target_kind == "dm" and schedule.target_id == user_id
+            here = schedule.target_kind == "channel" and channel_id == schedule.target_id
+            if not (mine or here):
+                raise BadInput("Only the digest's own destination can vote on its suggestions.")
+            await SuggestionRepository(session).vote(
+                schedule_id, arxiv_id, vote, user_id=user_id, now=self._clock.now()
+            )
+        log.info("suggestion vote %s on %s for schedule %s", vote, arxiv_id, schedule_id)
+        if vote == "down":
+            return f"Noted 👎: arXiv:{arxiv_id} will not be suggested here again."
+        return "Noted 👍: papers like this one now count toward the suggestions here."
 
     async def _get(
         self,
@@ -280,7 +324,7 @@ def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
         cards, published = book.cards_of(part), book.published_of(part)
         citations = book.citations_of(part)
         content = part.content
-        if not content and not cards and not published and not citations:
+        if not content and not (cards or published or citations or part.suggestions):
             content = "(The papers of this part of the digest were removed.)"
         result.append(
             MessagePart(
@@ -289,6 +333,8 @@ def message_parts(book: CardBook, parts: Iterable[Any]) -> list[MessagePart]:
                 published=published,
                 style=part.style,
                 citations=citations,
+                suggestions=part.suggestions,
+                schedule_id=part.schedule_id,
             )
         )
     return result

@@ -26,8 +26,11 @@ from db.database import Database
 from db.models import Author, FeedState
 from db.models import SourceHealth as SourceHealthRow
 from db.repositories.papers import PaperRepository
+from db.repositories.suggestions import ListedItem, SuggestionRepository
 
 log = logging.getLogger(__name__)
+
+LISTING_KEPT = timedelta(days=14)  # listing announcements kept for suggestions
 
 
 @dataclass(slots=True)
@@ -109,6 +112,28 @@ class PollCycle:
         self.summary.matches += len(outcome.accepted)
         self.summary.homonyms_rejected += len(outcome.rejected)
         await self.store(outcome.accepted)
+
+    async def keep_listing(self, papers: Sequence[Paper]) -> None:
+        """Keep the listing's new announcements for two weeks: digest suggestions are drawn
+        from them (`bot.services.suggestions`)."""
+        items = [
+            ListedItem(
+                paper.arxiv_id,
+                paper.title,
+                paper.abstract or "",
+                tuple(paper.categories),
+                tuple(a.name for a in paper.authors),
+                paper.announced,
+            )
+            for paper in papers
+            if paper.announce_type in (ANNOUNCE_NEW, ANNOUNCE_CROSS)
+            and paper.arxiv_id
+            and paper.announced is not None
+        ]
+        async with self.database.transaction() as session:
+            await SuggestionRepository(session).keep_listing(
+                items, now=self.now, keep_since=self.now - LISTING_KEPT
+            )
 
     async def match_topics(self, papers: Sequence[Paper]) -> None:
         """Store the listing's new announcements (new papers, cross-lists) that topic follows

@@ -121,6 +121,7 @@ class DigestScheduleRepository:
         guild_id: int | None = None,
         post_when_empty: bool | None = None,
         style: str | None = None,
+        suggestions: bool | None = None,
         dm_channel_id: int | None = None,
         created_by: int | None = None,
     ) -> DigestSchedule:
@@ -128,7 +129,8 @@ class DigestScheduleRepository:
 
         Setting a schedule up again un-pauses it and keeps `last_cutoff_at`, so changing the
         day or time neither skips nor repeats papers. `post_when_empty` (default True),
-        `style` (default compact, one of `DIGEST_STYLES`) and `dm_channel_id` keep their stored
+        `style` (default compact, one of `DIGEST_STYLES`), `suggestions` (default True) and
+        `dm_channel_id` keep their stored
         value when passed None; `created_by` is only
         written on creation. `local_time` is 'HH:MM' in the IANA `timezone`; `weekday` is
         0 (Monday) to 6. The caller computes `next_digest_at`.
@@ -149,6 +151,7 @@ class DigestScheduleRepository:
             "paused": False,
             "post_when_empty": True if post_when_empty is None else post_when_empty,
             "style": style or DIGEST_STYLES[0],
+            "suggestions": True if suggestions is None else suggestions,
             "dm_channel_id": dm_channel_id,
             "created_by": created_by,
             "created_at": now,
@@ -172,6 +175,8 @@ class DigestScheduleRepository:
             set_["post_when_empty"] = stmt.excluded.post_when_empty
         if style is not None:
             set_["style"] = stmt.excluded.style
+        if suggestions is not None:
+            set_["suggestions"] = stmt.excluded.suggestions
         stmt = stmt.on_conflict_do_update(
             index_elements=[DigestSchedule.target_kind, DigestSchedule.target_id], set_=set_
         )

@@ -37,6 +37,8 @@ EXPECTED_TABLES = {
     "digest_citation_items",
     "topic_follows",
     "topic_papers",
+    "listing_items",
+    "suggestion_votes",
     "outbox",
     "source_health",
     "feed_state",
@@ -75,7 +77,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0009"
+    assert await current_revision_async(database_url) == head_revision() == "0010"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
