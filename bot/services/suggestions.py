@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.names import NameIndex
 from bot.services.metrics import cosine, tokenize
 from db.models import DigestSchedule
-from db.repositories.suggestions import ListedItem, SuggestionRepository, Taste
+from db.repositories.suggestions import FollowedPaper, ListedItem, SuggestionRepository, Taste
 
 MIN_FOLLOWED_PAPERS = 3
 MAX_SUGGESTIONS = 3
@@ -125,9 +125,15 @@ class SuggestionRanker:
         papers = [
             (p, self._paper_vector(p.paper_id, f"{p.title} {p.abstract}")) for p in taste.papers
         ]
-        liked = [self.item_vectors[self._index[a]] for a in taste.up if a in self._index]
+        # Items voted 👍 here are part of the taste (`author_name` "": the why names no author).
+        papers += [
+            (FollowedPaper(0, item.arxiv_id, item.title, item.abstract, ""), self.item_vectors[row])
+            for arxiv_id in sorted(taste.up)
+            if (row := self._index.get(arxiv_id)) is not None
+            for item in (self.items[row],)
+        ]
         centroid = np.zeros(len(self.vocabulary))
-        for vector in [v for _, v in papers] + liked:
+        for _, vector in papers:
             for term, weight in vector.items():
                 column = self.vocabulary.get(term)
                 if column is not None:  # a term no item has adds nothing to any score
@@ -145,7 +151,7 @@ class SuggestionRanker:
             if len(found) >= SHORTLIST or scores[row] <= 0:
                 break
             item = self.items[row]
-            if item.arxiv_id in taste.matched or item.arxiv_id in taste.down:
+            if item.arxiv_id in taste.matched | taste.down | taste.up:
                 continue
             if any(own.match(name) for name in item.authors):
                 continue
