@@ -209,20 +209,23 @@ class DigestPlanner:
     async def _plan_due(self, at: datetime | None) -> PlanReport:
         book = CardBook(self._measure)  # shared by the batches: each paper is measured once
         planned = skipped = batches = 0
-        now: datetime | None = None
-        suggestions: SuggestionSource | None = None  # the week's listing, read once a run
+        async with self._database.transaction() as session:
+            # One cut-off for every batch, fenced against paper stores: once it commits, every
+            # paper stamped at or before it has committed and every later one stamps after.
+            now = await self._fence.cut(session, at)
+        suggestions = SuggestionSource(now)  # the week's listing, read once a run
         while batches < MAX_BATCHES:
+            # Suggestions are seconds of arithmetic per 1,000 destinations: worked out before
+            # the batch's write transaction, so they never hold the database's write lock.
+            async with self._database.reader() as session:
+                upcoming = await DigestScheduleRepository(session).due(now, limit=self._batch_size)
+                suggested = await suggestions.for_schedules(session, upcoming)
             async with self._database.transaction() as session:
-                if now is None:  # one cut-off for every batch, fenced against paper stores
-                    now = await self._fence.cut(session, at)
-                    suggestions = SuggestionSource(now)
-                assert suggestions is not None
                 repo = DigestScheduleRepository(session)
                 schedules = await repo.due(now, limit=self._batch_size)
                 if not schedules:
                     break
                 contents = await load_contents(session, repo, book, [s.id for s in schedules], now)
-                suggested = await suggestions.for_schedules(session, schedules)
                 rows = []
                 for schedule in schedules:
                     row = await self._plan_one(

@@ -9,7 +9,7 @@ fitted once per run on the week's listing items. Per destination:
 1. Its taste: the followed authors' newest papers (`SuggestionRepository.tastes`); fewer than
    `MIN_FOLLOWED_PAPERS` gives no suggestion. Items it voted 👍 join them.
 2. Every item of the week in its usual categories is scored by cosine against the sum of those
-   papers' vectors (one sparse product over the whole week, numpy);
+   papers' vectors (one sparse product per category, numpy);
 3. the best `SHORTLIST` that no follow of it matched, not voted 👎 and by none of its followed
    authors (names through `bot.names`) are compared with each followed paper: the closest one
    is the *why* ("close to <title> by <author>") and its cosine the similarity;
@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.names import NameIndex
-from bot.services.metrics import cosine, tokenize
+from bot.services.metrics import tokenize
 from db.models import DigestSchedule
 from db.repositories.suggestions import FollowedPaper, ListedItem, SuggestionRepository, Taste
 
@@ -76,12 +76,13 @@ class Suggestion:
         )
 
 
-def _weights(text: str, idf: dict[str, float], unseen: float) -> dict[str, float]:
-    """TF-IDF of one text; a term no listing item has gets `unseen` (the idf of df = 0)."""
-    counts = Counter(tokenize(text))
-    weights = {t: (1 + math.log(c)) * idf.get(t, unseen) for t, c in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values()))
-    return {t: w / norm for t, w in weights.items()} if norm else {}
+@dataclass(frozen=True, slots=True)
+class _Sparse:
+    """A text's TF-IDF vector over the ranker's vocabulary: columns and weights (a term no
+    listing item has counts in the norm, and nowhere else: no item shares it)."""
+
+    columns: np.ndarray
+    weights: np.ndarray
 
 
 class SuggestionRanker:
@@ -90,77 +91,94 @@ class SuggestionRanker:
     def __init__(self, items: Sequence[ListedItem]) -> None:
         """The idf is fitted on the week's items (the corpus suggestions are drawn from)."""
         self.items = list(items)
-        texts = [f"{i.title} {i.abstract}" for i in self.items]
+        tokens = [tokenize(f"{i.title} {i.abstract}") for i in self.items]
         frequency: Counter[str] = Counter()
-        for text in texts:
-            frequency.update(set(tokenize(text)))
-        n = len(texts)
+        for words in tokens:
+            frequency.update(set(words))
+        n = len(tokens)
         self.idf = {t: math.log((1 + n) / (1 + df)) + 1 for t, df in frequency.items()}
         self.unseen = math.log(1 + n) + 1
         self.vocabulary = {t: i for i, t in enumerate(self.idf)}
-        self.item_vectors = [_weights(text, self.idf, self.unseen) for text in texts]
-        rows, columns, values = [], [], []
-        for row, vector in enumerate(self.item_vectors):
-            for term, weight in vector.items():
-                rows.append(row)
-                columns.append(self.vocabulary[term])
-                values.append(weight)
-        self._rows = np.asarray(rows, dtype=np.int64)
-        self._columns = np.asarray(columns, dtype=np.int64)
-        self._values = np.asarray(values, dtype=np.float64)
-        self._by_category: dict[str, list[int]] = {}
+        vectors = [self._sparse(words) for words in tokens]
+        self._index = {item.arxiv_id: row for row, item in enumerate(self.items)}
+        self.item_vectors = vectors
+        # Per category: its items' rows and their vectors end to end (CSR), so a destination
+        # scores only the items of its categories.
+        self._by_category: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        rows_of: dict[str, list[int]] = {}
         for row, item in enumerate(self.items):
             for category in item.categories:
-                self._by_category.setdefault(category, []).append(row)
-        self._index = {item.arxiv_id: row for row, item in enumerate(self.items)}
-        self._paper_vectors: dict[int, dict[str, float]] = {}
+                rows_of.setdefault(category, []).append(row)
+        for category, rows in rows_of.items():
+            sizes = np.asarray([len(vectors[r].columns) for r in rows], dtype=np.int64)
+            columns = np.concatenate([vectors[r].columns for r in rows])
+            weights = np.concatenate([vectors[r].weights for r in rows])
+            owner = np.repeat(np.arange(len(rows)), sizes)
+            self._by_category[category] = (np.asarray(rows), owner, columns, weights)
+        self._paper_vectors: dict[int, _Sparse] = {}
+
+    def _sparse(self, words: Sequence[str]) -> _Sparse:
+        counts = Counter(words)
+        weights = {t: (1 + math.log(c)) * self.idf.get(t, self.unseen) for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        kept = [(self.vocabulary[t], w / norm) for t, w in weights.items() if t in self.vocabulary]
+        return _Sparse(
+            np.asarray([c for c, _ in kept], dtype=np.int64),
+            np.asarray([w for _, w in kept], dtype=np.float64),
+        )
 
     def rank(self, taste: Taste) -> list[Suggestion]:
         """Up to `MAX_SUGGESTIONS` items for a destination with this taste, best first."""
         if len(taste.papers) < MIN_FOLLOWED_PAPERS or not self.items:
             return []
-        candidates = sorted({r for c in taste.categories for r in self._by_category.get(c, ())})
-        if not candidates:
+        parts = [self._by_category[c] for c in sorted(taste.categories) if c in self._by_category]
+        if not parts:
             return []
-        papers = [
-            (p, self._paper_vector(p.paper_id, f"{p.title} {p.abstract}")) for p in taste.papers
-        ]
+        papers = [(p, self._paper_vector(p)) for p in taste.papers]
         # Items voted 👍 here are part of the taste (`author_name` "": the why names no author).
         papers += [
-            (FollowedPaper(0, item.arxiv_id, item.title, item.abstract, ""), self.item_vectors[row])
+            (
+                FollowedPaper(0, item.arxiv_id, item.title, item.abstract, ""),
+                self.item_vectors[row],
+            )
             for arxiv_id in sorted(taste.up)
             if (row := self._index.get(arxiv_id)) is not None
             for item in (self.items[row],)
         ]
-        centroid = np.zeros(len(self.vocabulary))
-        for _, vector in papers:
-            for term, weight in vector.items():
-                column = self.vocabulary.get(term)
-                if column is not None:  # a term no item has adds nothing to any score
-                    centroid[column] += weight
-        scores = np.bincount(
-            self._rows, weights=self._values * centroid[self._columns], minlength=len(self.items)
+        centroid = np.bincount(
+            np.concatenate([v.columns for _, v in papers]),
+            weights=np.concatenate([v.weights for _, v in papers]),
+            minlength=len(self.vocabulary),
         )
-        chosen = np.asarray(candidates)
-        order = chosen[np.argsort(-scores[chosen], kind="stable")]
+        rows = np.concatenate([part[0] for part in parts])
+        scores = np.concatenate(
+            [
+                np.bincount(owner, weights=weights * centroid[columns], minlength=len(part_rows))
+                for part_rows, owner, columns, weights in parts
+            ]
+        )
+        ranked = np.lexsort((rows, -scores))  # best first (an item of two categories: twice)
+        why = _Closest([v for _, v in papers], len(self.vocabulary))
         own = NameIndex[int]()
         for name in taste.author_names:
             own.add(0, name)
+        skipped = taste.matched | taste.down | taste.up
         found: list[Suggestion] = []
-        for row in order:
-            if len(found) >= SHORTLIST or scores[row] <= 0:
+        seen: set[int] = set()
+        for position in ranked.tolist():
+            row = int(rows[position])
+            if len(found) >= SHORTLIST or scores[position] <= 0:
                 break
+            if row in seen:
+                continue
+            seen.add(row)
             item = self.items[row]
-            if item.arxiv_id in taste.matched | taste.down | taste.up:
+            if item.arxiv_id in skipped or any(own.match(name) for name in item.authors):
                 continue
-            if any(own.match(name) for name in item.authors):
-                continue
-            vector = self.item_vectors[row]
-            paper, similarity = max(
-                ((p, cosine(vector, v)) for p, v in papers), key=lambda pair: pair[1]
-            )
+            closest, similarity = why.of(self.item_vectors[row])
             if similarity < MIN_SIMILARITY:
                 continue
+            paper = papers[closest][0]
             found.append(
                 Suggestion(
                     item.arxiv_id,
@@ -175,11 +193,36 @@ class SuggestionRanker:
         found.sort(key=lambda s: (-s.similarity, s.arxiv_id))
         return found[:MAX_SUGGESTIONS]
 
-    def _paper_vector(self, paper_id: int, text: str) -> dict[str, float]:
-        vector = self._paper_vectors.get(paper_id)
+    def _paper_vector(self, paper: FollowedPaper) -> _Sparse:
+        vector = self._paper_vectors.get(paper.paper_id)
         if vector is None:
-            vector = self._paper_vectors[paper_id] = _weights(text, self.idf, self.unseen)
+            words = tokenize(f"{paper.title} {paper.abstract}")
+            vector = self._paper_vectors[paper.paper_id] = self._sparse(words)
         return vector
+
+
+class _Closest:
+    """Which of a destination's papers an item reads most like: the papers as one dense matrix
+    over the terms they use, so an item costs one product instead of a cosine per paper."""
+
+    def __init__(self, papers: Sequence[_Sparse], vocabulary_size: int) -> None:
+        used = np.unique(np.concatenate([p.columns for p in papers]))
+        self._local = np.full(vocabulary_size, -1, dtype=np.int64)
+        self._local[used] = np.arange(len(used))
+        self._matrix = np.zeros((len(papers), len(used)))
+        for row, paper in enumerate(papers):
+            self._matrix[row, self._local[paper.columns]] = paper.weights
+        self._size = len(used)
+
+    def of(self, item: _Sparse) -> tuple[int, float]:
+        """(index of the closest paper, their cosine)."""
+        local = self._local[item.columns]
+        shared = local >= 0
+        vector = np.zeros(self._size)
+        vector[local[shared]] = item.weights[shared]
+        similarities = self._matrix @ vector
+        best = int(np.argmax(similarities))
+        return best, float(similarities[best])
 
 
 class SuggestionSource:

@@ -16,21 +16,30 @@ class TopicIndex(Generic[K]):
     """Queries by key (a topic follow's id); `match` gives the keys a paper matches."""
 
     def __init__(self, queries: Mapping[K, TopicQuery]) -> None:
-        self._queries = dict(queries)
-        self._by_key: dict[str, list[K]] = {}
-        for key, query in self._queries.items():
+        # One entry per distinct query (many follows share one): tested once, given to all.
+        self._keys: dict[str, list[K]] = {}
+        self._queries: dict[str, TopicQuery] = {}
+        for key, query in queries.items():
+            self._keys.setdefault(query.canonical, []).append(key)
+            self._queries.setdefault(query.canonical, query)
+        self._by_key: dict[str, list[str]] = {}
+        for canonical, query in self._queries.items():
             for trigger in query.trigger():
-                self._by_key.setdefault(trigger, []).append(key)
+                self._by_key.setdefault(trigger, []).append(canonical)
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return sum(len(keys) for keys in self._keys.values())
 
     def match(self, paper: PaperText) -> dict[K, tuple[str, ...]]:
         """The queries the paper matches, with the terms that matched in each."""
         index = self._by_key
-        woken: set[K] = set()
+        woken: set[str] = set()
         for word in paper.vocabulary:
             found = index.get("w:" + word)
+            if found:
+                woken.update(found)
+        for first, second in paper.pairs:
+            found = index.get(f"p:{first} {second}")
             if found:
                 woken.update(found)
         for category in paper.categories:
@@ -38,8 +47,9 @@ class TopicIndex(Generic[K]):
         for archive in paper.archives:
             woken.update(index.get("a:" + archive, ()))
         matched: dict[K, tuple[str, ...]] = {}
-        for key in woken:
-            hits = self._queries[key].match(paper)
+        for canonical in woken:
+            hits = self._queries[canonical].match(paper)
             if hits is not None:
-                matched[key] = hits
+                for key in self._keys[canonical]:
+                    matched[key] = hits
         return matched

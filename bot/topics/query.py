@@ -73,8 +73,12 @@ class Phrase:
         return False
 
     def trigger(self, negated: bool = False) -> frozenset[str] | None:
-        # The longest word: usually the rarest, so the fewest papers wake this query up.
-        return None if negated else frozenset({"w:" + max(self.words, key=len)})
+        # A phrase by its first two words (a pair is rarer than either word); a word by itself.
+        if negated:
+            return None
+        if len(self.words) > 1:
+            return frozenset({"p:" + " ".join(self.words[:2])})
+        return frozenset({"w:" + self.words[0]})
 
     def text(self) -> str:
         joined = " ".join(self.words)

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -24,15 +25,18 @@ def words(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class PaperText:
-    """One paper's words (title and abstract) and arXiv categories, ready for matching."""
+    """One paper's words (title and abstract) and arXiv categories, ready for matching: its
+    words and adjacent word pairs as sets, so a word or a two-word phrase is one lookup."""
 
     tokens: tuple[str, ...]
     categories: frozenset[str]
     vocabulary: frozenset[str] = field(init=False)
+    pairs: frozenset[tuple[str, str]] = field(init=False)
     archives: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "vocabulary", frozenset(self.tokens))
+        object.__setattr__(self, "pairs", frozenset(pairwise(self.tokens)))
         object.__setattr__(self, "archives", frozenset(c.split(".", 1)[0] for c in self.categories))
 
     @classmethod
@@ -43,7 +47,9 @@ class PaperText:
         """Whether the words of `phrase` stand next to each other, in order."""
         if len(phrase) == 1:
             return phrase[0] in self.vocabulary
-        if not set(phrase) <= self.vocabulary:
+        if len(phrase) == 2:
+            return phrase in self.pairs
+        if not all(pair in self.pairs for pair in pairwise(phrase)):
             return False
         first, size = phrase[0], len(phrase)
         tokens = self.tokens

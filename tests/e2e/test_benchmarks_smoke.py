@@ -19,6 +19,8 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
         "bench_interactions.py",
         "bench_works.py",
         "bench_citations.py",
+        "bench_topics.py",
+        "bench_suggestions.py",
     ],
 )
 def test_benchmark_smoke_run_succeeds(script: str) -> None:
