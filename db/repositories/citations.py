@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -21,7 +21,7 @@ from db.models import (
     PaperIdentifier,
 )
 from db.repositories._dialect import chunked, unique, upsert_insert
-from db.repositories.digests import destination_branches
+from db.repositories.digests import destination_rows
 from db.types import require_aware
 
 
@@ -270,23 +270,15 @@ class CitationRepository:
                 )
             )
 
-        found: list[CitationCandidate] = []
-        for chunk in chunked(unique(schedule_ids)):
-            branches = await destination_branches(self.session, chunk, branch, f)
-            if not branches:
-                continue
-            both = union_all(*branches).subquery()
-            stmt = select(
-                both.c.schedule_id, both.c.citing_paper_id, both.c.cited_paper_id, both.c.author_id
-            ).order_by(
-                both.c.schedule_id,
-                both.c.found_at,
-                both.c.citing_paper_id,
-                both.c.cited_paper_id,
-                both.c.author_id,
-            )
-            found.extend(CitationCandidate(*row) for row in await self.session.execute(stmt))
-        return found
+        rows = await destination_rows(
+            self.session,
+            schedule_ids,
+            branch,
+            f,
+            ("schedule_id", "citing_paper_id", "cited_paper_id", "author_id"),
+            ("schedule_id", "found_at", "citing_paper_id", "cited_paper_id", "author_id"),
+        )
+        return [CitationCandidate(*row) for row in rows]
 
 
 __all__ = ["CitationCandidate", "CitationRepository", "NewLink", "WatchedPaper"]

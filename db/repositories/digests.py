@@ -75,31 +75,43 @@ class DigestPlanRow:
     citing_paper_ids: Sequence[int] = ()  # its "New citations": never in a later digest
 
 
-async def destination_branches(
+async def destination_rows(
     session: AsyncSession,
-    schedule_ids: Sequence[int],
+    schedule_ids: Iterable[int],
     branch: Callable[..., Any],
     follow: type[Follow] | type[CitationFollow] | type[TopicFollow],
+    columns: Sequence[str],
+    order: Sequence[str],
 ) -> list[Any]:
-    """The per-kind queries of a digest's candidates for these schedules: `branch(targets,
-    target_kind, *follow_filter)` for the channels (their scope 'channel' follows) and for the
-    users' DMs (their own scope 'user' follows with notify 'weekly'), where there are any."""
-    targets: dict[str, list[int]] = {"channel": [], "dm": []}
-    rows = await session.execute(
-        select(DigestSchedule.target_kind, DigestSchedule.target_id).where(
-            DigestSchedule.id.in_(schedule_ids)
+    """What a digest's follows bring, for many schedules: per 5,000 schedules, the union of
+    `branch(targets, target_kind, *follow_filter)` for the channels (their scope 'channel'
+    follows) and for the users' DMs (their own scope 'user' follows with notify 'weekly'),
+    as rows of `columns` ordered by `order`. A branch is driven from the follows of the
+    chunk's destinations (through their (scope, target_id) index): SQLite would otherwise
+    start from every recent row and probe each schedule id of the IN list per row."""
+    found: list[Any] = []
+    for chunk in chunked(unique(schedule_ids)):
+        targets: dict[str, list[int]] = {"channel": [], "dm": []}
+        rows = await session.execute(
+            select(DigestSchedule.target_kind, DigestSchedule.target_id).where(
+                DigestSchedule.id.in_(chunk)
+            )
         )
-    )
-    for target_kind, target_id in rows:
-        targets[target_kind].append(target_id)
-    branches = []
-    if targets["channel"]:
-        branches.append(branch(targets["channel"], "channel", follow.scope == "channel"))
-    if targets["dm"]:
-        branches.append(
-            branch(targets["dm"], "dm", follow.scope == "user", follow.notify == "weekly")
-        )
-    return branches
+        for target_kind, target_id in rows:
+            targets[target_kind].append(target_id)
+        branches = []
+        if targets["channel"]:
+            branches.append(branch(targets["channel"], "channel", follow.scope == "channel"))
+        if targets["dm"]:
+            branches.append(
+                branch(targets["dm"], "dm", follow.scope == "user", follow.notify == "weekly")
+            )
+        if not branches:
+            continue
+        both = union_all(*branches).subquery()
+        stmt = select(*(both.c[c] for c in columns)).order_by(*(both.c[c] for c in order))
+        found.extend(await session.execute(stmt))
+    return found
 
 
 class DigestScheduleRepository:
@@ -341,9 +353,6 @@ class DigestScheduleRepository:
         already = exists().where(DigestItem.schedule_id == s.id, DigestItem.paper_id == p.id)
 
         def branch(targets: Sequence[int], target_kind: str, *follow_filter: Any) -> Any:
-            # Driven from the follows of the chunk's destinations, through the follows
-            # (scope, target_id) index: SQLite would otherwise start from every recent paper
-            # and probe each schedule id of the IN list per row (minutes for 10,000 channels).
             return (
                 select(
                     s.id.label("schedule_id"),
@@ -366,17 +375,15 @@ class DigestScheduleRepository:
                 )
             )
 
-        found: list[DigestCandidate] = []
-        for chunk in chunked(unique(schedule_ids)):
-            branches = await destination_branches(self.session, chunk, branch, f)
-            if not branches:
-                continue
-            both = union_all(*branches).subquery()
-            stmt = select(both.c.schedule_id, both.c.paper_id, both.c.author_id).order_by(
-                both.c.schedule_id, both.c.first_seen_at, both.c.paper_id, both.c.author_id
-            )
-            found.extend(DigestCandidate(*row) for row in await self.session.execute(stmt))
-        return found
+        rows = await destination_rows(
+            self.session,
+            schedule_ids,
+            branch,
+            f,
+            ("schedule_id", "paper_id", "author_id"),
+            ("schedule_id", "first_seen_at", "paper_id", "author_id"),
+        )
+        return [DigestCandidate(*row) for row in rows]
 
     async def now_published(
         self, schedule_ids: Iterable[int], *, until: datetime

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, union_all
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -23,7 +23,7 @@ from db.models import (
     TopicPaper,
 )
 from db.repositories._dialect import chunked, unique, upsert_insert
-from db.repositories.digests import destination_branches
+from db.repositories.digests import destination_rows
 from db.types import require_aware
 
 
@@ -138,12 +138,16 @@ class SuggestionRepository:
             )
 
         followed: dict[int, list[int]] = {}  # author -> schedules
-        for chunk in chunked(ids):
-            branches = await destination_branches(self.session, chunk, branch, f)
-            if branches:
-                rows = await self.session.execute(union_all(*branches))
-                for schedule_id, author_id in rows:
-                    followed.setdefault(author_id, []).append(schedule_id)
+        pairs = await destination_rows(
+            self.session,
+            ids,
+            branch,
+            f,
+            ("schedule_id", "author_id"),
+            ("schedule_id", "author_id"),
+        )
+        for schedule_id, author_id in pairs:
+            followed.setdefault(author_id, []).append(schedule_id)
         authors = list(followed)
         for chunk in chunked(authors):
             for author in (

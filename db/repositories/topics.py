@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, union_all, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -20,7 +20,7 @@ from db.models import (
     TopicPaper,
 )
 from db.repositories._dialect import chunked, unique, upsert_insert
-from db.repositories.digests import destination_branches
+from db.repositories.digests import destination_rows
 from db.types import require_aware
 
 
@@ -238,17 +238,15 @@ class TopicRepository:
                 )
             )
 
-        found: list[TopicCandidate] = []
-        for chunk in chunked(unique(schedule_ids)):
-            branches = await destination_branches(self.session, chunk, branch, f)
-            if not branches:
-                continue
-            both = union_all(*branches).subquery()
-            stmt = select(both.c.schedule_id, both.c.paper_id, both.c.topic_id).order_by(
-                both.c.schedule_id, both.c.first_seen_at, both.c.paper_id, both.c.topic_id
-            )
-            found.extend(TopicCandidate(*row) for row in await self.session.execute(stmt))
-        return found
+        rows = await destination_rows(
+            self.session,
+            schedule_ids,
+            branch,
+            f,
+            ("schedule_id", "paper_id", "topic_id"),
+            ("schedule_id", "first_seen_at", "paper_id", "topic_id"),
+        )
+        return [TopicCandidate(*row) for row in rows]
 
 
 __all__ = ["TopicCandidate", "TopicMatch", "TopicRepository"]
