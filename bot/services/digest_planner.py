@@ -214,12 +214,18 @@ class DigestPlanner:
             # paper stamped at or before it has committed and every later one stamps after.
             now = await self._fence.cut(session, at)
         suggestions = SuggestionSource(now)  # the week's listing, read once a run
+        async with self._database.reader() as session:
+            suggesting = await suggestions.prepare(session)
         while batches < MAX_BATCHES:
             # Suggestions are seconds of arithmetic per 1,000 destinations: worked out before
             # the batch's write transaction, so they never hold the database's write lock.
-            async with self._database.reader() as session:
-                upcoming = await DigestScheduleRepository(session).due(now, limit=self._batch_size)
-                suggested = await suggestions.for_schedules(session, upcoming)
+            suggested: dict[int, list[Suggestion]] = {}
+            if suggesting:
+                async with self._database.reader() as session:
+                    upcoming = await DigestScheduleRepository(session).due(
+                        now, limit=self._batch_size
+                    )
+                    suggested = await suggestions.for_schedules(session, upcoming)
             async with self._database.transaction() as session:
                 repo = DigestScheduleRepository(session)
                 schedules = await repo.due(now, limit=self._batch_size)

@@ -234,18 +234,23 @@ class SuggestionSource:
         self.window = window
         self._ranker: SuggestionRanker | None = None
 
+    async def prepare(self, session: AsyncSession) -> bool:
+        """Read and vectorise the week's listing items (once); False when there are none, so
+        nothing can be suggested this run."""
+        if self._ranker is None:
+            repo = SuggestionRepository(session)
+            items = await repo.announced_between(self.now - self.window, self.now)
+            self._ranker = SuggestionRanker(items)
+        return bool(self._ranker.items)
+
     async def for_schedules(
         self, session: AsyncSession, schedules: Sequence[DigestSchedule]
     ) -> dict[int, list[Suggestion]]:
         wanted = [s.id for s in schedules if s.suggestions]
-        if not wanted:
+        if not wanted or not await self.prepare(session):
             return {}
+        assert self._ranker is not None
         repo = SuggestionRepository(session)
-        if self._ranker is None:
-            items = await repo.announced_between(self.now - self.window, self.now)
-            self._ranker = SuggestionRanker(items)
-        if not self._ranker.items:
-            return {}
         tastes = await repo.tastes(wanted, per_author=PAPERS_PER_AUTHOR)
         return {schedule_id: self._ranker.rank(taste) for schedule_id, taste in tastes.items()}
 
