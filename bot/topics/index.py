@@ -17,18 +17,21 @@ class TopicIndex(Generic[K]):
 
     def __init__(self, queries: Mapping[K, TopicQuery]) -> None:
         # One entry per distinct query (many follows share one): tested once, given to all.
-        self._keys: dict[str, list[K]] = {}
-        self._queries: dict[str, TopicQuery] = {}
+        keys: dict[str, list[K]] = {}
+        distinct: dict[str, TopicQuery] = {}
         for key, query in queries.items():
-            self._keys.setdefault(query.canonical, []).append(key)
-            self._queries.setdefault(query.canonical, query)
+            keys.setdefault(query.canonical, []).append(key)
+            distinct.setdefault(query.canonical, query)
+        self._size = len(queries)
+        # Per distinct query: its compiled matcher and the keys it stands for.
+        self._entries = {c: (q.matcher, tuple(keys[c])) for c, q in distinct.items()}
         self._by_key: dict[str, list[str]] = {}
-        for canonical, query in self._queries.items():
+        for canonical, query in distinct.items():
             for trigger in query.trigger():
                 self._by_key.setdefault(trigger, []).append(canonical)
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys in self._keys.values())
+        return self._size
 
     def match(self, paper: PaperText) -> dict[K, tuple[str, ...]]:
         """The queries the paper matches, with the terms that matched in each."""
@@ -47,9 +50,11 @@ class TopicIndex(Generic[K]):
         for archive in paper.archives:
             woken.update(index.get("a:" + archive, ()))
         matched: dict[K, tuple[str, ...]] = {}
+        entries = self._entries
         for canonical in woken:
-            hits = self._queries[canonical].match(paper)
+            matcher, keys = entries[canonical]
+            hits = matcher(paper)
             if hits is not None:
-                for key in self._keys[canonical]:
+                for key in keys:
                     matched[key] = hits
         return matched

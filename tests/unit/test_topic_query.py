@@ -490,3 +490,30 @@ def test_index_gives_the_same_as_matching_every_query_one_by_one() -> None:
         assert index.match(one) == expected, (one, expected)
         total += len(expected)
     assert total > 1000  # the papers match many queries: the comparison is not empty
+
+
+def test_the_compiled_query_agrees_with_walking_its_tree() -> None:
+    """`TopicQuery.match` runs generated code (`bot.topics.compiled`); `walk` is the tree's
+    own definition: the same verdict and the same terms for random queries and papers, three-
+    word phrases and double negations included."""
+    rng = random.Random(612)
+    queries = []
+    while len(queries) < 500:
+        try:
+            queries.append(parse_query(random_query(rng)))
+        except QueryError:
+            continue
+    queries += [
+        parse_query('"one two three" OR cat:cs'),
+        parse_query("NOT NOT vision AND (graph OR NOT (neural AND NOT cat:cs.LG))"),
+    ]
+    papers = [random_paper(rng) for _ in range(200)]
+    papers.append(PaperText.of("One two three", "", ["cs.CV"]))
+    agreed = matched = 0
+    for query in queries:
+        for one in papers:
+            expected = query.walk(one)
+            assert query.match(one) == expected, (query.canonical, one)
+            agreed += 1
+            matched += expected is not None
+    assert matched > 5000 and agreed - matched > 5000  # both verdicts are exercised
