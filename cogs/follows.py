@@ -13,7 +13,7 @@ whole top-level command, so it would hide `/follow` (and `scope:me`) from every 
 from __future__ import annotations
 
 import logging
-from functools import partial
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -42,7 +42,7 @@ from bot.render.topics import (
 from bot.render.views import ran_by_someone_else
 from bot.services.candidates import Candidate
 from bot.services.citation_follows import CitationFollowService
-from bot.services.follow_types import CitationFollowResult, FollowResult, Notify, Scope
+from bot.services.follow_types import AuthorChoice, Scope
 from bot.services.follows import FollowService
 from bot.services.topic_follows import TopicFollowService
 from bot.tree import require_manage_server
@@ -65,6 +65,19 @@ def _require_channel_permission(interaction: discord.Interaction, scope: Scope) 
     """Discord has no per-option permissions: `scope:channel` is checked here."""
     if scope == "channel":
         require_manage_server(interaction, NEEDS_MANAGE_SERVER)
+
+
+async def _choices(
+    command: str, current: str, suggested: Awaitable[list[AuthorChoice]]
+) -> list[app_commands.Choice[str]]:
+    """An autocomplete's choices; a failure gives none (autocomplete must always answer, and
+    the log keeps the cause)."""
+    try:
+        found = await suggested
+    except Exception:
+        log.exception("%s autocomplete failed for %r", command, current[:100])
+        return []
+    return [app_commands.Choice(name=c.name, value=c.value) for c in found]
 
 
 class Follows(commands.Cog, name="Follows"):
@@ -112,7 +125,36 @@ class Follows(commands.Cog, name="Follows"):
         )
         await interaction.followup.send(unfollow_message(result), ephemeral=True)
 
-    # --- /follow author --------------------------------------------------------------------
+    # --- /follow author, /follow citations ----------------------------------------------
+
+    async def _resolve_then(
+        self,
+        interaction: discord.Interaction,
+        typed: str,
+        scope: Scope,
+        act: Callable[[discord.Interaction, Candidate], Awaitable[str]],
+    ) -> None:
+        """Resolve the typed name and `act` on the author it names (`act` returns what the
+        user reads); several candidates get the menu, and `act` runs on the pick, replacing
+        the menu. `typed` was checked and the interaction deferred by the caller."""
+        resolution = await self.service.resolve(
+            typed, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        if resolution.match is not None:
+            text = await act(interaction, resolution.match)
+            await interaction.followup.send(text, ephemeral=True)
+            return
+
+        async def picked(pressed: discord.Interaction, candidate: Candidate) -> None:
+            _require_channel_permission(pressed, scope)
+            await pressed.response.defer()  # the arXiv lookup may take a few seconds
+            text = await act(pressed, candidate)
+            await pressed.edit_original_response(content=text, view=None)
+
+        picker = CandidatePicker(resolution.candidates, interaction.user.id, picked)
+        picker.message = await interaction.followup.send(
+            ambiguous_message(resolution), view=picker, ephemeral=True, wait=True
+        )
 
     @follow.command(name="author", description="Follow an author's new arXiv papers")
     @app_commands.describe(
@@ -130,65 +172,20 @@ class Follows(commands.Cog, name="Follows"):
         text = self.service.check_name(name)
         _require_channel_permission(interaction, scope)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        resolution = await self.service.resolve(
-            text, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
-        if resolution.match is not None:
-            result = await self._follow(interaction, resolution.match, scope, notify)
-            await interaction.followup.send(follow_message(result), ephemeral=True)
-            return
-        picker = CandidatePicker(
-            resolution.candidates,
-            interaction.user.id,
-            partial(self._picked, scope=scope, notify=notify),
-        )
-        picker.message = await interaction.followup.send(
-            ambiguous_message(resolution), view=picker, ephemeral=True, wait=True
-        )
 
-    async def _picked(
-        self,
-        interaction: discord.Interaction,
-        candidate: Candidate,
-        *,
-        scope: Scope,
-        notify: Notify | None,
-    ) -> None:
-        """The invoker chose a candidate in the menu: follow it and replace the menu."""
-        _require_channel_permission(interaction, scope)
-        await interaction.response.defer()  # the arXiv lookup may take a few seconds
-        result = await self._follow(interaction, candidate, scope, notify)
-        await interaction.edit_original_response(content=follow_message(result), view=None)
+        async def follow(acting: discord.Interaction, candidate: Candidate) -> str:
+            result = await self.service.follow(
+                candidate,
+                scope=scope,
+                user_id=acting.user.id,
+                guild_id=acting.guild_id,
+                channel_id=acting.channel_id,
+                notify=notify,
+                now=self.bot.clock.now(),
+            )
+            return follow_message(result)
 
-    async def _follow(
-        self,
-        interaction: discord.Interaction,
-        candidate: Candidate,
-        scope: Scope,
-        notify: Notify | None,
-    ) -> FollowResult:
-        return await self.service.follow(
-            candidate,
-            scope=scope,
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            notify=notify,
-            now=self.bot.clock.now(),
-        )
-
-    @follow_author.autocomplete("name")
-    async def _follow_name_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        try:
-            choices = await self.service.suggest(interaction.guild_id, interaction.user.id, current)
-        except Exception:  # autocomplete must always answer; the log keeps the cause
-            log.exception("follow autocomplete failed for %r", current[:100])
-            return []
-        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
-
-    # --- /follow citations -----------------------------------------------------------------
+        await self._resolve_then(interaction, text, scope, follow)
 
     @follow.command(name="citations", description="Follow new works citing an author's papers")
     @app_commands.describe(
@@ -208,65 +205,32 @@ class Follows(commands.Cog, name="Follows"):
         text = self.service.check_name(author)
         _require_channel_permission(interaction, scope)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        resolution = await self.service.resolve(
-            text, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
-        options = {"scope": scope, "notify": notify, "include_self": self_citations}
-        if resolution.match is not None:
-            result = await self._follow_citations(interaction, resolution.match, **options)
-            await interaction.followup.send(citation_follow_message(result), ephemeral=True)
-            return
-        picker = CandidatePicker(
-            resolution.candidates,
-            interaction.user.id,
-            partial(self._picked_citations, **options),
-        )
-        picker.message = await interaction.followup.send(
-            ambiguous_message(resolution), view=picker, ephemeral=True, wait=True
-        )
 
-    async def _picked_citations(
-        self,
-        interaction: discord.Interaction,
-        candidate: Candidate,
-        *,
-        scope: Scope,
-        notify: Notify | None,
-        include_self: bool | None,
-    ) -> None:
-        """The invoker chose a candidate in the menu: follow its citations, replace the menu."""
-        _require_channel_permission(interaction, scope)
-        await interaction.response.defer()
-        result = await self._follow_citations(
-            interaction, candidate, scope=scope, notify=notify, include_self=include_self
-        )
-        await interaction.edit_original_response(content=citation_follow_message(result), view=None)
+        async def follow(acting: discord.Interaction, candidate: Candidate) -> str:
+            result = await self.citation_service.follow(
+                candidate,
+                scope=scope,
+                user_id=acting.user.id,
+                guild_id=acting.guild_id,
+                channel_id=acting.channel_id,
+                notify=notify,
+                include_self=self_citations,
+                now=self.bot.clock.now(),
+            )
+            return citation_follow_message(result)
 
-    async def _follow_citations(
-        self,
-        interaction: discord.Interaction,
-        candidate: Candidate,
-        *,
-        scope: Scope,
-        notify: Notify | None,
-        include_self: bool | None,
-    ) -> CitationFollowResult:
-        return await self.citation_service.follow(
-            candidate,
-            scope=scope,
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            notify=notify,
-            include_self=include_self,
-            now=self.bot.clock.now(),
-        )
+        await self._resolve_then(interaction, text, scope, follow)
 
+    @follow_author.autocomplete("name")
     @follow_citations.autocomplete("author")
-    async def _follow_citations_choices(
+    async def _follow_name_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._follow_name_choices(interaction, current)
+        return await _choices(
+            "follow",
+            current,
+            self.service.suggest(interaction.guild_id, interaction.user.id, current),
+        )
 
     # --- /follow topic ---------------------------------------------------------------------
 
@@ -331,14 +295,10 @@ class Follows(commands.Cog, name="Follows"):
     async def _unfollow_name_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            choices = await self.service.suggest_followed(
-                interaction.user.id, interaction.channel_id, current
-            )
-        except Exception:  # autocomplete must always answer; the log keeps the cause
-            log.exception("unfollow autocomplete failed for %r", current[:100])
-            return []
-        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+        choices = self.service.suggest_followed(
+            interaction.user.id, interaction.channel_id, current
+        )
+        return await _choices("unfollow", current, choices)
 
     # --- /unfollow citations ---------------------------------------------------------------
 
@@ -365,14 +325,10 @@ class Follows(commands.Cog, name="Follows"):
     async def _unfollow_citations_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            choices = await self.citation_service.suggest_followed(
-                interaction.user.id, interaction.channel_id, current
-            )
-        except Exception:  # autocomplete must always answer; the log keeps the cause
-            log.exception("unfollow citations autocomplete failed for %r", current[:100])
-            return []
-        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+        choices = self.citation_service.suggest_followed(
+            interaction.user.id, interaction.channel_id, current
+        )
+        return await _choices("unfollow citations", current, choices)
 
     # --- /unfollow topic -------------------------------------------------------------------
 
@@ -397,14 +353,10 @@ class Follows(commands.Cog, name="Follows"):
     async def _unfollow_topic_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            choices = await self.topic_service.suggest_followed(
-                interaction.user.id, interaction.channel_id, current
-            )
-        except Exception:  # autocomplete must always answer; the log keeps the cause
-            log.exception("unfollow topic autocomplete failed for %r", current[:100])
-            return []
-        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+        choices = self.topic_service.suggest_followed(
+            interaction.user.id, interaction.channel_id, current
+        )
+        return await _choices("unfollow topic", current, choices)
 
     # --- /following ------------------------------------------------------------------------
 

@@ -216,12 +216,9 @@ class AuthorPaper(Base):
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Follow(Base):
-    """Someone follows an author: for themselves (scope user) or for a channel's digest."""
-
-    __tablename__ = "follows"
-    __table_args__ = (
-        UniqueConstraint("author_id", "scope", "target_id"),
+def _destination_rules() -> tuple[CheckConstraint | Index, ...]:
+    """The rules every kind of follow keeps (`FollowDestination`), named per table."""
+    return (
         CheckConstraint(_in("scope", FOLLOW_SCOPES), name="scope"),
         CheckConstraint(_in("notify", NOTIFY_MODES), name="notify"),
         # The target is the user for scope user and the channel for scope channel.
@@ -233,49 +230,43 @@ class Follow(Base):
         Index(None, "scope", "target_id"),
     )
 
+
+class FollowDestination:
+    """Where a follow (of an author, an author's citations, a topic) delivers: a member for
+    themselves (scope user) or a channel's digest (scope channel, `user_id` set it up)."""
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(16))
     guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
     target_id: Mapped[int] = mapped_column(BigInteger)
     notify: Mapped[str] = mapped_column(String(16), default="weekly")
-    # Priming: papers first published or seen before this are never announced to it.
+    # Priming: what was published or found before this is never announced to it.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Follow(FollowDestination, Base):
+    """Someone follows an author's new papers."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("author_id", "scope", "target_id"), *_destination_rules())
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
 
     author: Mapped[Author] = relationship(lazy="joined", innerjoin=True)
 
 
-class CitationFollow(Base):
+class CitationFollow(FollowDestination, Base):
     """Someone follows the citations of an author's tracked papers: who cites them (a new work
-    citing one is alerted or put in the digest). Scopes and targets as `Follow`."""
+    citing one is alerted or put in the digest)."""
 
     __tablename__ = "citation_follows"
-    __table_args__ = (
-        UniqueConstraint("author_id", "scope", "target_id"),
-        CheckConstraint(_in("scope", FOLLOW_SCOPES), name="scope"),
-        CheckConstraint(_in("notify", NOTIFY_MODES), name="notify"),
-        CheckConstraint(
-            "(scope = 'user' AND target_id = user_id) OR "
-            "(scope = 'channel' AND channel_id IS NOT NULL AND target_id = channel_id)",
-            name="target",
-        ),
-        Index(None, "scope", "target_id"),
-    )
+    __table_args__ = (UniqueConstraint("author_id", "scope", "target_id"), *_destination_rules())
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), index=True)
-    scope: Mapped[str] = mapped_column(String(16))
-    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    target_id: Mapped[int] = mapped_column(BigInteger)
-    notify: Mapped[str] = mapped_column(String(16), default="weekly")
     # Self-citations (the author's own new work citing their older one) are left out unless set.
     include_self: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Priming: citations found before this are never announced to it.
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[Author] = relationship(lazy="joined", innerjoin=True)
 
@@ -304,36 +295,20 @@ class CitationLink(Base):
     found_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TopicFollow(Base):
-    """Someone follows a topic query (`bot.topics`), for themselves or a channel's digest."""
+class TopicFollow(FollowDestination, Base):
+    """Someone follows a topic query (`bot.topics`)."""
 
     __tablename__ = "topic_follows"
     __table_args__ = (
         UniqueConstraint("scope", "target_id", "query_key"),
-        CheckConstraint(_in("scope", FOLLOW_SCOPES), name="scope"),
-        CheckConstraint(_in("notify", NOTIFY_MODES), name="notify"),
-        CheckConstraint(
-            "(scope = 'user' AND target_id = user_id) OR "
-            "(scope = 'channel' AND channel_id IS NOT NULL AND target_id = channel_id)",
-            name="target",
-        ),
-        Index(None, "scope", "target_id"),
+        *_destination_rules(),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(16))
-    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    target_id: Mapped[int] = mapped_column(BigInteger)
-    notify: Mapped[str] = mapped_column(String(16), default="weekly")
     # As typed (shown), and its canonical form (`TopicQuery.canonical`: one row per query).
     query: Mapped[str] = mapped_column(String(300))
     query_key: Mapped[str] = mapped_column(String(1000))
     # The arXiv categories and archives it names: their listing feeds are read for it.
     categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    # Priming: papers published before this are never announced to it.
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TopicPaper(Base):

@@ -104,12 +104,7 @@ class CitationFollowService:
             )
         target = target_of(scope, user_id, channel_id)
         now = now or self._clock.now()
-        stored = await self._follows.stored_author(candidate)
-        if candidate.openalex_id is None and candidate.local_id is not None and stored is None:
-            raise NotFoundError("That author is gone. Type the name and pick again.")
-        history = None
-        if stored is None or stored.papers_fetched_at is None:
-            history = await self._follows.fetch_history(candidate)
+        stored, history = await self._follows.prepare_author(candidate)
         async with self._fence.storing(self._database) as (session, stamp):
             author = await author_row(AuthorRepository(session), candidate, stored, now=now)
             if history is not None:

@@ -301,12 +301,7 @@ class FollowService:
         stored_scope = repo_scope(scope)
         target = target_of(scope, user_id, channel_id)
         now = now or self._clock.now()
-        stored = await self.stored_author(candidate)
-        if candidate.openalex_id is None and candidate.local_id is not None and stored is None:
-            raise NotFoundError("That author is gone. Type the name and pick again.")
-        history = None
-        if stored is None or stored.papers_fetched_at is None:
-            history = await self.fetch_history(candidate)
+        stored, history = await self.prepare_author(candidate)
         async with self._fence.storing(self._database) as (session, stamp):
             authors = AuthorRepository(session)
             author = await author_row(authors, candidate, stored, now=now)
@@ -385,7 +380,18 @@ class FollowService:
             return None
         return "instant" if follow.notify == "instant" else "weekly"
 
-    async def stored_author(self, candidate: Candidate) -> Author | None:
+    async def prepare_author(self, candidate: Candidate) -> tuple[Author | None, History | None]:
+        """What following `candidate` (for papers or citations) needs before its write: the
+        stored row it stands for, and their earlier papers when never fetched completely
+        (None: fetched already). `NotFoundError` when a stored author picked is gone."""
+        stored = await self._stored_author(candidate)
+        if candidate.openalex_id is None and candidate.local_id is not None and stored is None:
+            raise NotFoundError("That author is gone. Type the name and pick again.")
+        if stored is None or stored.papers_fetched_at is None:
+            return stored, await self._fetch_history(candidate)
+        return stored, None
+
+    async def _stored_author(self, candidate: Candidate) -> Author | None:
         """The stored row the candidate stands for, if any (by local id, else OpenAlex id)."""
         async with self._database.reader() as session:
             authors = AuthorRepository(session)
@@ -395,7 +401,7 @@ class FollowService:
                 return await authors.get_by_openalex_id(candidate.openalex_id)
         return None
 
-    async def fetch_history(self, candidate: Candidate) -> History:
+    async def _fetch_history(self, candidate: Candidate) -> History:
         """Their earlier papers within the follow's budget: a call past it fails (a typed
         timeout, counted in health), the history stays incomplete and the next poll fetches it.
         """

@@ -1,35 +1,40 @@
-"""Writing a follow row (`Follow`, `CitationFollow`): the shared upsert of both repositories."""
+"""Writing a follow row (`Follow`, `CitationFollow`, `TopicFollow`): the shared upsert of their
+repositories."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FOLLOW_SCOPES, NOTIFY_MODES, CitationFollow, Follow
+from db.models import FOLLOW_SCOPES, NOTIFY_MODES, CitationFollow, Follow, TopicFollow
 from db.repositories._dialect import upsert_insert
 from db.types import require_aware
 
-Row = TypeVar("Row", Follow, CitationFollow)
+Row = TypeVar("Row", Follow, CitationFollow, TopicFollow)
 
 
 async def upsert_follow(
     session: AsyncSession,
     model: type[Row],
     *,
-    author_id: int,
+    followed: Mapping[str, Any],
     scope: str,
     user_id: int,
     now: datetime,
     channel_id: int | None,
     guild_id: int | None,
     notify: str,
+    created_with: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> tuple[Row, bool]:
-    """Insert a follow of `author_id`, or keep the existing one (its `created_at`, the priming
-    point) and set its `notify` and `options`; returns (row, created).
+    """Insert a follow of what `followed` names (`{"author_id": 5}`, `{"query_key": ...}`:
+    the columns that, with scope and target, are the row's unique key), or keep the existing
+    one (its `created_at`, the priming point) and set its `notify` and `options`; returns
+    (row, created). `created_with`: columns written only when the row is created.
 
     scope 'user': `user_id` follows for themselves (target = user_id); scope 'channel': for
     `channel_id` (target = channel_id), `user_id` is who set it up.
@@ -46,7 +51,7 @@ async def upsert_follow(
     stmt = (
         upsert_insert(session, table)
         .values(
-            author_id=author_id,
+            **followed,
             scope=scope,
             guild_id=guild_id,
             user_id=user_id,
@@ -54,13 +59,18 @@ async def upsert_follow(
             target_id=target_id,
             notify=notify,
             created_at=now,
+            **(created_with or {}),
             **options,
         )
-        .on_conflict_do_nothing(index_elements=["author_id", "scope", "target_id"])
+        .on_conflict_do_nothing(index_elements=[*followed, "scope", "target_id"])
         .returning(table.c.id)
     )
     inserted = (await session.execute(stmt)).scalar_one_or_none()
-    key = (model.author_id == author_id) & (model.scope == scope) & (model.target_id == target_id)
+    key = and_(
+        *(getattr(model, column) == value for column, value in followed.items()),
+        model.scope == scope,
+        model.target_id == target_id,
+    )
     if inserted is None:
         await session.execute(update(model).where(key).values(notify=notify, **options))
     result = await session.execute(

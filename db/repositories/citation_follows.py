@@ -41,7 +41,7 @@ class CitationFollowRepository:
         return await upsert_follow(
             self.session,
             CitationFollow,
-            author_id=author_id,
+            followed={"author_id": author_id},
             scope=scope,
             user_id=user_id,
             now=now,

@@ -48,7 +48,7 @@ class FollowRepository:
         return await upsert_follow(
             self.session,
             Follow,
-            author_id=author_id,
+            followed={"author_id": author_id},
             scope=scope,
             user_id=user_id,
             now=now,

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
-    FOLLOW_SCOPES,
-    NOTIFY_MODES,
     DigestItem,
     DigestSchedule,
     Paper,
@@ -20,6 +18,7 @@ from db.models import (
     TopicPaper,
 )
 from db.repositories._dialect import chunked, unique, upsert_insert
+from db.repositories._follow_rows import upsert_follow
 from db.repositories.digests import destination_rows
 from db.types import require_aware
 
@@ -63,43 +62,18 @@ class TopicRepository:
     ) -> tuple[TopicFollow, bool]:
         """Follow a topic; returns (follow, created). The same query (`query_key`) again keeps
         the follow's start and takes the new `notify`."""
-        if scope not in FOLLOW_SCOPES or notify not in NOTIFY_MODES:
-            raise ValueError(f"bad scope {scope!r} or notify {notify!r}")
-        if scope == "channel" and channel_id is None:
-            raise ValueError("a channel follow needs channel_id")
-        now = require_aware(now, "now")
-        target_id = user_id if scope == "user" else channel_id
-        table = TopicFollow.__table__
-        inserted = (
-            await self.session.execute(
-                upsert_insert(self.session, table)
-                .values(
-                    scope=scope,
-                    guild_id=guild_id,
-                    user_id=user_id,
-                    channel_id=channel_id,
-                    target_id=target_id,
-                    notify=notify,
-                    query=query,
-                    query_key=query_key,
-                    categories=list(categories),
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["scope", "target_id", "query_key"])
-                .returning(table.c.id)
-            )
-        ).scalar_one_or_none()
-        key = (
-            (TopicFollow.scope == scope)
-            & (TopicFollow.target_id == target_id)
-            & (TopicFollow.query_key == query_key)
+        return await upsert_follow(
+            self.session,
+            TopicFollow,
+            followed={"query_key": query_key},
+            scope=scope,
+            user_id=user_id,
+            now=now,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            notify=notify,
+            created_with={"query": query, "categories": list(categories)},
         )
-        if inserted is None:
-            await self.session.execute(update(TopicFollow).where(key).values(notify=notify))
-        result = await self.session.execute(
-            select(TopicFollow).where(key).execution_options(populate_existing=True)
-        )
-        return result.scalar_one(), inserted is not None
 
     async def find(self, *, scope: str, target_id: int, query_key: str) -> TopicFollow | None:
         result = await self.session.execute(

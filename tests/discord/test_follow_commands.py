@@ -763,6 +763,12 @@ async def test_an_ambiguous_name_offers_the_menu_and_a_pick_without_papers_store
 
 
 async def test_follow_list_and_unfollow_the_citations_of_an_author(h: BotHarness) -> None:
+    # The same choices as `/follow author` as you type.
+    typing = await h.autocomplete("follow citations", focused="author", author="piwowar")
+    assert typing.choices[0] == {
+        "name": "Heather Piwowar · OpenAlex · 96 works",
+        "value": f"openalex:{PIWOWAR}",
+    }
     ex = await h.slash("follow citations", author="Heather Piwowar", self_citations=True)
     text = answer_text(ex)
     assert text.startswith("You now follow the citations of **Heather Piwowar**"), text
