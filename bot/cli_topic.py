@@ -13,17 +13,17 @@ from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.services.topic_types import TopicPreview
+    from bot.topics import TopicQuery
 
 EXIT_BAD_QUERY = 1
 MAX_DAYS = 3650
 
 
-async def _preview(settings: Settings, text: str, days: int) -> TopicPreview:
+async def _preview(settings: Settings, query: TopicQuery, days: int) -> TopicPreview:
     from bot.runtime import open_runtime
 
     async with open_runtime(settings) as runtime:
-        topics = runtime.services.topics
-        return await topics.preview(topics.check(text), days=days)
+        return await runtime.services.topics.preview(query, days=days)
 
 
 def preview_json(preview: TopicPreview) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def cmd_topic_preview(settings: Settings, args: argparse.Namespace) -> int:
     from db.migrate import upgrade_to_head
 
     try:
-        check_query(args.query)  # a bad query is answered before the database is touched
+        query = check_query(args.query)  # a bad query is answered before the database is touched
     except BadInput as error:
         print(f"paperscout topic: {error.user_message}", file=sys.stderr)
         return EXIT_BAD_QUERY
@@ -63,7 +63,7 @@ def cmd_topic_preview(settings: Settings, args: argparse.Namespace) -> int:
         print(f"paperscout topic: --days must be 1 to {MAX_DAYS}", file=sys.stderr)
         return EXIT_BAD_QUERY
     upgrade_to_head(settings.database_url)
-    preview = asyncio.run(_preview(settings, args.query, args.days))
+    preview = asyncio.run(_preview(settings, query, args.days))
     print(json.dumps(preview_json(preview), indent=2) if args.json else preview_text(preview))
     return 0
 

@@ -27,6 +27,7 @@ from bot.render.digests import (
     setup_text,
 )
 from bot.render.paper import paper_view_embed
+from bot.render.suggestions import vote_message
 from bot.services.digest_times import WEEKDAYS, timezone_suggestions
 from bot.services.digest_views import TargetKind
 from bot.services.digests import DigestService
@@ -108,14 +109,14 @@ class Digests(commands.Cog, name="Digests"):
     ) -> None:
         """A 👍 / 👎 under a digest's suggestions, for that digest's destination only."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self.service.vote(
+        await self.service.vote(
             schedule_id,
             arxiv_id,
             vote,
             user_id=interaction.user.id,
             channel_id=interaction.channel_id if interaction.guild is not None else None,
         )
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.followup.send(vote_message(vote, arxiv_id), ephemeral=True)
 
     async def show_picked_card(self, interaction: discord.Interaction, paper_id: int) -> None:
         """A paper picked under a compact digest: its full card, to the picker alone."""

@@ -75,3 +75,10 @@ def vote_buttons(suggestions: Sequence[Suggestion], schedule_id: int | None) -> 
                 )
             )
     return view
+
+
+def vote_message(vote: str, arxiv_id: str) -> str:
+    """What the member who voted reads, privately."""
+    if vote == "down":
+        return f"Noted 👎: arXiv:{safe(arxiv_id)} will not be suggested here again."
+    return "Noted 👍: papers like this one now count toward the suggestions here."

@@ -157,7 +157,7 @@ class ArxivListingFeed:
     def _categories(cycle: PollCycle) -> list[str]:
         """The followed authors' usual categories and the topic follows' categories."""
         wanted = sorted(
-            {c for a in cycle.followed for c in a.usual_categories} | set(cycle.topic_categories)
+            {c for a in cycle.followed for c in a.usual_categories} | cycle.topic_categories
         )
         try:
             return list(validate_categories(wanted)) if wanted else []

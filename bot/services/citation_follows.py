@@ -46,6 +46,7 @@ from db.repositories.authors import AuthorRepository
 from db.repositories.citation_follows import CitationFollowRepository
 from db.repositories.citations import CitationRepository
 from db.repositories.digests import DigestScheduleRepository
+from db.repositories.papers import PaperRepository
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ class CitationFollowService:
             author = await author_row(AuthorRepository(session), candidate, stored, now=now)
             if history is not None:
                 await self._history.store(session, author.id, history, stamp=stamp)
-            citations = CitationRepository(session)
-            tracked = (await citations.tracked_counts([author.id])).get(author.id, 0)
+            tracked = await PaperRepository(session).count_for_author(author.id)
             if tracked == 0:  # leaving the block by raising rolls the author back too
                 raise _nothing_to_watch(candidate.display_name, history)
             repo = CitationFollowRepository(session)

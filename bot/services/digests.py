@@ -273,10 +273,10 @@ class DigestService:
         *,
         user_id: int,
         channel_id: int | None,
-    ) -> str:
+    ) -> None:
         """Record a 👍 or 👎 on a suggestion of the digest `schedule_id`: by the member whose
         DM digest it is, or by anyone in the channel whose digest it is (`channel_id`: where
-        it was pressed, None in DMs); returns what the presser reads."""
+        it was pressed, None in DMs)."""
         if vote not in ("up", "down"):
             raise BadInput("Unknown vote.")
         async with self._database.transaction() as session:
@@ -293,9 +293,6 @@ class DigestService:
                 schedule_id, arxiv_id, vote, user_id=user_id, now=self._clock.now()
             )
         log.info("suggestion vote %s on %s for schedule %s", vote, arxiv_id, schedule_id)
-        if vote == "down":
-            return f"Noted 👎: arXiv:{arxiv_id} will not be suggested here again."
-        return "Noted 👍: papers like this one now count toward the suggestions here."
 
     async def _get(
         self,

@@ -46,8 +46,8 @@ class OutboxParts:
         async with self._database.reader() as session:
             paper = await PaperRepository(session).get(paper_id)
             authors = await AuthorRepository(session).list_by_ids(payload.get("author_ids", []))
-            whys = topic_whys(session, [(t, paper_id) for t in topic_ids])
-            topics = [why.text for why in (await whys).values()]
+            whys = await topic_whys(session, [(t, paper_id) for t in topic_ids])
+        topics = [why.text for why in whys.values()]
         if paper is None:
             raise PermanentDeliveryError(f"paper {payload['paper_id']} no longer exists")
         names = [a.display_name for a in authors]

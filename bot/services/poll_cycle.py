@@ -21,9 +21,9 @@ from bot.services.paper_store import PaperLink, StoreResult, store_fenced
 from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
 from bot.services.topic_store import store_topic_matches
 from bot.sources.models import ANNOUNCE_CROSS, ANNOUNCE_NEW, Paper
-from bot.topics import PaperText, TopicIndex
+from bot.topics import PaperText, QueryError, TopicIndex, TopicQuery, parse_query
 from db.database import Database
-from db.models import Author, FeedState
+from db.models import Author, FeedState, TopicFollow
 from db.models import SourceHealth as SourceHealthRow
 from db.repositories.papers import PaperRepository
 from db.repositories.suggestions import ListedItem, SuggestionRepository
@@ -48,12 +48,34 @@ class PollCycle:
     health: dict[str, SourceHealthRow]  # source health rows by source
     earliest_follow: datetime | None
     progress: ProgressCallback | None = None
-    # Every topic follow's query, by follow id: the listing feeds match their papers to them.
-    topics: TopicIndex[int] = field(default_factory=lambda: TopicIndex({}))
-    topic_categories: tuple[str, ...] = ()
+    # Every topic follow: their categories join the listing feeds, whose papers are matched
+    # to their queries (parsed and indexed only when a listing is read: `topics`).
+    topic_follows: Sequence[TopicFollow] = ()
+    _topics: TopicIndex[int] | None = None
     done: int = 0
     total: int = 0
     failed: set[str] = field(default_factory=set)
+
+    @property
+    def topic_categories(self) -> set[str]:
+        """The arXiv categories and archives the topic follows name (stored with each)."""
+        return {c for follow in self.topic_follows for c in follow.categories or ()}
+
+    @property
+    def topics(self) -> TopicIndex[int]:
+        """Every topic follow's query, by follow id, built on first use this cycle (a query
+        the parser no longer accepts, after a change of the language, is left out, logged)."""
+        if self._topics is None:
+            queries: dict[int, TopicQuery] = {}
+            for follow in self.topic_follows:
+                try:
+                    queries[follow.id] = parse_query(follow.query)
+                except QueryError as error:
+                    log.warning(
+                        "topic follow %s: its query no longer parses (%s)", follow.id, error
+                    )
+            self._topics = TopicIndex(queries)
+        return self._topics
 
     def step(self, stage: str) -> None:
         """One step of the cycle done (for a progress bar)."""
@@ -138,7 +160,7 @@ class PollCycle:
     async def match_topics(self, papers: Sequence[Paper]) -> None:
         """Store the listing's new announcements (new papers, cross-lists) that topic follows
         match, with their alerts: every topic against every paper in one pass."""
-        if not len(self.topics):
+        if not self.topic_follows:
             return
         found = []
         for paper in papers:

@@ -41,9 +41,8 @@ from bot.services.paper_history import PaperHistory
 from bot.services.poll_cycle import PollCycle
 from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
 from bot.sources.limiter import RateLimiter
-from bot.topics import QueryError, TopicIndex, TopicQuery, parse_query
 from db.database import Database
-from db.models import Author, FeedState, TopicFollow
+from db.models import Author, FeedState
 from db.repositories.feeds import FeedStateRepository
 from db.repositories.follows import FollowRepository
 from db.repositories.health import SourceHealthRepository
@@ -56,18 +55,6 @@ POLL_ROLE = "poll"  # the lock that makes polls one at a time per database
 RELEASED_KEY = "poll:released"  # feed_state row: when the last poll ended (arXiv's spacing)
 # One arXiv search each: 50 API requests plus these stay within 60 for 1,000 authors.
 DEFAULT_HISTORIES_PER_CYCLE = 10
-
-
-def topic_queries(follows: Sequence[TopicFollow]) -> dict[int, TopicQuery]:
-    """Each topic follow's parsed query, by follow id (one the parser no longer accepts, after
-    a change of the language, is left out and logged)."""
-    queries: dict[int, TopicQuery] = {}
-    for follow in follows:
-        try:
-            queries[follow.id] = parse_query(follow.query)
-        except QueryError as error:
-            log.warning("topic follow %s: its query no longer parses (%s)", follow.id, error)
-    return queries
 
 
 class PollingService:
@@ -132,7 +119,7 @@ class PollingService:
             earliest = await FollowRepository(session).earliest_follow_at()
             feeds = {s.key: s for s in await FeedStateRepository(session).list_all()}
             health = {h.source: h for h in await SourceHealthRepository(session).list_all()}
-            topics = topic_queries(await TopicRepository(session).all_follows())
+            topics = await TopicRepository(session).all_follows()
         self._space_after_previous_poll(feeds.get(RELEASED_KEY), now)
         summary.followed_authors = len(authors)
         if not authors and not topics:
@@ -152,8 +139,7 @@ class PollingService:
             health=health,
             earliest_follow=earliest,
             progress=progress,
-            topics=TopicIndex(topics),
-            topic_categories=tuple(sorted({c for q in topics.values() for c in q.categories})),
+            topic_follows=topics,
         )
         due = [(feed, key) for feed in self.feeds if (key := self._due(cycle, feed)) is not None]
         unfetched = [a for a in authors if a.papers_fetched_at is None]

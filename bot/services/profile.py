@@ -202,9 +202,9 @@ class ProfileService:
                 )
             name = author.display_name
         cards = tuple(paper_card(p, (name,)) for p in rows)
-        lifetime = {p.id: p.citations for p in rows if p.citations is not None}
-        if sort != "cited":
-            lifetime = {}
+        lifetime = (
+            {p.id: p.citations for p in rows if p.citations is not None} if sort == "cited" else {}
+        )
         return PaperPage(author_id, name, sort, page, pages, total, cards, known, lifetime, month)
 
     # --- building ---------------------------------------------------------------------------
@@ -213,12 +213,12 @@ class ProfileService:
         self, author_id: int, notices: list[str], paper_limit: int | None
     ) -> Profile:
         now = self._clock.now()
-        author, count = await self._author_and_count(author_id)
+        author, count, gained = await self._stored(author_id, now)
         if author.papers_fetched_at is None and not set(DOWN_NOTICES.values()) & set(notices):
             # An earlier fetch failed (not this very call's): try again now.
             history = await self._history.complete(author)
             notices = notices + list(history.notices)
-            author, count = await self._author_and_count(author_id)
+            author, count, gained = await self._stored(author_id, now)
         reason: str | None = None
         metrics_trouble = any(n.startswith(("OpenAlex", "Semantic")) for n in notices)
         if self._metrics.stale(author, now):
@@ -227,7 +227,7 @@ class ProfileService:
                 notices = notices + outcome.notices
                 metrics_trouble = metrics_trouble or bool(outcome.notices)
                 reason = outcome.reason
-                author, count = await self._author_and_count(author_id)
+                author, count, gained = await self._stored(author_id, now)
             else:
                 reason = NO_METRICS_SOURCE
         if author.metrics_as_of is not None and metrics_trouble:
@@ -235,7 +235,6 @@ class ProfileService:
             notices.append(f"Showing the metrics cached on {stamp}.")
         if author.metrics_as_of is None and reason is None:
             reason = "metrics source unreachable" if notices else NO_METRICS_SOURCE
-        gained = await self._new_citations(author_id, now)
         version = f"{count}:{author.metrics_as_of}:{author.updated_at}:{gained}"
         key = (author_id, paper_limit)
         cached = self._profiles.get(key)
@@ -262,27 +261,26 @@ class ProfileService:
                 self._profiles.popitem(last=False)
         return profile
 
-    async def _new_citations(self, author_id: int, now: datetime) -> NewCitations | None:
-        """Works citing their papers found in the last 7 and 30 days, when someone follows
-        their citations (else None: nobody watches, so nothing is counted)."""
-        async with self._database.reader() as session:
-            since = await CitationFollowRepository(session).watched_since(author_id)
-            if since is None:
-                return None
-            citations = CitationRepository(session)
-            week = await citations.gained(author_id, since=now - timedelta(days=7))
-            month = await citations.gained(author_id, since=now - timedelta(days=30))
-            job = await FeedStateRepository(session).get(CITATIONS_JOB_KEY)
-        counted = job.last_success_at if job is not None else None
-        return NewCitations(week, month, since, counted)
-
-    async def _author_and_count(self, author_id: int) -> tuple[Author, int]:
+    async def _stored(
+        self, author_id: int, now: datetime
+    ) -> tuple[Author, int, NewCitations | None]:
+        """The author as stored, their papers tracked, and the works citing them found in the
+        last 7 and 30 days when someone follows their citations (None: nobody watches, so
+        nothing is counted): one read."""
         async with self._database.reader() as session:
             author = await AuthorRepository(session).get(author_id)
             if author is None:
                 raise NotFoundError("That author is no longer stored. Run the command again.")
             count = await PaperRepository(session).count_for_author(author_id)
-        return author, count
+            since = await CitationFollowRepository(session).watched_since(author_id)
+            if since is None:
+                return author, count, None
+            citations = CitationRepository(session)
+            week = await citations.gained(author_id, since=now - timedelta(days=7))
+            month = await citations.gained(author_id, since=now - timedelta(days=30))
+            job = await FeedStateRepository(session).get(CITATIONS_JOB_KEY)
+        counted = job.last_success_at if job is not None else None
+        return author, count, NewCitations(week, month, since, counted)
 
     async def _compute(
         self,

@@ -19,7 +19,7 @@ from bot.plain_text import plain
 from bot.services.follow_types import AuthorChoice, Notify, Scope
 from bot.services.follows import repo_scope, target_of
 from bot.services.topic_types import FollowedTopic, TopicFollowResult, TopicPreview
-from bot.topics import PaperText, QueryError, TopicIndex, TopicQuery, parse_query
+from bot.topics import PaperText, QueryError, TopicQuery, parse_query
 from db.database import Database
 from db.models import TopicFollow
 from db.repositories.digests import DigestScheduleRepository
@@ -60,10 +60,9 @@ class TopicFollowService:
         since = self._clock.now() - timedelta(days=days)
         async with self._database.reader() as session:
             papers = await PaperRepository(session).texts_since(since, limit=PREVIEW_SCAN_LIMIT)
-        index = TopicIndex({0: query})
         matched = []
         for _paper_id, title, abstract, categories in papers:
-            hits = index.match(PaperText.of(title, abstract, categories)).get(0)
+            hits = query.match(PaperText.of(title, abstract, categories))
             if hits is not None:
                 matched.append((title, hits))
         return TopicPreview(
