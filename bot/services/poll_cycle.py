@@ -162,15 +162,12 @@ class PollCycle:
         match, with their alerts: every topic against every paper in one pass."""
         if not self.topic_follows:
             return
-        found = []
-        for paper in papers:
-            if paper.announce_type not in (ANNOUNCE_NEW, ANNOUNCE_CROSS):
-                continue  # a new version of an old paper is not news to a topic
-            topics = self.topics.match(
-                PaperText.of(paper.title, paper.abstract or "", paper.categories)
-            )
-            if topics:
-                found.append((paper, topics))
+        # A new version of an old paper is not news to a topic.
+        news = [p for p in papers if p.announce_type in (ANNOUNCE_NEW, ANNOUNCE_CROSS)]
+        matched = self.topics.match_all(
+            [PaperText.of(p.title, p.abstract or "", p.categories) for p in news]
+        )
+        found = [(paper, topics) for paper, topics in zip(news, matched, strict=True) if topics]
         if not found:
             return
         async with self.fence.storing(self.database) as (session, stamp):

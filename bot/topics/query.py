@@ -19,10 +19,9 @@ position (1-based, in characters) and what was expected; an empty query, one ove
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.arxiv_categories import ARCHIVE_NAMES, CATEGORY_NAMES
-from bot.topics.compiled import Matcher, compile_query
 from bot.topics.nodes import OPERATORS, All, Any_, Category, Node, Not, Phrase
 from bot.topics.text import PaperText, words
 
@@ -50,7 +49,6 @@ class TopicQuery:
 
     root: Node
     written: str  # as the member typed it (stripped)
-    _compiled: Matcher | None = field(default=None, compare=False, repr=False)
 
     @property
     def canonical(self) -> str:
@@ -65,21 +63,7 @@ class TopicQuery:
         return tuple(dict.fromkeys(found))
 
     def match(self, paper: PaperText) -> tuple[str, ...] | None:
-        """The terms that matched (words, phrases, `cat:` codes), or None when it does not
-        (the compiled form of `walk`, `bot.topics.compiled`)."""
-        return self.matcher(paper)
-
-    @property
-    def matcher(self) -> Matcher:
-        """`match` as one generated function (compiled on first use)."""
-        compiled = self._compiled
-        if compiled is None:
-            compiled = compile_query(self.root)
-            object.__setattr__(self, "_compiled", compiled)
-        return compiled
-
-    def walk(self, paper: PaperText) -> tuple[str, ...] | None:
-        """`match` by walking the query's tree: its definition."""
+        """The terms that matched (words, phrases, `cat:` codes), or None when it does not."""
         hits: list[str] = []
         if not self.root.matches(paper, hits):
             return None
@@ -113,7 +97,7 @@ def parse_query(text: str | None) -> TopicQuery:
     parser = _Parser(_lex(written))
     root = parser.parse()
     query = TopicQuery(root, written)
-    if query.walk(PaperText((), frozenset())) is not None or root.trigger() is None:
+    if query.match(PaperText((), frozenset())) is not None or root.trigger() is None:
         raise QueryError(
             "this query would match almost every paper (it needs no word or category to "
             "match): add a word, a phrase or a category it must contain"
