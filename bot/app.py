@@ -26,6 +26,7 @@ from bot.runtime import Runtime, Services, open_runtime
 from bot.scheduling.jobs import RunningTicks, register_ticks
 from bot.services.delivery import DeliveryReport, DeliveryService
 from bot.services.digest_planner import PlanReport
+from bot.services.heartbeat import Heartbeat
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.poll_report import PollSummary
@@ -88,6 +89,7 @@ class PaperScoutBot(commands.Bot):
         self.leader: Leader | None = None
         self.delivery: DeliveryService | None = None
         self._ticks: RunningTicks | None = None
+        self.heartbeat = Heartbeat(settings.heartbeat_file, self.clock)
 
     @property
     def services(self) -> Services:
@@ -136,8 +138,10 @@ class PaperScoutBot(commands.Bot):
             # Daily by its own `next_poll_at`; a failed run is due again an hour later.
             citations=self.services.citations.run_if_due,
             leader=self.leader,
+            ticked=self.heartbeat.beat,
         )
         self.scheduler.start()
+        self.heartbeat.beat()  # alive from the start, before the first tick ends
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -156,7 +160,10 @@ class PaperScoutBot(commands.Bot):
     async def deliver_tick(self) -> DeliveryReport:
         """Send what the outbox holds that is due (every process)."""
         assert self.delivery is not None
-        return await self.delivery.deliver_due()
+        report = await self.delivery.deliver_due()
+        if self.settings.metrics_port is not None:
+            await self.delivery.measure_depth()
+        return report
 
     async def poll_tick(self) -> PollSummary:
         """Poll the due feeds, then announce outages and recoveries (the leader only).

@@ -53,6 +53,10 @@ async def _run_bot(settings: Settings) -> None:
     from bot.app import create_bot
 
     bot = create_bot(settings)
+    if settings.metrics_port is not None:
+        from bot.telemetry import serve
+
+        serve(settings.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -237,12 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_author import add_author_parser
     from bot.cli_citations import add_citations_parser
     from bot.cli_digest import add_digest_parser
+    from bot.cli_health import add_health_parser
     from bot.cli_topic import add_topic_parser
 
     add_author_parser(sub)
     add_digest_parser(sub)
     add_citations_parser(sub)
     add_topic_parser(sub)
+    add_health_parser(sub)
     return parser
 
 

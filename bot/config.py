@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     citation_papers_per_author: int = Field(default=100, ge=1, le=10_000)
     log_level: str = "INFO"
 
+    # Self-hosting (docs/operations.md#health-metrics-and-backups): the file this process's
+    # scheduler stamps at every tick (`paperscout health` reads it), and an optional port for
+    # Prometheus metrics (unset: off).
+    heartbeat_file: str = "data/heartbeat"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # A server that removed the bot keeps its channel follows, schedules and queued messages
+    # this many days (in case it comes back), then they are deleted (docs/product.md#your-data).
+    server_data_grace_days: int = Field(default=30, ge=0, le=3650)
+
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int] | None, NoDecode] = None
 

@@ -17,6 +17,7 @@ from discord import app_commands
 
 from bot.errors import Choices, UserFacingError
 from bot.render.text import cut_lines
+from bot.telemetry import interaction_done, interaction_received
 
 MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
 
@@ -186,14 +187,21 @@ class DidYouMean(discord.ui.View):
 
 
 class PaperScoutTree(app_commands.CommandTree):
-    """A command tree whose `on_error` is the single place errors reach the user."""
+    """A command tree whose `on_error` is the single place errors reach the user (and where
+    a command's latency starts being measured: `bot.telemetry`)."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.type is discord.InteractionType.application_command:
+            interaction_received(interaction.extras)
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        interaction_done(interaction.extras, command)
         message = _user_message(error)
         if message is None:
-            command = interaction.command.qualified_name if interaction.command else "?"
             message = report_incident(interaction, getattr(error, "original", error), f"/{command}")
         view = DidYouMean.offered(interaction, getattr(error, "original", error))
         try:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.render.help import HelpEntry, help_embed, metrics_embed
 from bot.render.status import member_status_embed, status_embed
+from bot.telemetry import interaction_done
 
 if TYPE_CHECKING:
     from bot.app import PaperScoutBot
@@ -51,6 +52,12 @@ class General(commands.Cog, name="General"):
         operator = interaction.guild is not None and interaction.permissions.manage_guild
         render = status_embed if operator else member_status_embed
         await interaction.followup.send(embed=render(report, self.bot.clock.now()), ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[..., object]
+    ) -> None:
+        interaction_done(interaction.extras, command.qualified_name)  # METRICS_PORT
 
 
 async def setup(bot: PaperScoutBot) -> None:

@@ -63,9 +63,13 @@ class RunningTicks:
 
 
 def _guarded(
-    name: str, tick: Callable[[], Awaitable[object]], running: RunningTicks
+    name: str,
+    tick: Callable[[], Awaitable[object]],
+    running: RunningTicks,
+    ticked: Callable[[], None] | None,
 ) -> Callable[[], Awaitable[None]]:
-    """A tick that logs its failure and never stops the scheduler (the next tick retries).
+    """A tick that logs its failure and never stops the scheduler (the next tick retries);
+    `ticked` is called when it ends, failed or not (the scheduler is alive either way).
 
     A tick cancelled by a shutdown ends quietly: it is not a failure, and its work is redone
     by the next run (a poll's feed moves its window only when it completes).
@@ -79,8 +83,11 @@ def _guarded(
                 # Swallowed on purpose: APScheduler logs any exception of a job, this one
                 # included, as an ERROR with a traceback. The task ends here either way.
                 log.info("scheduled %s tick stopped by the shutdown", name)
+                return
             except Exception:
                 log.exception("scheduled %s tick failed; the next tick will retry", name)
+            if ticked is not None:
+                ticked()
 
     run.__name__ = f"{name}_tick"
     return run
@@ -110,6 +117,7 @@ def register_ticks(
     refresh_metrics: Callable[[], Awaitable[object]] | None = None,
     citations: Callable[[], Awaitable[object]] | None = None,
     leader: Leader | None = None,
+    ticked: Callable[[], None] | None = None,
 ) -> RunningTicks:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
@@ -119,7 +127,8 @@ def register_ticks(
     its next tick when the leader dies); `deliver` runs in every process, made safe by the
     outbox's row claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of
     a poll cycle: the services' shared `CutoffFence` (`bot.runtime`) keeps the papers that cycle
-    stores in a digest. Returns what a shutdown needs to stop the running ticks cleanly.
+    stores in a digest. `ticked` is called after every tick (the heartbeat: `deliver` ends
+    every 10 s in every process). Returns what a shutdown needs to stop the running ticks.
     """
     running = RunningTicks()
     common = {
@@ -139,5 +148,6 @@ def register_ticks(
         if tick is None:
             continue
         work = _leader_only(leader, tick) if leader_only else tick
-        scheduler.add_job(_guarded(name, work, running), "interval", id=name, **every, **common)
+        job = _guarded(name, work, running, ticked)
+        scheduler.add_job(job, "interval", id=name, **every, **common)
     return running

@@ -27,6 +27,7 @@ from bot.services.sending import (
     marker_for,
     nonce_for,
 )
+from bot.telemetry import MESSAGES, OUTBOX_DEPTH
 from db.database import Database
 from db.models import OutboxEntry
 from db.repositories.digests import DigestScheduleRepository
@@ -73,10 +74,17 @@ class DeliveryService:
         sent = retried = failed = 0
         for entry in claimed:
             outcome = await self._deliver(entry)
+            MESSAGES.labels(entry.kind, outcome).inc()
             sent += outcome == "sent"
             retried += outcome == "retry"
             failed += outcome == "failed"
         return DeliveryReport(sent=sent, retried=retried, failed=failed)
+
+    async def measure_depth(self) -> None:
+        """Set the outbox-depth gauge (for METRICS_PORT): the messages waiting to be sent."""
+        async with self._database.reader() as session:
+            counts = await OutboxRepository(session).counts_by_status()
+        OUTBOX_DEPTH.set(counts["pending"])
 
     async def _deliver(self, entry: OutboxEntry) -> str:
         try:

@@ -41,6 +41,7 @@ from bot.services.paper_history import PaperHistory
 from bot.services.poll_cycle import PollCycle
 from bot.services.poll_report import PollProgress, PollSummary, ProgressCallback
 from bot.sources.limiter import RateLimiter
+from bot.telemetry import PAPERS_STORED, POLLS
 from db.database import Database
 from db.models import Author, FeedState
 from db.repositories.feeds import FeedStateRepository
@@ -105,11 +106,15 @@ class PollingService:
             if not held:
                 now = self._clock.now()
                 log.info("poll: another poll is running on this database; not starting one")
+                POLLS.labels("busy").inc()
                 return PollSummary(started_at=now, finished_at=now, busy=True)
             try:
-                return await self._cycle(progress)
+                summary = await self._cycle(progress)
             finally:
                 await self._mark_released()
+        POLLS.labels("errors" if summary.errors else "ok").inc()
+        PAPERS_STORED.inc(summary.papers_new)
+        return summary
 
     async def _cycle(self, progress: ProgressCallback | None) -> PollSummary:
         now = self._clock.now()

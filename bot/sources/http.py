@@ -58,6 +58,7 @@ from bot.sources.http_policy import (
     redact_url,
 )
 from bot.sources.limiter import RateLimiter
+from bot.telemetry import SOURCE_REQUESTS
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,9 @@ class HttpClient:
         while True:
             attempt += 1
             try:
-                return await self._attempt(method, target, parse, headers, json_body, form)
+                result = await self._attempt(method, target, parse, headers, json_body, form)
             except SourceError as error:
+                SOURCE_REQUESTS.labels(self.source, "error").inc()
                 if error.source is None:
                     error.source = self.source
                 if not error.retryable or attempt >= policy.max_attempts:
@@ -230,6 +232,9 @@ class HttpClient:
                     delay,
                 )
                 await self.options.sleep(delay)
+            else:
+                SOURCE_REQUESTS.labels(self.source, "ok").inc()
+                return result
 
     async def _attempt(
         self,

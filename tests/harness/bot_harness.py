@@ -25,6 +25,7 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,6 +60,7 @@ MODES: tuple[Mode, ...] = ("direct", "gateway")
 TREE_TASK_NAME = "CommandTree-invoker"  # discord.py's name for the tree's fire-and-forget task
 VIEW_TASK_PREFIXES = ("discord-ui-view-dispatch-", "discord-ui-dynamic-item-")
 MODAL_TASK_PREFIX = "discord-ui-modal-dispatch-"
+HEARTBEAT_DIR = Path(tempfile.gettempdir()) / "paperscout-test-heartbeats"
 
 
 class HarnessError(RuntimeError):
@@ -235,7 +237,13 @@ class BotHarness:
                 discord_api_url=self.fake.api_url,
                 discord_gateway_url=self.fake.gateway_url,
                 # Sources a test does not point at its fake upstream are not asked at all.
-                **{"pubmed_api_url": "", "crossref_api_url": "", **self.extra_settings},
+                # The heartbeat outside the repository (a test that reads it passes its own).
+                **{
+                    "pubmed_api_url": "",
+                    "crossref_api_url": "",
+                    "heartbeat_file": str(HEARTBEAT_DIR / f"heartbeat-{os.getpid()}"),
+                    **self.extra_settings,
+                },
             )
             self.bot = create_bot(
                 self.settings,
