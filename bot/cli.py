@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration").set_defaults(handler=cmd_db_upgrade)
+    from bot.cli_db import add_db_backup_parsers
+
+    add_db_backup_parsers(db_sub)
 
     poll = sub.add_parser("poll", help="poll arXiv for new papers of the followed authors")
     poll.add_argument(
