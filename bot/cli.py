@@ -244,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_author import add_author_parser
     from bot.cli_citations import add_citations_parser
     from bot.cli_digest import add_digest_parser
+    from bot.cli_doctor import add_doctor_parser
     from bot.cli_health import add_health_parser
     from bot.cli_topic import add_topic_parser
 
@@ -252,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_citations_parser(sub)
     add_topic_parser(sub)
     add_health_parser(sub)
+    add_doctor_parser(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/paperscout.db"
+DEFAULT_CONTACT_EMAIL = "paperscout-operator@example.invalid"  # `paperscout doctor` flags it
 
 
 MISSING_TOKEN = (
@@ -55,7 +56,7 @@ class Settings(BaseSettings):
     openalex_api_key: SecretStr | None = None
     semantic_scholar_api_key: SecretStr | None = None
     ncbi_api_key: SecretStr | None = None
-    contact_email: str = "paperscout-operator@example.invalid"
+    contact_email: str = DEFAULT_CONTACT_EMAIL
 
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss"
