@@ -30,13 +30,20 @@ from bot.services.heartbeat import Heartbeat
 from bot.services.metrics_refresh import JOB_KEY as METRICS_REFRESH_KEY
 from bot.services.periodic import PeriodicJob
 from bot.services.poll_report import PollSummary
+from bot.services.privacy import PURGE_JOB_KEY
 from bot.tree import PaperScoutTree
 from db.database import Database
 from db.repositories.leader import Leader, default_holder_id, make_leader
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.general", "cogs.follows", "cogs.authors", "cogs.digests")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.general",
+    "cogs.follows",
+    "cogs.authors",
+    "cogs.digests",
+    "cogs.privacy",
+)
 
 
 class PaperScoutBot(commands.Bot):
@@ -137,6 +144,8 @@ class PaperScoutBot(commands.Bot):
             refresh_metrics=self._daily(METRICS_REFRESH_KEY, self.services.metrics.daily),
             # Daily by its own `next_poll_at`; a failed run is due again an hour later.
             citations=self.services.citations.run_if_due,
+            # Daily: the data of servers that removed the bot past SERVER_DATA_GRACE_DAYS.
+            purge_server_data=self._daily(PURGE_JOB_KEY, self.services.privacy.purge_departed),
             leader=self.leader,
             ticked=self.heartbeat.beat,
         )

@@ -46,6 +46,7 @@ from bot.services.outbox_parts import OutboxParts
 from bot.services.paper_history import PaperHistory
 from bot.services.paper_lookup import PaperLookup
 from bot.services.polling import PollingService
+from bot.services.privacy import PrivacyService
 from bot.services.profile import ProfileService
 from bot.services.pubmed_feed import PubMedFeed
 from bot.services.status import StatusService
@@ -75,6 +76,7 @@ class Services:
     citations: CitationWatch
     citation_follows: CitationFollowService
     topics: TopicFollowService
+    privacy: PrivacyService
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def assemble(
             enabled=openalex is not None,
         ),
         topics=TopicFollowService(database, clock),
+        privacy=PrivacyService(database, clock, grace_days=settings.server_data_grace_days),
     )
 
 

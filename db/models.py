@@ -238,7 +238,9 @@ class FollowDestination:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))
     guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    # The member (scope user), or who set up the channel's follow: None once they deleted
+    # their data (`/privacy delete`; the follow stays the channel's).
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
     target_id: Mapped[int] = mapped_column(BigInteger)
     notify: Mapped[str] = mapped_column(String(16), default="weekly")
@@ -453,6 +455,16 @@ class SuggestionVote(Base):
     vote: Mapped[str] = mapped_column(String(8))
     voted_by: Mapped[int] = mapped_column(BigInteger)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuildDeparture(Base):
+    """The bot was removed from a server: its channel follows, digest schedules and queued
+    messages are deleted `SERVER_DATA_GRACE_DAYS` later, unless it is added back first."""
+
+    __tablename__ = "guild_departures"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    left_at: Mapped[datetime]
 
 
 class SourceHealth(Base):

@@ -116,13 +116,15 @@ def register_ticks(
     plan: Callable[[], Awaitable[object]] | None = None,
     refresh_metrics: Callable[[], Awaitable[object]] | None = None,
     citations: Callable[[], Awaitable[object]] | None = None,
+    purge_server_data: Callable[[], Awaitable[object]] | None = None,
     leader: Leader | None = None,
     ticked: Callable[[], None] | None = None,
 ) -> RunningTicks:
     """Add the recurring ticks; each runs alone (max_instances=1) and missed fires coalesce.
 
     `poll` (every feed: arXiv hourly, the OpenAlex works and PubMed feeds daily, each by its
-    own `next_poll_at`), `plan`, the daily `refresh_metrics` and `citations` run only while
+    own `next_poll_at`), `plan`, the daily `refresh_metrics`, `citations` and
+    `purge_server_data` (servers that removed the bot, past the grace period) run only while
     `leader` says this process leads (every process ticks, one works; another takes over on
     its next tick when the leader dies); `deliver` runs in every process, made safe by the
     outbox's row claims. `poll` and `plan` are separate jobs, so a plan can run in the middle of
@@ -143,6 +145,7 @@ def register_ticks(
         ("plan", plan, {"seconds": PLAN_TICK_SECONDS}, True),
         ("refresh_metrics", refresh_metrics, {"minutes": PERIODIC_TICK_MINUTES}, True),
         ("citations", citations, {"minutes": PERIODIC_TICK_MINUTES}, True),
+        ("purge_server_data", purge_server_data, {"minutes": PERIODIC_TICK_MINUTES}, True),
     ]
     for name, tick, every, leader_only in ticks:
         if tick is None:

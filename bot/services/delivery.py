@@ -87,6 +87,8 @@ class DeliveryService:
         OUTBOX_DEPTH.set(counts["pending"])
 
     async def _deliver(self, entry: OutboxEntry) -> str:
+        if not await self._still_queued(entry):
+            return "withdrawn"
         try:
             parts = await self._parts.of(entry)
             # A retry may follow a crash between posting a part and marking it, possibly after
@@ -117,7 +119,11 @@ class DeliveryService:
                         marker=marker,
                     )
                 async with self._database.transaction() as session:
-                    await OutboxRepository(session).mark_part_sent(
+                    repository = OutboxRepository(session)
+                    if not await repository.exists(entry.id):  # deleted while this part went
+                        log.info("outbox %s withdrawn after part %d: stopping", entry.id, index)
+                        return "withdrawn"
+                    await repository.mark_part_sent(
                         entry.id,
                         message_id,
                         lease_until=self._clock.now() + timedelta(seconds=LEASE_SECONDS),
@@ -147,6 +153,17 @@ class DeliveryService:
         async with self._database.transaction() as session:
             await OutboxRepository(session).mark_sent(entry.id, now=self._clock.now())
         return "sent"
+
+    async def _still_queued(self, entry: OutboxEntry) -> bool:
+        """Whether a claimed row is still to be sent: `/privacy delete` and a server's data
+        deleted remove the rows of their destinations, claimed ones included."""
+        async with self._database.reader() as session:
+            if await OutboxRepository(session).exists(entry.id):
+                return True
+        log.info(
+            "outbox %s (%s) withdrawn: its destination's data was deleted", entry.id, entry.kind
+        )
+        return False
 
     async def _retry_later(self, entry: OutboxEntry, error: BaseException) -> str:
         async with self._database.transaction() as session:

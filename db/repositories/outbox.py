@@ -204,6 +204,11 @@ class OutboxRepository:
             log.debug("outbox: %s claimed %d rows", worker_id, len(claimed))
         return claimed
 
+    async def exists(self, entry_id: int) -> bool:
+        """Whether the row is still there (gone: its destination's data was deleted)."""
+        found = await self.session.scalar(select(OutboxEntry.id).where(OutboxEntry.id == entry_id))
+        return found is not None
+
     async def mark_part_sent(
         self, entry_id: int, message_id: int | str, *, lease_until: datetime | None = None
     ) -> int:

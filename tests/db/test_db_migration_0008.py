@@ -19,7 +19,13 @@ from db.migrate import (
 from tests.db.test_db_migrations import EXPECTED_TABLES, column_names, table_names
 
 # Tables of the revisions after 0008 (gone at 0007 too).
-LATER_TABLES = {"topic_follows", "topic_papers", "listing_items", "suggestion_votes"}
+LATER_TABLES = {
+    "topic_follows",
+    "topic_papers",
+    "listing_items",
+    "suggestion_votes",
+    "guild_departures",
+}
 
 CITATION_TABLES = {"citation_follows", "citation_links", "digest_citation_items"}
 OUTBOX_INSERT = (

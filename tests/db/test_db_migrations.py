@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "author_papers",
     "follows",
     "citation_follows",
+    "guild_departures",
     "citation_links",
     "digest_schedules",
     "digest_items",
@@ -77,7 +78,7 @@ async def test_upgrade_from_empty_matches_the_models(database_url: str) -> None:
     await upgrade_to_head_async(database_url)
 
     assert await table_names(database_url) == EXPECTED_TABLES
-    assert await current_revision_async(database_url) == head_revision() == "0010"
+    assert await current_revision_async(database_url) == head_revision() == "0011"
     assert await check_no_drift_async(database_url) == []
 
     await upgrade_to_head_async(database_url)  # at head already: nothing to do
