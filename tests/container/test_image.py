@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.engine import BASE_IMAGE, IMAGE, REPO, build_image, engine_or_skip, run
+from tests.container.engine import (
+    BASE_IMAGE,
+    IMAGE,
+    REPO,
+    build_image,
+    engine_or_skip,
+    run,
+    skip_when_registries_fail,
+)
 from tests.e2e.test_doctor_cli import lines, route_sources
 from tests.harness.fake_discord import FakeDiscord
 from tests.harness.fake_upstream import FakeUpstream
@@ -112,6 +120,8 @@ async def test_the_compose_stack_starts_the_bot_after_a_healthy_database(tmp_pat
         str(REPO / "tests" / "container" / "postgres"),
         seconds=900,
     )
+    if status != 0:
+        skip_when_registries_fail(out)
     assert status == 0, out[-3000:]
     project = f"pscompose{uuid.uuid4().hex[:8]}"
     async with FakeDiscord() as fake, FakeUpstream() as upstream:
