@@ -1,4 +1,5 @@
-"""Prometheus metrics (docs/operations.md#health-metrics-and-backups), served on METRICS_PORT when it is set.
+"""Prometheus metrics, served on METRICS_PORT when it is set
+(docs/operations.md#health-metrics-and-backups).
 
 The counters live in the process's default registry and count whether or not they are served
 (an increment costs well under a microsecond); `serve` starts the official client's HTTP server

@@ -224,26 +224,6 @@ class PrivacyRepository:
         cleared += _rowcount(result)
         return MemberDeletion(**counts, creator_cleared=cleared)
 
-    async def has_destination(self, user_id: int) -> bool:
-        """Whether anything still sends to the member's DMs: a follow of theirs or their
-        digest. False after `/privacy delete` (or their last unfollow)."""
-        for model in FOLLOW_MODELS:
-            found = await self.session.scalar(
-                select(model.id).where(model.scope == "user", model.target_id == user_id).limit(1)
-            )
-            if found is not None:
-                return True
-        schedule = await self.session.scalar(
-            select(DigestSchedule.id).where(
-                DigestSchedule.target_kind == "dm", DigestSchedule.target_id == user_id
-            )
-        )
-        return schedule is not None
-
-    async def delete_outbox(self, entry_id: int) -> bool:
-        result = await self.session.execute(delete(OutboxEntry).where(OutboxEntry.id == entry_id))
-        return _rowcount(result) > 0
-
     # -- a server ------------------------------------------------------------------------
 
     async def guild_rows(self, guild_id: int) -> GuildRows:
