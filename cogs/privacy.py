@@ -120,8 +120,20 @@ class Privacy(commands.Cog, name="Privacy"):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Servers that added the bot back while it was offline keep their data."""
-        await self._present([guild.id for guild in self.bot.guilds])
+        """Servers that added the bot back while it was offline keep their data; those with
+        data that removed it while it was offline start their grace period."""
+        try:
+            await self.service.reconcile([guild.id for guild in self.bot.guilds], self._runs_here)
+        except Exception:
+            log.warning("could not compare the servers with the stored data", exc_info=True)
+
+    def _runs_here(self, guild_id: int) -> bool:
+        """Whether this process's connection carries the server (Discord's shard formula)."""
+        count = self.bot.shard_count
+        shard_ids = getattr(self.bot, "shard_ids", None)
+        if not count or count == 1 or shard_ids is None:
+            return True
+        return (guild_id >> 22) % count in shard_ids
 
     async def _present(self, guild_ids: list[int]) -> None:
         try:

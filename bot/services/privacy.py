@@ -19,6 +19,7 @@ deletion does not send it: `DeliveryService` finds the row gone (`withdrawn`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -174,6 +175,28 @@ class PrivacyService:
         if cleared:
             log.info("back in %d servers the bot had left: their data is kept", cleared)
         return cleared
+
+    async def reconcile(self, present: list[int], runs_here: Callable[[int], bool]) -> int:
+        """At start: the servers this process's connection is in (`present`, all of them, from
+        Discord's READY) keep their data; a server with data here that is not among them
+        removed the bot while it was offline, and its grace period starts now. Only servers
+        `runs_here` (this process's shards) are judged: another process sees the others."""
+        async with self._database.transaction() as session:
+            repository = PrivacyRepository(session)
+            await repository.clear_departures(present)
+            gone = sorted(
+                g for g in await repository.guilds_with_data() - set(present) if runs_here(g)
+            )
+            for guild_id in gone:
+                await repository.record_departure(guild_id, now=self._clock.now())
+        if gone:
+            log.info(
+                "%d servers with data removed the bot while it was offline: their data is "
+                "deleted in %d days unless it is added back",
+                len(gone),
+                self.grace.days,
+            )
+        return len(gone)
 
     async def purge_departed(self) -> PurgeReport:
         """Delete the data of every server the bot left more than the grace period ago (the

@@ -283,6 +283,35 @@ class PrivacyRepository:
         )
         return GuildDeletion(**counts)
 
+    async def guilds_with_data(self) -> set[int]:
+        """Every server that has channel follows, channel digests or channel deliveries."""
+        found: set[int] = set()
+        for model in FOLLOW_MODELS:
+            found.update(
+                await self.session.scalars(
+                    select(model.guild_id)
+                    .where(model.scope == "channel", model.guild_id.is_not(None))
+                    .distinct()
+                )
+            )
+        found.update(
+            await self.session.scalars(
+                select(DigestSchedule.guild_id)
+                .where(
+                    DigestSchedule.target_kind == "channel", DigestSchedule.guild_id.is_not(None)
+                )
+                .distinct()
+            )
+        )
+        found.update(
+            await self.session.scalars(
+                select(OutboxEntry.guild_id)
+                .where(OutboxEntry.destination_kind == "channel", OutboxEntry.guild_id.is_not(None))
+                .distinct()
+            )
+        )
+        return {int(g) for g in found}
+
     # -- departures ----------------------------------------------------------------------
 
     async def record_departure(self, guild_id: int, *, now: datetime) -> None:

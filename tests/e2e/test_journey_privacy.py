@@ -394,3 +394,31 @@ async def test_added_back_within_the_grace_period_the_server_keeps_its_data(
         clock.set(removed_at + timedelta(days=31))
         await purge_tick(h)
         assert await server_rows(h, GUILD_ID) == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("harness_mode", ["gateway"], indirect=True)
+async def test_a_server_that_removed_the_bot_while_it_was_offline_is_found_at_start(
+    harness_factory: HarnessFactory, upstream: FakeUpstream, database_url: str
+) -> None:
+    """The bot is in GUILD_ID only; OTHER_GUILD has channel data but removed the bot while it
+    was offline (no GUILD_DELETE ever came). At the next start its grace period begins."""
+    clock = ticking_clock()
+    async with harness_factory(
+        database_url=database_url, settings=settings_for(upstream), clock=clock
+    ) as h:
+        await two_servers(h, clock)
+        assert await count(h, GuildDeparture) == 0
+    restarted_at = clock.now()
+    async with harness_factory(
+        database_url=database_url, settings=settings_for(upstream), clock=clock, migrate=False
+    ) as h:
+        ready = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready"]
+        await asyncio.gather(*ready)
+        async with database(h).reader() as session:
+            (departure,) = (await session.scalars(select(GuildDeparture))).all()
+        assert departure.guild_id == OTHER_GUILD and departure.left_at >= restarted_at
+
+        clock.set(departure.left_at + timedelta(days=31))
+        await purge_tick(h)
+        assert await server_rows(h, OTHER_GUILD) == [0, 0, 0, 0]
+        assert await server_rows(h, GUILD_ID) == [1, 1, 1, 1]  # the bot is there: kept
