@@ -295,6 +295,21 @@ async def capture(folder: Path, out: Path) -> Gallery:
             busy = [m for m in fake.channel_messages(TEXT_CHANNEL_ID) if m.get("nonce")][before:]
             gallery.save("digest-compact-60", "a busy week, 60 papers, compact", busy)
 
+            topic = await h.slash("follow topic", query='"open access" OR citation AND NOT survey')
+            gallery.save(
+                "topic-preview",
+                "`/follow topic`: what the query would have matched, before saving it",
+                topic.user_messages[-1:],
+            )
+            mine = await h.slash("privacy show")
+            gallery.save("privacy-show", "`/privacy show` (private)", mine.user_messages[-1:])
+            deleting = await h.slash("privacy delete")
+            gallery.save(
+                "privacy-delete",
+                "`/privacy delete`, before the confirm",
+                deleting.user_messages[-1:],
+            )
+
             member = await h.slash("status")
             gallery.save("status", "`/status` (a member)", member.user_messages[-1:])
             moderator = await h.slash("status", permissions=MODERATOR_PERMISSIONS)

@@ -17,6 +17,9 @@ SCREENS = {
     "digest-full",
     "status",
     "error",
+    "topic-preview",
+    "privacy-show",
+    "privacy-delete",
 }
 
 
