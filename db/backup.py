@@ -18,10 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-
-from db.migrate import ALEMBIC_INI
+from db.migrate import revision_order
 
 # Columns that move when the bot does anything (a poll, a follow, a delivery, a plan): the
 # newest of them dates a database's last activity.
@@ -105,7 +102,7 @@ def restore(backup_file: Path, target: Path, *, force: bool = False) -> Snapshot
         raise BackupError(f"{backup_file} failed its integrity check: {saved.integrity}")
     if saved.revision is None:
         raise BackupError(f"{backup_file} is not a PaperScout database (no migration recorded)")
-    order = _revision_order()
+    order = revision_order()
     if saved.revision not in order:
         raise BackupError(
             f"{backup_file} is at migration {saved.revision}, which this PaperScout does not "
@@ -133,12 +130,6 @@ def _newer(current: Snapshot, saved: Snapshot, order: list[str]) -> str | None:
     ):
         return f"activity at {current.last_activity}, the backup's newest is {saved.last_activity}"
     return None
-
-
-def _revision_order() -> list[str]:
-    """This release's migrations, oldest first."""
-    script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
-    return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
 def _copy(source: Path, destination: Path) -> None:

@@ -59,6 +59,12 @@ def head_revision() -> str:
     return head
 
 
+def revision_order() -> list[str]:
+    """The packaged migrations' revision ids, oldest first."""
+    script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
 def upgrade_to_head(url: str) -> None:
     """Migrate the database at `url` to the newest revision (idempotent; safe from a CLI).
 

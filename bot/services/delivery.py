@@ -83,8 +83,7 @@ class DeliveryService:
     async def measure_depth(self) -> None:
         """Set the outbox-depth gauge (for METRICS_PORT): the messages waiting to be sent."""
         async with self._database.reader() as session:
-            counts = await OutboxRepository(session).counts_by_status()
-        OUTBOX_DEPTH.set(counts["pending"])
+            OUTBOX_DEPTH.set(await OutboxRepository(session).pending_count())
 
     async def _deliver(self, entry: OutboxEntry) -> str:
         if not await self._still_queued(entry):
@@ -119,15 +118,14 @@ class DeliveryService:
                         marker=marker,
                     )
                 async with self._database.transaction() as session:
-                    repository = OutboxRepository(session)
-                    if not await repository.exists(entry.id):  # deleted while this part went
-                        log.info("outbox %s withdrawn after part %d: stopping", entry.id, index)
-                        return "withdrawn"
-                    await repository.mark_part_sent(
+                    recorded = await OutboxRepository(session).mark_part_sent(
                         entry.id,
                         message_id,
                         lease_until=self._clock.now() + timedelta(seconds=LEASE_SECONDS),
                     )
+                if recorded is None:  # deleted while this part went: the rest is not sent
+                    log.info("outbox %s withdrawn after part %d: stopping", entry.id, index)
+                    return "withdrawn"
         except PermanentDeliveryError as error:
             if error.destination_lost:
                 log.warning("outbox %s (%s) refused for good: %s", entry.id, entry.kind, error)

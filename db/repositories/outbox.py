@@ -211,8 +211,9 @@ class OutboxRepository:
 
     async def mark_part_sent(
         self, entry_id: int, message_id: int | str, *, lease_until: datetime | None = None
-    ) -> int:
-        """Record one more part as sent (its Discord message id); returns parts_sent.
+    ) -> int | None:
+        """Record one more part as sent (its Discord message id); returns parts_sent, or None
+        when the row is gone (its destination's data was deleted meanwhile: send no more).
 
         A retry resumes at part `parts_sent`. Pass `lease_until` to extend the lease at the
         same time.
@@ -224,7 +225,7 @@ class OutboxRepository:
         )
         row = result.one_or_none()
         if row is None:
-            raise LookupError(f"outbox entry {entry_id} does not exist")
+            return None
         message_ids, parts_sent = row
         values: dict[str, Any] = {
             "message_ids": [*message_ids, str(message_id)],
@@ -275,6 +276,13 @@ class OutboxRepository:
             stmt.values(**values).execution_options(synchronize_session="fetch")
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending_count(self) -> int:
+        """Rows waiting to be sent (the (status, not_before) index answers it)."""
+        found = await self.session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status == "pending")
+        )
+        return int(found or 0)
 
     async def counts_by_status(self) -> dict[str, int]:
         """Rows per status, every status present (0 when none): queue sizes for /status."""

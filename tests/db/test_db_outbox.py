@@ -117,6 +117,7 @@ async def test_finished_rows_are_never_claimed(db: Database, t0: datetime) -> No
         assert await repo.mark_dead(dead, RuntimeError("too many attempts"))
         assert await repo.mark_retry(retry, "x" * 5000, not_before=t0 + timedelta(minutes=5))
         assert not await repo.mark_sent(99999, now=t0)
+        assert await repo.mark_part_sent(99999, "1") is None  # gone: nothing more to send
 
     far_future = t0 + timedelta(days=365)
     assert await claim(db, "w2", t0 + timedelta(minutes=4)) == []  # retry backs off
@@ -177,3 +178,13 @@ async def test_postgres_claim_skips_rows_locked_by_an_open_claim(
         assert [e.id for e in got_second] == ids[3:]
     finally:
         await db.dispose()
+
+
+async def test_pending_count_is_the_pending_queue(db: Database, t0: datetime) -> None:
+    await enqueue_many(db, t0, 3)
+    async with db.reader() as session:
+        assert await OutboxRepository(session).pending_count() == 3
+    await claim(db, "w1", t0, limit=2)  # two of them are being sent: no longer waiting
+    async with db.reader() as session:
+        repo = OutboxRepository(session)
+        assert await repo.pending_count() == 1 == (await repo.counts_by_status())["pending"]

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.discord_sender import DiscordSender
 from bot.services.delivery import DeliveryService
@@ -418,3 +418,41 @@ async def test_a_refused_message_fails_alone_and_the_digest_goes_on(
     assert statuses == ["failed", "sent"]
     assert footers(delivered[:1]) == ["2611.00001"]
     assert any("refused the message" in r.getMessage() for r in caplog.records)
+
+
+class DeletingAfterFirstPost(DiscordSender):
+    """Posts for real; after its first post the server's data is deleted (`/privacy
+    delete-server` pressed while the digest is going out)."""
+
+    def __init__(self, h: BotHarness) -> None:
+        super().__init__(h.bot)
+        self.database = h.bot.database
+
+    async def send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        message_id = await super().send(*args, **kwargs)
+        async with self.database.transaction() as session:
+            await session.execute(delete(OutboxEntry))
+        return message_id
+
+
+async def test_a_digest_deleted_while_it_goes_out_sends_no_further_part(
+    harness_factory, database_url
+) -> None:
+    clock = ManualClock(T0)
+    async with harness_factory(database_url=database_url, clock=clock) as h:
+        (ada,) = await seed_followed(h)
+        await channel_digest(h)
+        await add_papers(
+            h.bot.database,
+            30,
+            authors=[(ada, "Ada Lovelace")],
+            now=T0,
+            title="A long title about transformers " * 6,
+            abstract_words=200,
+        )
+        clock.set(datetime(2026, 10, 11, 7, 0, tzinfo=UTC))
+        sent = await tick(h.bot.database, clock, DeletingAfterFirstPost(h))
+        messages = h.fake.channel_messages(TEXT_CHANNEL_ID)
+
+    assert sent == 0  # withdrawn, not sent
+    assert len(messages) == 1  # the part already posted; none of the others
